@@ -1,0 +1,111 @@
+//! The command line: one file per command; this module parses arguments and dispatches.
+//!
+//! Terraform users type single-dash long flags (`-chdir=DIR`, `-json`); [`normalize_args`]
+//! accepts those spellings by rewriting them to clap's `--flag` form before parsing.
+
+mod console;
+mod fmt;
+mod output;
+mod validate;
+pub mod vars;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub use output::Printer;
+
+const EXAMPLES: &str = "\
+Examples:
+  infra validate                      check the configuration in this directory
+  infra -chdir=examples/quickstart validate
+  infra fmt -check -recursive         list files whose layout is not canonical
+  echo 'upper(\"hi\")' | infra console -json
+
+Exit codes: 0 success, 1 error (diagnostics on stderr), 3 `fmt -check` found unformatted files.";
+
+/// `infra`: infrastructure as code and GitOps on one engine.
+#[derive(Debug, Parser)]
+#[command(name = "infra", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Switch to DIR before doing anything else.
+    #[arg(short = 'C', long = "chdir", global = true, value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+    /// Plain output without colour (also when NO_COLOR is set).
+    #[arg(long = "no-color", global = true)]
+    pub no_color: bool,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check that the configuration is valid, without contacting any provider.
+    Validate(validate::Args),
+    /// Rewrite .hcl and .tf files to the canonical layout.
+    Fmt(fmt::Args),
+    /// Evaluate expressions read from stdin, one per line.
+    Console(console::Args),
+}
+
+/// Rewrites Terraform-style single-dash long flags (`-chdir=DIR`, `-json`) to `--chdir=DIR`,
+/// `--json`. Single letters (`-C`) and everything after `--` are left alone.
+pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = false;
+    for arg in args {
+        if rest || arg == "--" {
+            rest = true;
+            out.push(arg);
+            continue;
+        }
+        let name = arg.strip_prefix('-').filter(|tail| !tail.starts_with('-'));
+        match name {
+            Some(tail) if tail.split('=').next().is_some_and(|flag| flag.len() > 1 && flag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) => {
+                out.push(format!("-{arg}"));
+            }
+            _ => out.push(arg),
+        }
+    }
+    out
+}
+
+/// Parses the process arguments and runs the command.
+pub fn main() -> ExitCode {
+    let args = normalize_args(std::env::args());
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return match error.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(1),
+            };
+        }
+    };
+    let printer = Printer::new(cli.no_color);
+    if let Some(dir) = &cli.chdir {
+        if let Err(error) = std::env::set_current_dir(dir) {
+            printer.error(&format!("cannot switch to `{}`: {error}", dir.display()));
+            return ExitCode::from(1);
+        }
+    }
+    match cli.command {
+        Command::Validate(args) => validate::run(args, &printer),
+        Command::Fmt(args) => fmt::run(args, &printer),
+        Command::Console(args) => console::run(args, &printer),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_dash_long_flags_are_accepted() {
+        let args = normalize_args(["infra", "-chdir=x", "-C", "y", "validate", "-json", "--", "-keep"].map(String::from));
+        assert_eq!(args, ["infra", "--chdir=x", "-C", "y", "validate", "--json", "--", "-keep"]);
+    }
+}

@@ -1,0 +1,147 @@
+//! Reading a directory: which files, in which order, into which model.
+
+use super::decode::decode_file;
+use super::model::Module;
+use super::yaml;
+use crate::source::SourceMap;
+use infra_provider::{Diagnostic, Diagnostics, Span};
+use std::path::{Path, PathBuf};
+
+/// Deepest module nesting accepted (a guard against a module that calls itself).
+const MAX_MODULE_DEPTH: usize = 32;
+
+/// A loaded configuration: the root module (children resolved), the files it came from, and
+/// every problem found while loading.
+#[derive(Debug, Default)]
+pub struct LoadedConfig {
+    /// The root module.
+    pub root: Module,
+    /// All files read.
+    pub sources: SourceMap,
+    /// Problems found.
+    pub diagnostics: Diagnostics,
+}
+
+/// Loads a directory and, recursively, the local modules it calls.
+pub fn load_module_tree(dir: &Path) -> LoadedConfig {
+    let mut sources = SourceMap::new();
+    let mut diagnostics = Diagnostics::new();
+    let mut root = load_module(dir, &mut sources, &mut diagnostics);
+    resolve_children(&mut root, &mut sources, &mut diagnostics, 0);
+    LoadedConfig { root, sources, diagnostics }
+}
+
+fn resolve_children(module: &mut Module, sources: &mut SourceMap, diagnostics: &mut Diagnostics, depth: usize) {
+    let calls: Vec<_> = module.module_calls.values().cloned().collect();
+    for call in calls {
+        if !(call.source.starts_with("./") || call.source.starts_with("../")) {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Unsupported module source",
+                    format!("The module source `{}` is not a local path; this version of infra loads modules from local directories (`./modules/network`).", call.source),
+                )
+                .at(call.source_span.clone()),
+            );
+            continue;
+        }
+        let dir = module.dir.join(&call.source);
+        if !dir.is_dir() {
+            diagnostics.push(
+                Diagnostic::error("Module not found", format!("The module directory `{}` does not exist.", dir.display()))
+                    .at(call.source_span.clone()),
+            );
+            continue;
+        }
+        if depth >= MAX_MODULE_DEPTH {
+            diagnostics.push(
+                Diagnostic::error("Module nesting too deep", format!("Modules are nested more than {MAX_MODULE_DEPTH} levels deep; a module probably calls itself."))
+                    .at(call.source_span.clone()),
+            );
+            continue;
+        }
+        let mut child = load_module(&dir, sources, diagnostics);
+        resolve_children(&mut child, sources, diagnostics, depth + 1);
+        module.children.insert(call.name.clone(), child);
+    }
+}
+
+/// The configuration files of a directory, in name order: `*.hcl`, `*.tf`, `*.yaml`, `*.yml`,
+/// skipping names that start with `.`.
+pub fn config_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let Some(name) = path.file_name().and_then(|name| name.to_str()) else { continue };
+        if name.starts_with('.') || !path.is_file() {
+            continue;
+        }
+        if matches!(path.extension().and_then(|ext| ext.to_str()), Some("hcl" | "tf" | "yaml" | "yml")) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Loads one directory (without its children).
+pub fn load_module(dir: &Path, sources: &mut SourceMap, diagnostics: &mut Diagnostics) -> Module {
+    let mut module = Module { dir: dir.to_path_buf(), ..Module::default() };
+    let files = match config_files(dir) {
+        Ok(files) => files,
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(
+                "Cannot read configuration directory",
+                format!("Reading `{}` failed: {error}.", dir.display()),
+            ));
+            return module;
+        }
+    };
+    for path in files {
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => {
+                    diagnostics.push(Diagnostic::error(
+                        "Invalid file encoding",
+                        format!("`{}` is not valid UTF-8; configuration files must be UTF-8 text.", path.display()),
+                    ));
+                    continue;
+                }
+            },
+            Err(error) => {
+                diagnostics.push(Diagnostic::error("Cannot read file", format!("Reading `{}` failed: {error}.", path.display())));
+                continue;
+            }
+        };
+        let shown = display_path(&path);
+        let is_yaml = matches!(path.extension().and_then(|ext| ext.to_str()), Some("yaml" | "yml"));
+        let file = sources.add(shown, text);
+        if is_yaml {
+            yaml::load_yaml_file(file, sources, &mut module, diagnostics);
+        } else {
+            let text = &sources.get(file).expect("just added").text;
+            match hcl_edit::parser::parse_body(text) {
+                Ok(body) => decode_file(&body, file, &mut module, diagnostics),
+                Err(error) => diagnostics.push(parse_error(&error, file, text)),
+            }
+        }
+    }
+    module
+}
+
+/// A diagnostic for an `hcl-edit` parse error.
+pub fn parse_error(error: &hcl_edit::parser::Error, file: infra_provider::FileId, text: &str) -> Diagnostic {
+    let offset = error.location().offset().min(text.len());
+    let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
+    let message = error.message();
+    let detail = if message.is_empty() { "The file is not valid HCL here.".to_string() } else { format!("The parser says: {message}.") };
+    Diagnostic::error("Invalid syntax", detail).at(Some(Span::new(file, offset..end)))
+}
+
+/// A path as users see it: relative to the working directory when it is inside it.
+fn display_path(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+}

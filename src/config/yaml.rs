@@ -1,0 +1,508 @@
+//! YAML files: Kubernetes manifests, or the same blocks as HCL.
+//!
+//! A document with `apiVersion` and `kind` is a Kubernetes manifest, kept whole as a
+//! [`Value`]. A document whose top-level keys are block types (`resource`, `variable`, ...) is
+//! translated to HCL text, exactly as Terraform's JSON syntax mirrors the native syntax: a
+//! string is a template (`"${var.name}"`), and arguments that take references (`depends_on`,
+//! `provider`, `moved.from`, a variable's `type`) are read as expressions. The generated text
+//! is registered in the source map with a table that maps its offsets back to the YAML lines,
+//! so a diagnostic in it points at the YAML the user wrote.
+//!
+//! Trade-off: without provider schemas a nested YAML mapping inside a resource is an object
+//! argument, never a nested block; the engine accepts an object where a block is expected.
+
+use super::decode::{decode_file, is_identifier};
+use super::load::parse_error;
+use super::model::{Manifest, Module};
+use crate::source::{Mapping, SourceMap};
+use infra_provider::{Diagnostic, Diagnostics, FileId, Span, Value};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+use std::fmt;
+
+const BLOCK_KEYS: &[&str] =
+    &["variable", "locals", "resource", "data", "output", "module", "provider", "terraform", "infra", "moved", "import"];
+
+/// A YAML node with its location.
+pub(crate) type Node = Spanned<NodeKind>;
+
+/// The content of a YAML node.
+#[derive(Debug)]
+pub(crate) enum NodeKind {
+    Null,
+    Bool(bool),
+    Number(String),
+    String(String),
+    Seq(Vec<Node>),
+    Map(Vec<(String, Node)>),
+}
+
+impl<'de> Deserialize<'de> for NodeKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NodeVisitor;
+        impl<'de> Visitor<'de> for NodeVisitor {
+            type Value = NodeKind;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any YAML value")
+            }
+            fn visit_unit<E>(self) -> Result<NodeKind, E> {
+                Ok(NodeKind::Null)
+            }
+            fn visit_none<E>(self) -> Result<NodeKind, E> {
+                Ok(NodeKind::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<NodeKind, D::Error> {
+                NodeKind::deserialize(d)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<NodeKind, E> {
+                Ok(NodeKind::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<NodeKind, E> {
+                Ok(NodeKind::Number(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<NodeKind, E> {
+                Ok(NodeKind::Number(v.to_string()))
+            }
+            fn visit_i128<E>(self, v: i128) -> Result<NodeKind, E> {
+                Ok(NodeKind::Number(v.to_string()))
+            }
+            fn visit_u128<E>(self, v: u128) -> Result<NodeKind, E> {
+                Ok(NodeKind::Number(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<NodeKind, E> {
+                if v.is_finite() {
+                    Ok(NodeKind::Number(format!("{v}")))
+                } else {
+                    Err(E::custom("infinite and NaN numbers are not supported"))
+                }
+            }
+            fn visit_str<E>(self, v: &str) -> Result<NodeKind, E> {
+                Ok(NodeKind::String(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<NodeKind, E> {
+                Ok(NodeKind::String(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NodeKind, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Node>()? {
+                    items.push(item);
+                }
+                Ok(NodeKind::Seq(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NodeKind, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = map.next_value::<Node>()?;
+                    entries.push((key, value));
+                }
+                Ok(NodeKind::Map(entries))
+            }
+        }
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+/// A node's value, for manifests and `yamldecode`.
+pub(crate) fn node_value(node: &NodeKind) -> Value {
+    match node {
+        NodeKind::Null => Value::Null,
+        NodeKind::Bool(value) => Value::Bool(*value),
+        NodeKind::Number(text) => text.parse().map(Value::Number).unwrap_or_else(|_| Value::String(text.clone())),
+        NodeKind::String(text) => Value::String(text.clone()),
+        NodeKind::Seq(items) => Value::List(items.iter().map(|item| node_value(&item.value)).collect()),
+        NodeKind::Map(entries) => {
+            Value::Map(entries.iter().map(|(key, value)| (key.clone(), node_value(&value.value))).collect())
+        }
+    }
+}
+
+/// Parses every document of a YAML text.
+///
+/// # Errors
+///
+/// The parser's message and one-based line and column.
+pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, (String, Option<(usize, usize)>)> {
+    serde_saphyr::from_multiple::<Node>(text).map_err(|error| {
+        let location = error.location().map(|l| (l.line() as usize, l.column() as usize));
+        let message = error.to_string().lines().next().unwrap_or("invalid YAML").to_string();
+        (message, location)
+    })
+}
+
+pub(crate) fn load_yaml_file(file: FileId, sources: &mut SourceMap, module: &mut Module, diagnostics: &mut Diagnostics) {
+    let source = sources.get(file).expect("file was just added");
+    let text = source.text.clone();
+    let documents = match parse_documents(&text) {
+        Ok(documents) => documents,
+        Err((message, location)) => {
+            let offset = location.map_or(0, |(line, column)| source.offset_of(line, column));
+            diagnostics.push(
+                Diagnostic::error("Invalid YAML", format!("The YAML parser says: {message}."))
+                    .at(Some(Span::new(file, offset..offset + 1))),
+            );
+            return;
+        }
+    };
+    let path = source.path.clone();
+    for document in documents {
+        let span = node_span(sources, file, &document);
+        let NodeKind::Map(entries) = &document.value else {
+            if !matches!(document.value, NodeKind::Null) {
+                diagnostics.push(
+                    Diagnostic::error("Unrecognized YAML document", "A YAML document must be a mapping: a Kubernetes manifest (`apiVersion` and `kind`) or configuration blocks (`resource:`, `variable:`, ...).")
+                        .at(span),
+                );
+            }
+            continue;
+        };
+        let has = |key: &str| entries.iter().any(|(k, _)| k == key);
+        if has("apiVersion") && has("kind") {
+            manifest(&document.value, span, module, diagnostics);
+        } else if let Some((key, node)) = entries.iter().find(|(key, _)| !BLOCK_KEYS.contains(&key.as_str())) {
+            let mut diagnostic = Diagnostic::error(
+                "Unrecognized YAML document",
+                format!("The key `{key}` is neither a block type ({}) nor part of a Kubernetes manifest (`apiVersion` and `kind`).", BLOCK_KEYS.join(", ")),
+            )
+            .at(node_span(sources, file, node));
+            if let Some(suggestion) = crate::suggest::did_you_mean(key, BLOCK_KEYS.iter().copied()) {
+                diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
+            }
+            diagnostics.push(diagnostic);
+        } else {
+            let mut writer = HclWriter { file, sources, out: String::new(), mapping: Vec::new(), diagnostics };
+            writer.blocks(entries);
+            let HclWriter { out, mapping, .. } = writer;
+            let synthetic = sources.add_mapped(path.clone(), out, mapping);
+            let text = &sources.get(synthetic).expect("just added").text;
+            match hcl_edit::parser::parse_body(text) {
+                Ok(body) => decode_file(&body, synthetic, module, diagnostics),
+                Err(error) => diagnostics.push(parse_error(&error, synthetic, text)),
+            }
+        }
+    }
+}
+
+fn node_span(sources: &SourceMap, file: FileId, node: &Node) -> Option<Span> {
+    let source = sources.get(file)?;
+    let line = node.referenced.line() as usize;
+    if line == 0 {
+        return None;
+    }
+    let start = source.offset_of(line, node.referenced.column() as usize);
+    let end = source.text[start..].find('\n').map_or(source.text.len(), |at| start + at);
+    Some(Span::new(file, start..end.max(start + 1).min(source.text.len().max(start))))
+}
+
+fn manifest(node: &NodeKind, span: Option<Span>, module: &mut Module, diagnostics: &mut Diagnostics) {
+    let object = node_value(node);
+    let field = |path: &[&str]| -> Option<String> {
+        let mut current = &object;
+        for key in path {
+            current = current.as_map()?.get(*key)?;
+        }
+        current.as_str().map(str::to_string)
+    };
+    let (Some(api_version), Some(kind)) = (field(&["apiVersion"]), field(&["kind"])) else {
+        diagnostics.push(Diagnostic::error("Invalid Kubernetes manifest", "`apiVersion` and `kind` must be strings.").at(span));
+        return;
+    };
+    let Some(name) = field(&["metadata", "name"]) else {
+        diagnostics.push(
+            Diagnostic::error("Invalid Kubernetes manifest", format!("This {kind} has no `metadata.name`; every manifest needs a name."))
+                .at(span),
+        );
+        return;
+    };
+    let manifest = Manifest { api_version, kind, namespace: field(&["metadata", "namespace"]), name, object, span: span.clone() };
+    let key = manifest.key();
+    if module.manifests.contains_key(&key) {
+        diagnostics.push(
+            Diagnostic::error("Duplicate Kubernetes manifest", format!("The object `{key}` is defined more than once.")).at(span),
+        );
+        return;
+    }
+    module.manifests.insert(key, manifest);
+}
+
+/// Writes HCL text for YAML block documents, recording where each piece came from.
+struct HclWriter<'a> {
+    file: FileId,
+    sources: &'a SourceMap,
+    out: String,
+    mapping: Vec<Mapping>,
+    diagnostics: &'a mut Diagnostics,
+}
+
+impl HclWriter<'_> {
+    fn mark(&mut self, node: &Node) {
+        if let Some(span) = node_span(self.sources, self.file, node) {
+            self.mapping.push(Mapping { generated: self.out.len(), original: span });
+        }
+    }
+
+    fn error(&mut self, node: &Node, summary: &str, detail: String) {
+        let span = node_span(self.sources, self.file, node);
+        self.diagnostics.push(Diagnostic::error(summary, detail).at(span));
+    }
+
+    fn entries<'n>(&mut self, node: &'n Node, what: &str) -> &'n [(String, Node)] {
+        match &node.value {
+            NodeKind::Map(entries) => entries,
+            NodeKind::Null => &[],
+            _ => {
+                self.error(node, "Invalid YAML block", format!("{what} must be a mapping."));
+                &[]
+            }
+        }
+    }
+
+    fn label(&mut self, text: &str) {
+        self.out.push(' ');
+        quote(&mut self.out, text);
+    }
+
+    fn blocks(&mut self, entries: &[(String, Node)]) {
+        for (key, node) in entries {
+            match key.as_str() {
+                "locals" => {
+                    self.mark(node);
+                    self.out.push_str("locals {\n");
+                    for (name, value) in self.entries(node, "`locals`") {
+                        self.attribute(name, value);
+                    }
+                    self.out.push_str("}\n");
+                }
+                "resource" | "data" => {
+                    for (kind, names) in self.entries(node, &format!("`{key}`")) {
+                        for (name, body) in self.entries(names, "A resource type") {
+                            self.mark(body);
+                            self.out.push_str(key);
+                            self.label(kind);
+                            self.label(name);
+                            self.out.push_str(" {\n");
+                            self.body(body, &["depends_on", "provider"], &["lifecycle"]);
+                            self.out.push_str("}\n");
+                        }
+                    }
+                }
+                "variable" | "output" | "module" => {
+                    for (name, body) in self.entries(node, &format!("`{key}`")) {
+                        self.mark(body);
+                        self.out.push_str(key);
+                        self.label(name);
+                        self.out.push_str(" {\n");
+                        let raw: &[&str] = if key == "variable" { &["type"] } else { &["depends_on"] };
+                        self.body(body, raw, &["validation", "precondition"]);
+                        self.out.push_str("}\n");
+                    }
+                }
+                "provider" => {
+                    for (name, body) in self.entries(node, "`provider`") {
+                        let bodies: Vec<&Node> = match &body.value {
+                            NodeKind::Seq(items) => items.iter().collect(),
+                            _ => vec![body],
+                        };
+                        for body in bodies {
+                            self.mark(body);
+                            self.out.push_str("provider");
+                            self.label(name);
+                            self.out.push_str(" {\n");
+                            self.body(body, &[], &[]);
+                            self.out.push_str("}\n");
+                        }
+                    }
+                }
+                "terraform" | "infra" => {
+                    self.mark(node);
+                    self.out.push_str(key);
+                    self.out.push_str(" {\n");
+                    for (setting, value) in self.entries(node, "Settings") {
+                        match setting.as_str() {
+                            "backend" => {
+                                for (kind, body) in self.entries(value, "`backend`") {
+                                    self.mark(body);
+                                    self.out.push_str("backend");
+                                    self.label(kind);
+                                    self.out.push_str(" {\n");
+                                    self.body(body, &[], &[]);
+                                    self.out.push_str("}\n");
+                                }
+                            }
+                            "required_providers" => {
+                                self.mark(value);
+                                self.out.push_str("required_providers {\n");
+                                self.body(value, &[], &[]);
+                                self.out.push_str("}\n");
+                            }
+                            _ => self.attribute(setting, value),
+                        }
+                    }
+                    self.out.push_str("}\n");
+                }
+                "moved" | "import" => {
+                    let items: Vec<&Node> = match &node.value {
+                        NodeKind::Seq(items) => items.iter().collect(),
+                        _ => vec![node],
+                    };
+                    for item in items {
+                        self.mark(item);
+                        self.out.push_str(key);
+                        self.out.push_str(" {\n");
+                        self.body(item, &["from", "to", "provider"], &[]);
+                        self.out.push_str("}\n");
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A body: `raw` keys hold expressions written as strings; `blocks` keys are nested blocks
+    /// (a mapping, or a list of mappings).
+    fn body(&mut self, node: &Node, raw: &[&str], blocks: &[&str]) {
+        for (key, value) in self.entries(node, "A block body") {
+            if blocks.contains(&key.as_str()) || key == "dynamic" {
+                if key == "dynamic" {
+                    for (kind, body) in self.entries(value, "`dynamic`") {
+                        self.mark(body);
+                        self.out.push_str("dynamic");
+                        self.label(kind);
+                        self.out.push_str(" {\n");
+                        self.body(body, &["iterator"], &["content"]);
+                        self.out.push_str("}\n");
+                    }
+                    continue;
+                }
+                let items: Vec<&Node> = match &value.value {
+                    NodeKind::Seq(items) => items.iter().collect(),
+                    _ => vec![value],
+                };
+                for item in items {
+                    self.mark(item);
+                    self.out.push_str(key);
+                    self.out.push_str(" {\n");
+                    let nested_raw: &[&str] = if key == "lifecycle" { &["ignore_changes", "replace_triggered_by"] } else { &[] };
+                    let nested_blocks: &[&str] = if key == "lifecycle" { &["precondition", "postcondition"] } else { &[] };
+                    self.body(item, nested_raw, nested_blocks);
+                    self.out.push_str("}\n");
+                }
+            } else if raw.contains(&key.as_str()) {
+                self.raw_attribute(key, value);
+            } else {
+                self.attribute(key, value);
+            }
+        }
+    }
+
+    fn attribute_name(&mut self, key: &str, value: &Node) -> bool {
+        if is_identifier(key) {
+            self.mark(value);
+            self.out.push_str(key);
+            self.out.push_str(" = ");
+            true
+        } else {
+            self.error(value, "Invalid argument name", format!("`{key}` is not a valid argument name; names start with a letter or underscore and contain letters, digits, underscores and dashes."));
+            false
+        }
+    }
+
+    fn attribute(&mut self, key: &str, value: &Node) {
+        if self.attribute_name(key, value) {
+            self.value(value);
+            self.out.push('\n');
+        }
+    }
+
+    fn raw_attribute(&mut self, key: &str, value: &Node) {
+        if !self.attribute_name(key, value) {
+            return;
+        }
+        self.raw(value);
+        self.out.push('\n');
+    }
+
+    /// An expression written as a YAML string (`aws_vpc.main`, `list(string)`), or a list of them.
+    fn raw(&mut self, value: &Node) {
+        match &value.value {
+            NodeKind::String(text) => {
+                self.mark(value);
+                // Keep the expression on one line so a newline cannot end the attribute early.
+                self.out.push_str(&text.replace('\n', " "));
+            }
+            NodeKind::Seq(items) => {
+                self.out.push('[');
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        self.out.push_str(", ");
+                    }
+                    self.raw(item);
+                }
+                self.out.push(']');
+            }
+            _ => self.value(value),
+        }
+    }
+
+    fn value(&mut self, node: &Node) {
+        self.mark(node);
+        match &node.value {
+            NodeKind::Null => self.out.push_str("null"),
+            NodeKind::Bool(value) => self.out.push_str(if *value { "true" } else { "false" }),
+            NodeKind::Number(text) => self.out.push_str(text),
+            NodeKind::String(text) => quote(&mut self.out, text),
+            NodeKind::Seq(items) => {
+                self.out.push('[');
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        self.out.push_str(", ");
+                    }
+                    self.value(item);
+                }
+                self.out.push(']');
+            }
+            NodeKind::Map(entries) => {
+                self.out.push_str("{\n");
+                for (key, value) in entries {
+                    quote(&mut self.out, key);
+                    self.out.push_str(" = ");
+                    self.value(value);
+                    self.out.push('\n');
+                }
+                self.out.push('}');
+            }
+        }
+    }
+}
+
+/// Writes `text` as a quoted HCL template: escapes quotes, backslashes and control characters,
+/// keeps `${...}` and `%{...}` as template syntax (as Terraform's JSON syntax does).
+fn quote(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Decodes YAML text into a value (`yamldecode`): one document.
+///
+/// # Errors
+///
+/// The parser's message.
+pub(crate) fn decode_value(text: &str) -> Result<Value, String> {
+    let documents = parse_documents(text).map_err(|(message, _)| message)?;
+    match documents.as_slice() {
+        [] => Ok(Value::Null),
+        [single] => Ok(node_value(&single.value)),
+        _ => Err("the text holds more than one YAML document".to_string()),
+    }
+}
+

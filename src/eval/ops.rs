@@ -1,0 +1,88 @@
+//! Operators: arithmetic, comparison, logic and equality, with Unknown and sensitive values.
+
+use super::convert::{to_bool, to_number};
+use hcl_edit::expr::{BinaryOperator, UnaryOperator};
+use infra_provider::Value;
+
+/// Applies a binary operator to evaluated operands.
+///
+/// Unknown operands give Unknown; a sensitive operand gives a sensitive result.
+///
+/// # Errors
+///
+/// `(operand, message)`: which operand (0 left, 1 right, 2 the operation) and why.
+pub fn binary(operator: BinaryOperator, left: Value, right: Value) -> Result<Value, (usize, String)> {
+    let (left, left_marked) = left.unmark();
+    let (right, right_marked) = right.unmark();
+    let marked = left_marked || right_marked;
+    use BinaryOperator as Op;
+    let result = match operator {
+        Op::Eq | Op::NotEq => {
+            if !left.is_wholly_known() || !right.is_wholly_known() {
+                Value::Unknown
+            } else {
+                let equal = equals(&left, &right);
+                Value::Bool(if operator == Op::Eq { equal } else { !equal })
+            }
+        }
+        Op::And | Op::Or => {
+            let l = if left.is_known() { Some(to_bool(&left).map_err(|m| (0, m))?) } else { None };
+            let r = if right.is_known() { Some(to_bool(&right).map_err(|m| (1, m))?) } else { None };
+            match (operator, l, r) {
+                (Op::And, Some(false), _) | (Op::And, _, Some(false)) => Value::Bool(false),
+                (Op::Or, Some(true), _) | (Op::Or, _, Some(true)) => Value::Bool(true),
+                (_, Some(a), Some(b)) => Value::Bool(if operator == Op::And { a && b } else { a || b }),
+                _ => Value::Unknown,
+            }
+        }
+        _ => {
+            let l = if left.is_known() { Some(to_number(&left).map_err(|m| (0, m))?) } else { None };
+            let r = if right.is_known() { Some(to_number(&right).map_err(|m| (1, m))?) } else { None };
+            let (Some(l), Some(r)) = (l, r) else { return Ok(Value::Unknown.mark_if(marked)) };
+            match operator {
+                Op::Plus => Value::Number(l.add(&r)),
+                Op::Minus => Value::Number(l.sub(&r)),
+                Op::Mul => Value::Number(l.mul(&r)),
+                Op::Div => Value::Number(l.div(&r).map_err(|e| (2, e.to_string()))?),
+                Op::Mod => Value::Number(l.rem(&r).map_err(|e| (2, e.to_string()))?),
+                Op::Less => Value::Bool(l < r),
+                Op::LessEq => Value::Bool(l <= r),
+                Op::Greater => Value::Bool(l > r),
+                Op::GreaterEq => Value::Bool(l >= r),
+                Op::Eq | Op::NotEq | Op::And | Op::Or => unreachable!("handled above"),
+            }
+        }
+    };
+    Ok(result.mark_if(marked))
+}
+
+/// Applies a unary operator.
+///
+/// # Errors
+///
+/// Why the operand does not fit.
+pub fn unary(operator: UnaryOperator, operand: Value) -> Result<Value, String> {
+    let (operand, marked) = operand.unmark();
+    if !operand.is_known() {
+        return Ok(Value::Unknown.mark_if(marked));
+    }
+    let result = match operator {
+        UnaryOperator::Neg => Value::Number(to_number(&operand)?.neg()),
+        UnaryOperator::Not => Value::Bool(!to_bool(&operand)?),
+    };
+    Ok(result.mark_if(marked))
+}
+
+/// Terraform's `==`: same type and same value; lists equal tuples element by element, maps
+/// equal objects key by key; `1 == "1"` is false.
+pub fn equals(left: &Value, right: &Value) -> bool {
+    match (left.bare(), right.bare()) {
+        (Value::List(a), Value::List(b)) | (Value::Set(a), Value::Set(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equals(x, y))
+        }
+        (Value::Map(a), Value::Map(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka == kb && equals(va, vb))
+        }
+        (a, b) => a == b,
+    }
+}

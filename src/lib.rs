@@ -1,0 +1,25 @@
+//! `infra`: infrastructure as code and a GitOps reconciler on one engine.
+//!
+//! The pipeline (see `docs/architecture.md`): [`config`] loads `*.hcl` / `*.tf` / `*.yaml`
+//! files into one model with spans; [`eval`] gives expressions values (with Unknown and
+//! sensitive marks); [`graph`] orders the module's objects and finds cycles; [`validate`]
+//! checks a configuration without touching any provider; [`fmt`] rewrites files canonically.
+//! Problems travel as [`infra_provider::Diagnostic`]s and are printed by [`diagnostics`].
+//!
+//! The binary's `main` is thin: it parses arguments ([`cli`]) and maps results to exit codes.
+#![deny(missing_docs)]
+
+pub mod addr;
+pub mod cli;
+pub mod config;
+pub mod diagnostics;
+pub mod eval;
+pub mod expand;
+pub mod fmt;
+pub mod fsutil;
+pub mod graph;
+pub mod module_eval;
+pub mod render;
+pub mod source;
+pub mod suggest;
+pub mod validate;
