@@ -140,8 +140,9 @@ pub fn parse_error(error: &hcl_edit::parser::Error, file: infra_provider::FileId
 
 /// A path as users see it: relative to the working directory when it is inside it.
 fn display_path(path: &Path) -> PathBuf {
-    std::env::current_dir()
+    let shown = std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| path.to_path_buf())
+        .unwrap_or_else(|| path.to_path_buf());
+    shown.strip_prefix(".").map(Path::to_path_buf).unwrap_or(shown)
 }

@@ -247,7 +247,8 @@ impl<'a> Evaluator<'a> {
                             "resource" => "Reference to undeclared resource",
                             _ => "Unsupported attribute",
                         };
-                        let mut diagnostic = self.error(summary, format!("A {what} named `{key}` has not been declared (`{prefix}.{key}`)."), node);
+                        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) { "An" } else { "A" };
+                        let mut diagnostic = self.error(summary, format!("{article} {what} named `{key}` has not been declared (`{prefix}.{key}`)."), node);
                         if let Some(suggestion) = did_you_mean(key, entries.keys().map(String::as_str)) {
                             diagnostic = diagnostic.with_hint(format!("did you mean `{prefix}.{suggestion}`?"));
                         }

@@ -60,6 +60,7 @@ fn render(spec: &str, args: &[Value]) -> Result<String, FunctionError> {
     let chars: Vec<char> = spec.chars().collect();
     let mut out = String::new();
     let mut next_arg = 0usize;
+    let mut used = 0usize;
     let mut i = 0;
     while i < chars.len() {
         if chars[i] != '%' {
@@ -113,11 +114,12 @@ fn render(spec: &str, args: &[Value]) -> Result<String, FunctionError> {
             return Err(fail(format!("not enough arguments for format specification (verb %{letter} needs argument {})", next_arg + 1)));
         };
         next_arg += 1;
+        used = used.max(next_arg);
         let text = format_one(letter, &verb, arg).map_err(|message| bad_arg(next_arg, message))?;
         out.push_str(&pad(text, &verb, letter));
     }
-    if next_arg < args.len() {
-        return Err(fail(format!("too many arguments; only {next_arg} used by format string")));
+    if used < args.len() {
+        return Err(fail(format!("too many arguments; only {used} used by format string")));
     }
     Ok(out)
 }

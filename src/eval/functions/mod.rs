@@ -112,7 +112,7 @@ static FUNCTIONS: &[Function] = &[
     s("coalesce", 1, ANY, collections::coalesce),
     s("coalescelist", 1, ANY, collections::coalescelist),
     f("compact", 1, ONE, collections::compact),
-    s("concat", 0, ANY, collections::concat),
+    s("concat", 1, ANY, collections::concat),
     f("contains", 2, TWO, collections::contains),
     f("distinct", 1, ONE, collections::distinct),
     s("element", 2, TWO, collections::element),

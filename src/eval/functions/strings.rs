@@ -48,12 +48,27 @@ pub fn join(args: Vec<Value>, _: &CallContext) -> R {
     Ok(Value::String(parts.join(&separator)))
 }
 
+/// Go's `strings.ToLower` / `ToUpper` map one character to one character (`ß` stays `ß`),
+/// where Rust's full case mapping may produce several (`SS`).
+fn map_case(text: &str, upper: bool) -> String {
+    text.chars()
+        .map(|c| {
+            let mut mapped: Vec<char> = if upper { c.to_uppercase().collect() } else { c.to_lowercase().collect() };
+            match (mapped.len(), c) {
+                (1, _) => mapped.remove(0),
+                (_, '\u{130}') if !upper => 'i',
+                _ => c,
+            }
+        })
+        .collect()
+}
+
 pub fn lower(args: Vec<Value>, _: &CallContext) -> R {
-    Ok(Value::String(string_arg(&args, 0)?.to_lowercase()))
+    Ok(Value::String(map_case(&string_arg(&args, 0)?, false)))
 }
 
 pub fn upper(args: Vec<Value>, _: &CallContext) -> R {
-    Ok(Value::String(string_arg(&args, 0)?.to_uppercase()))
+    Ok(Value::String(map_case(&string_arg(&args, 0)?, true)))
 }
 
 /// Go's `strings.Title`: upper-cases the first letter of every word.
