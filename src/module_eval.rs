@@ -101,8 +101,19 @@ fn evaluate_module(
     for key in ["var", "local", "module", "data"] {
         scope.set(key, Value::Map(BTreeMap::new()));
     }
-    for resource in module.resources.values().filter(|r| r.mode == Mode::Managed) {
-        scope.roots.entry(resource.kind.clone()).or_insert_with(|| Value::Map(BTreeMap::new()));
+    // Every declared name exists from the start (as Unknown until its turn in the walk), so a
+    // misspelled reference gets a "did you mean" whatever the evaluation order.
+    for name in module.locals.keys() {
+        insert_nested(&mut scope, &["local", name], Value::Unknown);
+    }
+    for name in module.module_calls.keys() {
+        insert_nested(&mut scope, &["module", name], Value::Unknown);
+    }
+    for resource in module.resources.values() {
+        match resource.mode {
+            Mode::Managed => insert_nested(&mut scope, &[&resource.kind, &resource.name], Value::Unknown),
+            Mode::Data => insert_nested(&mut scope, &["data", &resource.kind, &resource.name], Value::Unknown),
+        }
     }
 
     // 1. Input variables, then their validations (which may refer to each other).
@@ -200,8 +211,8 @@ fn variable_value(
         );
         return Value::Unknown;
     }
-    match convert::convert(raw, &variable.type_constraint) {
-        Ok(value) => value.mark_if(variable.sensitive),
+    match convert::convert(raw.mark_if(variable.sensitive), &variable.type_constraint) {
+        Ok(value) => value,
         Err(message) => {
             diagnostics.push(
                 Diagnostic::error("Invalid value for input variable", format!("The given value is not suitable for `var.{}`, which is of type {}: {message}.", variable.name, variable.type_constraint))

@@ -135,7 +135,7 @@ impl Decoder<'_> {
                     if !arguments.contains(&name) {
                         let mut diagnostic = Diagnostic::error(
                             "Unsupported argument",
-                            format!("An argument named `{name}` is not expected in a {what}."),
+                            format!("An argument named `{name}` is not expected in {}.", with_article(what)),
                         )
                         .at(self.span(&attribute.key));
                         if let Some(suggestion) = did_you_mean(name, arguments.iter().copied()) {
@@ -149,7 +149,7 @@ impl Decoder<'_> {
                     if !blocks.contains(&name) {
                         self.error(
                             "Unsupported block type",
-                            format!("Blocks of type `{name}` are not expected in a {what}."),
+                            format!("Blocks of type `{name}` are not expected in {}.", with_article(what)),
                             self.span(&block.ident),
                         );
                     }
@@ -418,12 +418,14 @@ impl Decoder<'_> {
             None => TypeConstraint::Any,
         };
         let nullable = self.constant_bool(&block.body, "nullable", true);
+        let sensitive = self.constant_bool(&block.body, "sensitive", false);
         let mut default = None;
         let mut default_span = None;
         if let Some(attribute) = block.body.get_attribute("default") {
             default_span = self.span(&attribute.value);
             if let Some(value) = self.constant(&attribute.value) {
-                match eval::convert::convert(value, &type_constraint) {
+                // A sensitive default is converted marked, so an error cannot quote it.
+                match eval::convert::convert(value.mark_if(sensitive), &type_constraint).map(|v| v.unmark().0) {
                     Ok(value) if value.is_null() && !nullable => {
                         self.error("Invalid default value for variable", "A non-nullable variable cannot default to null.".into(), default_span.clone());
                     }
@@ -442,7 +444,7 @@ impl Decoder<'_> {
             default,
             default_span,
             description: self.constant_string(&block.body, "description"),
-            sensitive: self.constant_bool(&block.body, "sensitive", false),
+            sensitive,
             nullable,
             validations: self.checks(&block.body, "validation"),
             span: self.header_span(block),
@@ -676,4 +678,11 @@ pub(crate) fn is_identifier(text: &str) -> bool {
     let mut chars = text.chars();
     matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+}
+
+/// "an `output` block", "a `variable` block".
+fn with_article(what: &str) -> String {
+    let first = what.trim_start_matches('`').chars().next().unwrap_or('x');
+    let article = if "aeiou".contains(first.to_ascii_lowercase()) { "an" } else { "a" };
+    format!("{article} {what}")
 }

@@ -73,7 +73,8 @@ pub fn describe(value: &Value) -> String {
 /// A sentence fragment naming the path that does not convert.
 pub fn convert(value: Value, constraint: &TypeConstraint) -> Result<Value, String> {
     let (value, sensitive) = value.unmark();
-    let converted = convert_bare(value, constraint)?;
+    let hidden = sensitive || value.contains_sensitive();
+    let converted = convert_bare(value, constraint).map_err(|message| if hidden { super::ops::HIDDEN.to_string() } else { message })?;
     Ok(converted.mark_if(sensitive))
 }
 

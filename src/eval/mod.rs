@@ -215,11 +215,18 @@ impl<'a> Evaluator<'a> {
                 "self" => self.error("Invalid \"self\" reference", "The `self` object is available only in provisioner, connection and postcondition blocks.", node),
                 "var" | "local" | "module" | "data" | "path" | "terraform" => self.error("Invalid reference", format!("The `{name}` object is not available here."), node),
                 _ => match attr(0) {
-                    Some(resource_name) => self.error(
-                        "Reference to undeclared resource",
-                        format!("A managed resource `{name}.{resource_name}` has not been declared in this module."),
-                        node,
-                    ),
+                    Some(resource_name) => {
+                        let mut diagnostic = self.error(
+                            "Reference to undeclared resource",
+                            format!("A managed resource `{name}.{resource_name}` has not been declared in this module."),
+                            node,
+                        );
+                        let namespaces = ["var", "local", "module", "data", "path", "each", "count", "terraform"];
+                        if let Some(suggestion) = did_you_mean(name, namespaces.into_iter().chain(self.scope.roots.keys().map(String::as_str))) {
+                            diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}.{resource_name}`?"));
+                        }
+                        diagnostic
+                    }
                     None => {
                         let mut diagnostic = self.error("Unknown variable", format!("There is no variable named `{name}`."), node);
                         let mut candidates: Vec<&str> = self.scope.roots.keys().map(String::as_str).collect();
@@ -387,6 +394,7 @@ impl<'a> Evaluator<'a> {
                 let name = to_string(&key).map_err(|message| self.error("Invalid index", format!("A map key must be a string: {message}."), node))?;
                 match entries.remove(&name) {
                     Some(found) => found,
+                    None if key_marked => return Err(self.error("Invalid index", "The given key does not identify an element in this collection value; the key is sensitive, so it is not shown.", node)),
                     None => return Err(self.error("Invalid index", format!("The given key does not identify an element in this collection value: there is no key {name:?}."), node)),
                 }
             }

@@ -12,9 +12,15 @@ use infra_provider::Value;
 ///
 /// `(operand, message)`: which operand (0 left, 1 right, 2 the operation) and why.
 pub fn binary(operator: BinaryOperator, left: Value, right: Value) -> Result<Value, (usize, String)> {
-    let (left, left_marked) = left.unmark();
-    let (right, right_marked) = right.unmark();
-    let marked = left_marked || right_marked;
+    let marked = left.contains_sensitive() || right.contains_sensitive();
+    binary_bare(operator, left.deep_unmark(), right.deep_unmark(), marked)
+        .map_err(|(side, message)| if marked { (side, HIDDEN.to_string()) } else { (side, message) })
+}
+
+/// What an error on a sensitive operand says instead of quoting it.
+pub const HIDDEN: &str = "the value is sensitive, so it is not shown";
+
+fn binary_bare(operator: BinaryOperator, left: Value, right: Value, marked: bool) -> Result<Value, (usize, String)> {
     use BinaryOperator as Op;
     let result = match operator {
         Op::Eq | Op::NotEq => {
@@ -62,13 +68,14 @@ pub fn binary(operator: BinaryOperator, left: Value, right: Value) -> Result<Val
 ///
 /// Why the operand does not fit.
 pub fn unary(operator: UnaryOperator, operand: Value) -> Result<Value, String> {
-    let (operand, marked) = operand.unmark();
+    let marked = operand.contains_sensitive();
+    let operand = operand.deep_unmark();
     if !operand.is_known() {
         return Ok(Value::Unknown.mark_if(marked));
     }
     let result = match operator {
-        UnaryOperator::Neg => Value::Number(to_number(&operand)?.neg()),
-        UnaryOperator::Not => Value::Bool(!to_bool(&operand)?),
+        UnaryOperator::Neg => Value::Number(to_number(&operand).map_err(|m| if marked { HIDDEN.to_string() } else { m })?.neg()),
+        UnaryOperator::Not => Value::Bool(!to_bool(&operand).map_err(|m| if marked { HIDDEN.to_string() } else { m })?),
     };
     Ok(result.mark_if(marked))
 }

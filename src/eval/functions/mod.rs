@@ -232,14 +232,22 @@ pub fn call(function: &Function, args: Vec<Value>, context: &CallContext) -> Res
         if bare.iter().any(|arg| !arg.is_known()) {
             return Ok(Value::Unknown.mark_if(marked));
         }
-        return (function.run)(bare, context).map(|value| value.mark_if(marked));
+        return (function.run)(bare, context).map(|value| value.mark_if(marked)).map_err(|error| if marked { redacted(error) } else { error });
     }
     let marked = args.iter().any(Value::contains_sensitive);
     if args.iter().any(|arg| !arg.is_wholly_known()) {
         return Ok(Value::Unknown.mark_if(marked));
     }
     let bare: Vec<Value> = args.into_iter().map(Value::deep_unmark).collect();
-    (function.run)(bare, context).map(|value| value.mark_if(marked))
+    (function.run)(bare, context).map(|value| value.mark_if(marked)).map_err(|error| if marked { redacted(error) } else { error })
+}
+
+/// A failure on sensitive arguments says so without quoting anything the function saw.
+fn redacted(error: FunctionError) -> FunctionError {
+    FunctionError {
+        argument: error.argument,
+        message: "the value is sensitive, so the details of the failure are hidden to avoid disclosing it".into(),
+    }
 }
 
 // Argument helpers shared by the function modules.
