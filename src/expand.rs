@@ -11,6 +11,10 @@ use crate::eval::convert::describe;
 use infra_provider::{Diagnostic, Value};
 use std::collections::BTreeMap;
 
+/// The most instances one `count` may create: far above real configurations, low enough that
+/// a mistaken huge number is an error instead of an exhausted machine.
+pub const MAX_COUNT: i64 = 1_000_000;
+
 /// One instance: its key and the `count` / `each` object it sees.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Instance {
@@ -61,6 +65,9 @@ pub fn count(value: Value, expr: &Expr, must_know: bool) -> Result<Expansion, Di
         return Err(invalid("The given `count` argument value is unsuitable: it must be a whole number.".into()));
     }
     let count = number.to_i64().filter(|n| *n >= 0).ok_or_else(|| invalid("The given `count` argument value is unsuitable: it must be a non-negative whole number.".into()))?;
+    if count > MAX_COUNT {
+        return Err(invalid(format!("The given `count` argument value is {count}, more than the {MAX_COUNT} instances infra allows for one block.")));
+    }
     Ok(Expansion::Known(
         (0..count)
             .map(|index| Instance {

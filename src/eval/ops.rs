@@ -2,7 +2,7 @@
 
 use super::convert::{to_bool, to_number};
 use hcl_edit::expr::{BinaryOperator, UnaryOperator};
-use infra_provider::Value;
+use infra_provider::{Number, Value};
 
 /// Applies a binary operator to evaluated operands.
 ///
@@ -45,12 +45,13 @@ fn binary_bare(operator: BinaryOperator, left: Value, right: Value, marked: bool
             let l = if left.is_known() { Some(to_number(&left).map_err(|m| (0, m))?) } else { None };
             let r = if right.is_known() { Some(to_number(&right).map_err(|m| (1, m))?) } else { None };
             let (Some(l), Some(r)) = (l, r) else { return Ok(Value::Unknown.mark_if(marked)) };
+            let checked = |n: Number| n.checked().map(Value::Number).map_err(|e| (2, e.to_string()));
             match operator {
-                Op::Plus => Value::Number(l.add(&r)),
-                Op::Minus => Value::Number(l.sub(&r)),
-                Op::Mul => Value::Number(l.mul(&r)),
-                Op::Div => Value::Number(l.div(&r).map_err(|e| (2, e.to_string()))?),
-                Op::Mod => Value::Number(l.rem(&r).map_err(|e| (2, e.to_string()))?),
+                Op::Plus => checked(l.add(&r))?,
+                Op::Minus => checked(l.sub(&r))?,
+                Op::Mul => checked(l.mul(&r))?,
+                Op::Div => checked(l.div(&r).map_err(|e| (2, e.to_string()))?)?,
+                Op::Mod => checked(l.rem(&r).map_err(|e| (2, e.to_string()))?)?,
                 Op::Less => Value::Bool(l < r),
                 Op::LessEq => Value::Bool(l <= r),
                 Op::Greater => Value::Bool(l > r),

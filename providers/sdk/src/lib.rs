@@ -18,5 +18,5 @@ mod number;
 mod value;
 
 pub use diagnostic::{Diagnostic, Diagnostics, FileId, Severity, Span};
-pub use number::{Number, NumberError};
+pub use number::{Number, NumberError, MAX_EXPONENT};
 pub use value::{Value, ValueKind};

@@ -16,6 +16,11 @@ use std::str::FromStr;
 /// carries about 154 decimal digits).
 pub const DIVISION_DIGITS: u64 = 154;
 
+/// The largest decimal exponent a number may have (either sign). Far beyond any real
+/// configuration; it keeps hostile input such as `1e999999999` from exhausting memory when
+/// printed.
+pub const MAX_EXPONENT: i64 = 100_000;
+
 /// A number: exact decimal, arbitrary precision.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Number(BigDecimal);
@@ -29,6 +34,9 @@ pub enum NumberError {
     /// Division by zero.
     #[error("division by zero")]
     DivisionByZero,
+    /// The magnitude is beyond [`MAX_EXPONENT`].
+    #[error("the number is too large or too small (beyond 1e{MAX_EXPONENT})")]
+    OutOfRange,
     /// The result is not a finite number.
     #[error("the result is not a finite number")]
     NotFinite,
@@ -62,6 +70,24 @@ impl Number {
     /// The value as `i64` when it is an integer in range.
     pub fn to_i64(&self) -> Option<i64> {
         if self.is_integer() { self.0.to_i64() } else { None }
+    }
+
+    /// The number itself, or [`NumberError::OutOfRange`] when its magnitude is beyond
+    /// [`MAX_EXPONENT`].
+    ///
+    /// # Errors
+    ///
+    /// [`NumberError::OutOfRange`].
+    pub fn checked(self) -> Result<Number, NumberError> {
+        if self.0.is_zero() {
+            return Ok(self);
+        }
+        let magnitude = self.0.order_of_magnitude();
+        let digits = self.0.digits() as i64;
+        if magnitude.abs() > MAX_EXPONENT || digits > MAX_EXPONENT {
+            return Err(NumberError::OutOfRange);
+        }
+        Ok(self)
     }
 
     /// Whether the number has no fractional part.
@@ -192,9 +218,17 @@ impl FromStr for Number {
         if !valid {
             return Err(NumberError::Syntax(text.to_string()));
         }
+        // Refuse absurd exponents before BigDecimal expands them.
+        if let Some(at) = body.find(['e', 'E']) {
+            let exponent: i64 = body[at + 1..].parse().map_err(|_| NumberError::Syntax(text.to_string()))?;
+            if exponent.abs() > MAX_EXPONENT {
+                return Err(NumberError::OutOfRange);
+            }
+        }
         BigDecimal::from_str(body)
             .map(Number::new)
-            .map_err(|_| NumberError::Syntax(text.to_string()))
+            .map_err(|_| NumberError::Syntax(text.to_string()))?
+            .checked()
     }
 }
 
@@ -262,5 +296,6 @@ mod tests {
         assert!("abc".parse::<Number>().is_err());
         assert!("".parse::<Number>().is_err());
         assert!("1_000".parse::<Number>().is_err());
+        assert_eq!("1e999999999".parse::<Number>(), Err(NumberError::OutOfRange));
     }
 }

@@ -102,6 +102,9 @@ fn render(spec: &str, args: &[Value]) -> Result<String, FunctionError> {
             i += 1;
             verb.precision = Some(number(&mut i).unwrap_or(0));
         }
+        if verb.width.unwrap_or(0) > super::strings::MAX_PAD || verb.precision.unwrap_or(0) > super::strings::MAX_PAD {
+            return Err(fail(format!("width and precision must not exceed {}", super::strings::MAX_PAD)));
+        }
         let Some(&letter) = chars.get(i) else {
             return Err(fail("format specification ends with an unfinished verb"));
         };

@@ -239,7 +239,11 @@ pub fn call(function: &Function, args: Vec<Value>, context: &CallContext) -> Res
         return Ok(Value::Unknown.mark_if(marked));
     }
     let bare: Vec<Value> = args.into_iter().map(Value::deep_unmark).collect();
-    (function.run)(bare, context).map(|value| value.mark_if(marked)).map_err(|error| if marked { redacted(error) } else { error })
+    let result = (function.run)(bare, context).and_then(|value| match value {
+        Value::Number(number) => number.checked().map(Value::Number).map_err(|error| fail(error.to_string())),
+        other => Ok(other),
+    });
+    result.map(|value| value.mark_if(marked)).map_err(|error| if marked { redacted(error) } else { error })
 }
 
 /// A failure on sensitive arguments says so without quoting anything the function saw.

@@ -9,6 +9,9 @@ use unicode_segmentation::UnicodeSegmentation;
 
 type R = Result<Value, FunctionError>;
 
+/// The widest padding a function will produce (a guard against hostile input).
+pub(crate) const MAX_PAD: usize = 10_000;
+
 pub fn chomp(args: Vec<Value>, _: &CallContext) -> R {
     Ok(Value::String(string_arg(&args, 0)?.trim_end_matches(['\r', '\n']).to_string()))
 }
@@ -27,8 +30,8 @@ pub fn strcontains(args: Vec<Value>, _: &CallContext) -> R {
 
 pub fn indent(args: Vec<Value>, _: &CallContext) -> R {
     let spaces = int_arg(&args, 0)?;
-    if spaces < 0 {
-        return Err(bad_arg(0, "the number of spaces must not be negative"));
+    if !(0..=MAX_PAD as i64).contains(&spaces) {
+        return Err(bad_arg(0, format!("the number of spaces must be between 0 and {MAX_PAD}")));
     }
     let prefix = " ".repeat(spaces as usize);
     Ok(Value::String(string_arg(&args, 1)?.replace('\n', &format!("\n{prefix}"))))

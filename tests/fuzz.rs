@@ -1,0 +1,114 @@
+//! Property tests: no input makes loading or evaluation panic.
+//!
+//! Two generators: arbitrary text written as a configuration file (HCL and YAML), and
+//! expressions built from the language's grammar with real function names, so that the
+//! evaluator's deep paths (functions with odd arguments, for expressions, splats, templates)
+//! are exercised, not only the parser. CI runs the default number of cases; run longer with
+//! `PROPTEST_CASES=100000 cargo test --test fuzz --release`.
+
+use infra::config::load_module_tree;
+use infra::eval::{Evaluator, Scope};
+use infra_provider::{FileId, Value};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+fn leaf() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("null".to_string()),
+        Just("true".to_string()),
+        Just("var.list".to_string()),
+        Just("var.map".to_string()),
+        Just("var.secret".to_string()),
+        Just("var.unknown".to_string()),
+        Just("x".to_string()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        "-?[0-9]{1,4}(\\.[0-9]{1,3})?(e-?[0-9]{1,3})?",
+        "\"[a-z0-9 ,./*{}$%~\\\\-]{0,12}\"",
+        Just("\"${var.map.a}-%{ for v in var.list }${v}%{ endfor }\"".to_string()),
+        Just("[]".to_string()),
+        Just("{}".to_string()),
+    ]
+}
+
+const FUNCTIONS: &[&str] = &[
+    "abs", "ceil", "floor", "log", "max", "min", "parseint", "pow", "signum", "chomp", "endswith", "format", "formatlist",
+    "indent", "join", "lower", "regex", "regexall", "replace", "split", "startswith", "strcontains", "strrev", "substr",
+    "title", "trim", "trimprefix", "trimsuffix", "trimspace", "upper", "alltrue", "anytrue", "chunklist", "coalesce",
+    "coalescelist", "compact", "concat", "contains", "distinct", "element", "flatten", "index", "keys", "length", "lookup",
+    "matchkeys", "merge", "one", "range", "reverse", "setintersection", "setproduct", "setsubtract", "setunion", "slice",
+    "sort", "sum", "transpose", "values", "zipmap", "base64decode", "base64encode", "csvdecode", "jsondecode",
+    "jsonencode", "textdecodebase64", "textencodebase64", "urlencode", "yamldecode", "yamlencode", "basename", "dirname",
+    "formatdate", "timeadd", "base64sha256", "md5", "sha1", "sha256", "sha512", "cidrhost", "cidrnetmask", "cidrsubnet",
+    "cidrsubnets", "can", "nonsensitive", "sensitive", "tobool", "tolist", "tomap", "tonumber", "toset", "tostring", "try",
+];
+
+fn expression() -> impl Strategy<Value = String> {
+    leaf().prop_recursive(5, 48, 4, |inner| {
+        prop_oneof![
+            (proptest::sample::select(FUNCTIONS), proptest::collection::vec(inner.clone(), 0..4))
+                .prop_map(|(name, args)| format!("{name}({})", args.join(", "))),
+            (inner.clone(), proptest::sample::select(&["+", "-", "*", "/", "%", "==", "!=", "<", ">=", "&&", "||"][..]), inner.clone())
+                .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| format!("({c} ? {a} : {b})")),
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(|items| format!("[{}]", items.join(", "))),
+            proptest::collection::vec(inner.clone(), 0..3)
+                .prop_map(|items| format!("{{ {} }}", items.iter().enumerate().map(|(i, v)| format!("k{i} = {v}")).collect::<Vec<_>>().join(", "))),
+            (inner.clone(), inner.clone()).prop_map(|(c, v)| format!("[for x in {c} : {v}]")),
+            (inner.clone(), inner.clone()).prop_map(|(c, v)| format!("{{ for k, x in {c} : tostring(k) => {v}... }}")),
+            inner.clone().prop_map(|v| format!("{v}[*].a")),
+            (inner.clone(), inner.clone()).prop_map(|(v, i)| format!("{v}[{i}]")),
+            inner.clone().prop_map(|v| format!("\"pre-${{{v}}}-post\"")),
+            inner.clone().prop_map(|v| format!("-{v}")),
+            inner.prop_map(|v| format!("!{v}")),
+        ]
+    })
+}
+
+fn scope() -> Scope {
+    let mut scope = Scope::new(".");
+    scope.set(
+        "var",
+        Value::Map(BTreeMap::from([
+            ("list".to_string(), Value::List(vec![Value::from("a"), Value::int(2), Value::Null])),
+            ("map".to_string(), Value::Map(BTreeMap::from([("a".to_string(), Value::from("b"))]))),
+            ("secret".to_string(), Value::from("hunter2").mark_sensitive()),
+            ("unknown".to_string(), Value::Unknown),
+        ])),
+    );
+    scope.plan_time = true;
+    scope
+}
+
+proptest! {
+    #[test]
+    fn evaluating_any_expression_never_panics(text in expression()) {
+        let scope = scope();
+        if let Ok(expr) = hcl_edit::parser::parse_expr(&text) {
+            let result = Evaluator::new(&scope, FileId(0)).eval(&expr);
+            // A secret never leaks into an error message.
+            if let Err(diagnostic) = result {
+                prop_assert!(!diagnostic.detail.contains("hunter2"), "{text}: {}", diagnostic.detail);
+            }
+        }
+    }
+
+    #[test]
+    fn loading_any_text_never_panics(text in "(?s).{0,300}", yaml in proptest::bool::ANY) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let name = if yaml { "main.yaml" } else { "main.tf" };
+        std::fs::write(dir.path().join(name), &text).expect("write");
+        let config = load_module_tree(dir.path());
+        let _ = infra::validate::check(&config, &BTreeMap::new());
+    }
+
+    #[test]
+    fn loading_configurations_from_the_grammar_never_panics(a in expression(), b in expression(), c in expression()) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let text = format!(
+            "variable \"list\" {{\n  default = [1]\n}}\nlocals {{\n  x = {a}\n  y = local.x\n}}\nresource \"t_r\" \"n\" {{\n  count = {b}\n  arg = {c}\n}}\noutput \"o\" {{\n  value = [local.y, t_r.n]\n}}\n"
+        );
+        std::fs::write(dir.path().join("main.tf"), &text).expect("write");
+        let config = load_module_tree(dir.path());
+        let _ = infra::validate::check(&config, &BTreeMap::new());
+    }
+}
