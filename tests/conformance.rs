@@ -50,13 +50,23 @@ fn expressions_evaluate_as_terraform_does() {
     let (values, diagnostics) = evaluate_root(&config, &BTreeMap::new(), &EvalOptions::default());
     assert!(diagnostics.is_empty(), "fixture evaluates cleanly: {diagnostics:?}");
 
+    let mut failures = Vec::new();
+    for (name, expected) in recorded["outputs"].as_object().expect("outputs") {
+        let ours = values.outputs.get(name).and_then(|v| v.clone().deep_unmark().to_json());
+        if ours.as_ref() != Some(expected) {
+            failures.push(format!("output {name}\n    infra:     {}\n    terraform: {expected}", ours.map_or("(none)".into(), |v| v.to_string())));
+        }
+    }
+
     let cases = recorded["cases"].as_array().expect("cases");
     assert!(cases.len() >= 150, "the corpus holds at least 150 cases");
-    let mut failures = Vec::new();
     for case in cases {
         let text = case["expr"].as_str().expect("expr");
         let expr = match hcl_edit::parser::parse_expr(text) {
-            Ok(expr) => expr,
+            Ok(mut expr) => {
+                infra::eval::template::prepare_expr(&mut expr, &[]);
+                expr
+            }
             Err(error) => {
                 failures.push(format!("{text}\n    does not parse: {error}"));
                 continue;

@@ -83,7 +83,8 @@ proptest! {
     #[test]
     fn evaluating_any_expression_never_panics(text in expression()) {
         let scope = scope();
-        if let Ok(expr) = hcl_edit::parser::parse_expr(&text) {
+        if let Ok(mut expr) = hcl_edit::parser::parse_expr(&text) {
+            infra::eval::template::prepare_expr(&mut expr, &[]);
             let result = Evaluator::new(&scope, FileId(0)).eval(&expr);
             // A secret never leaks into an error message.
             if let Err(diagnostic) = result {

@@ -49,7 +49,10 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
         }
         let file = config.sources.add(format!("<stdin line {}>", number + 1), line.clone());
         let outcome = match hcl_edit::parser::parse_expr(&line) {
-            Ok(expr) => crate::eval::Evaluator::new(&values.scope, file).eval(&expr),
+            Ok(mut expr) => {
+                crate::eval::template::prepare_expr(&mut expr, &[]);
+                crate::eval::Evaluator::new(&values.scope, file).eval(&expr)
+            }
             Err(error) => Err(crate::config::parse_error(&error, file, &line)),
         };
         match outcome {

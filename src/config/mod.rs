@@ -12,7 +12,7 @@
 
 mod decode;
 mod load;
-pub use load::parse_error;
+pub use load::{parse_error, parse_hcl};
 mod model;
 pub mod types;
 mod yaml;

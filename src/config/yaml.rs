@@ -174,7 +174,7 @@ pub(crate) fn load_yaml_file(file: FileId, sources: &mut SourceMap, module: &mut
             let HclWriter { out, mapping, .. } = writer;
             let synthetic = sources.add_mapped(path.clone(), out, mapping);
             let text = &sources.get(synthetic).expect("just added").text;
-            match hcl_edit::parser::parse_body(text) {
+            match super::load::parse_hcl(text) {
                 Ok(body) => decode_file(&body, synthetic, module, diagnostics),
                 Err(error) => diagnostics.push(parse_error(&error, synthetic, text)),
             }

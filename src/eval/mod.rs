@@ -15,7 +15,7 @@ pub mod convert;
 pub mod functions;
 pub mod ops;
 pub mod references;
-mod template;
+pub mod template;
 
 use crate::suggest::did_you_mean;
 use convert::{describe, to_number, to_string};
@@ -128,11 +128,11 @@ impl<'a> Evaluator<'a> {
             }
             Expression::StringTemplate(template) => {
                 let elements: Vec<&hcl_edit::template::Element> = template.iter().collect();
-                template::evaluate(self, &elements, false, false, true)
+                template::evaluate(self, &elements, true)
             }
             Expression::HeredocTemplate(heredoc) => {
                 let elements: Vec<&hcl_edit::template::Element> = heredoc.template.iter().collect();
-                template::evaluate(self, &elements, false, false, true)
+                template::evaluate(self, &elements, true)
             }
             Expression::Parenthesis(inner) => self.eval(inner.inner()),
             Expression::Variable(name) => self.root(name.value().as_str(), expr, None).map(|(value, _)| value),
@@ -587,5 +587,7 @@ pub fn constant(expr: &Expression, file: FileId) -> Result<Value> {
         return Err(Diagnostic::error("Variables not allowed", "Variables may not be used here; this value must be known when the configuration is loaded.").at(span));
     }
     let scope = Scope::default();
-    Evaluator::new(&scope, file).eval(expr)
+    let mut prepared = expr.clone();
+    template::prepare_expr(&mut prepared, &[]);
+    Evaluator::new(&scope, file).eval(&prepared)
 }

@@ -160,9 +160,10 @@ pub fn templatefile(args: Vec<Value>, context: &CallContext) -> R {
     let variables = map_arg(&args, 1)?;
     let bytes = read(&path, 0)?;
     let text = String::from_utf8(bytes).map_err(|_| bad_arg(0, format!("contents of {path:?} are not valid UTF-8")))?;
-    let template = hcl_edit::parser::parse_template(&text).map_err(|error| {
+    let mut template = hcl_edit::parser::parse_template(&text).map_err(|error| {
         bad_arg(0, format!("{path}:{}:{}: invalid template: {}", error.location().line(), error.location().column(), error.message()))
     })?;
+    crate::eval::template::prepare_template(&mut template);
     for reference in template_references(&template) {
         if !variables.contains_key(&reference.root) {
             let at = reference.range.map(|r| line_col(&text, r.start)).unwrap_or((1, 1));
