@@ -89,7 +89,8 @@ impl FromStr for Address {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let error = |reason: &str| AddressError { text: text.to_string(), reason: reason.to_string() };
-        let expr = hcl_edit::parser::parse_expr(text).map_err(|_| error("expected a form like `aws_instance.web[0]`"))?;
+        let expr =
+            hcl_edit::parser::parse_expr(text).map_err(|_| error("expected a form like `aws_instance.web[0]`"))?;
         let Expression::Traversal(traversal) = expr else {
             return Err(error("expected a resource type and name separated by a dot"));
         };
@@ -172,7 +173,8 @@ mod tests {
 
     #[test]
     fn rejects_malformed_addresses() {
-        for text in ["", "aws_instance", "aws_instance.web.extra", "module.x", "aws_instance.web[var.x]", "\"quoted\""] {
+        for text in ["", "aws_instance", "aws_instance.web.extra", "module.x", "aws_instance.web[var.x]", "\"quoted\""]
+        {
             assert!(text.parse::<Address>().is_err(), "{text} should not parse");
         }
     }

@@ -70,14 +70,7 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> Stri
     out
 }
 
-fn write_snippet(
-    out: &mut String,
-    sources: &SourceMap,
-    span: &Span,
-    note: Option<&str>,
-    pad: &str,
-    color: bool,
-) {
+fn write_snippet(out: &mut String, sources: &SourceMap, span: &Span, note: Option<&str>, pad: &str, color: bool) {
     let span = &sources.resolve(span);
     let Some(file) = sources.get(span.file) else { return };
     let (line, column) = file.line_col(span.range.start);
@@ -94,11 +87,7 @@ fn write_snippet(
     let carets = if color { carets.red().to_string() } else { carets };
     let _ = writeln!(out, "{pad} |");
     let _ = writeln!(out, "{line:>w$} | {text}", w = pad.len());
-    let indent: String = text
-        .chars()
-        .take(column - 1)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
+    let indent: String = text.chars().take(column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
     match note {
         Some(note) => {
             let _ = writeln!(out, "{pad} | {indent}{carets} {note}");

@@ -49,7 +49,10 @@ pub fn single() -> Expansion {
 pub fn count(value: Value, expr: &Expr, must_know: bool) -> Result<Expansion, Diagnostic> {
     let invalid = |detail: String| Diagnostic::error("Invalid count argument", detail).at(expr.span());
     if value.contains_sensitive() {
-        return Err(invalid("The given `count` value is derived from a sensitive value, which would disclose it in resource addresses.".into()));
+        return Err(invalid(
+            "The given `count` value is derived from a sensitive value, which would disclose it in resource addresses."
+                .into(),
+        ));
     }
     if !value.is_known() {
         if must_know {
@@ -60,13 +63,18 @@ pub fn count(value: Value, expr: &Expr, must_know: bool) -> Result<Expansion, Di
     if value.is_null() {
         return Err(invalid("The given `count` argument value is null. An integer is required.".into()));
     }
-    let number = crate::eval::convert::to_number(&value).map_err(|m| invalid(format!("The given `count` argument value is unsuitable: {m}.")))?;
+    let number = crate::eval::convert::to_number(&value)
+        .map_err(|m| invalid(format!("The given `count` argument value is unsuitable: {m}.")))?;
     if !number.is_integer() {
         return Err(invalid("The given `count` argument value is unsuitable: it must be a whole number.".into()));
     }
-    let count = number.to_i64().filter(|n| *n >= 0).ok_or_else(|| invalid("The given `count` argument value is unsuitable: it must be a non-negative whole number.".into()))?;
+    let count = number.to_i64().filter(|n| *n >= 0).ok_or_else(|| {
+        invalid("The given `count` argument value is unsuitable: it must be a non-negative whole number.".into())
+    })?;
     if count > MAX_COUNT {
-        return Err(invalid(format!("The given `count` argument value is {count}, more than the {MAX_COUNT} instances infra allows for one block.")));
+        return Err(invalid(format!(
+            "The given `count` argument value is {count}, more than the {MAX_COUNT} instances infra allows for one block."
+        )));
     }
     Ok(Expansion::Known(
         (0..count)
@@ -96,7 +104,11 @@ pub fn for_each(value: Value, expr: &Expr, must_know: bool) -> Result<Expansion,
         return Ok(Expansion::Unknown { kind: "for_each" });
     }
     let entries: Vec<(String, Value)> = match value {
-        Value::Null => return Err(invalid("The given `for_each` argument value is null. A map, or set of strings, is allowed.".into())),
+        Value::Null => {
+            return Err(invalid(
+                "The given `for_each` argument value is null. A map, or set of strings, is allowed.".into(),
+            ));
+        }
         Value::Map(entries) => entries.into_iter().collect(),
         Value::Set(items) => {
             let mut entries = Vec::with_capacity(items.len());
@@ -124,7 +136,10 @@ pub fn for_each(value: Value, expr: &Expr, must_know: bool) -> Result<Expansion,
             .into_iter()
             .map(|(key, value)| Instance {
                 key: Some(InstanceKey::Str(key.clone())),
-                binding: Some(("each", Value::Map(BTreeMap::from([("key".to_string(), Value::String(key)), ("value".to_string(), value)])))),
+                binding: Some((
+                    "each",
+                    Value::Map(BTreeMap::from([("key".to_string(), Value::String(key)), ("value".to_string(), value)])),
+                )),
             })
             .collect(),
     ))

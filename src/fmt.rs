@@ -24,9 +24,16 @@ enum Line {
     /// Kept exactly (heredoc body, block comment, continuation inside a string).
     Verbatim(String),
     /// `key = value` at `level`.
-    Attribute { level: usize, key: String, rest: String },
+    Attribute {
+        level: usize,
+        key: String,
+        rest: String,
+    },
     /// Any other line at `level`.
-    Other { level: usize, text: String },
+    Other {
+        level: usize,
+        text: String,
+    },
 }
 
 /// Formats HCL text.
@@ -92,20 +99,18 @@ fn scan(line: &str, stack: &mut Vec<Context>, heredoc: &mut Option<(String, bool
         let c = chars[i];
         let next = chars.get(i + 1).copied();
         match stack.last() {
-            Some(Context::String) => {
-                match (c, next) {
-                    ('\\', _) => i += 1,
-                    ('"', _) => {
-                        stack.pop();
-                    }
-                    ('$' | '%', Some('{')) if chars.get(i.wrapping_sub(1)) != Some(&c) || i == 0 => {
-                        stack.push(Context::Interpolation);
-                        i += 1;
-                    }
-                    ('$' | '%', Some('{')) => i += 1,
-                    _ => {}
+            Some(Context::String) => match (c, next) {
+                ('\\', _) => i += 1,
+                ('"', _) => {
+                    stack.pop();
                 }
-            }
+                ('$' | '%', Some('{')) if chars.get(i.wrapping_sub(1)) != Some(&c) || i == 0 => {
+                    stack.push(Context::Interpolation);
+                    i += 1;
+                }
+                ('$' | '%', Some('{')) => i += 1,
+                _ => {}
+            },
             _ => match (c, next) {
                 ('#', _) | ('/', Some('/')) => return,
                 ('/', Some('*')) => match chars[i + 2..].windows(2).position(|w| w == ['*', '/']) {
@@ -129,7 +134,8 @@ fn scan(line: &str, stack: &mut Vec<Context>, heredoc: &mut Option<(String, bool
                         Some(rest) => (true, rest.to_string()),
                         None => (false, rest),
                     };
-                    let delimiter: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-').collect();
+                    let delimiter: String =
+                        rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-').collect();
                     if !delimiter.is_empty() && rest[delimiter.len()..].trim().is_empty() {
                         *heredoc = Some((delimiter, indented));
                         return;

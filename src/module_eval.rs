@@ -11,8 +11,8 @@
 //! ample for validation and console (the planner walks resource instances in parallel).
 
 use crate::addr::InstanceKey;
-use crate::config::{Expr, LoadedConfig, Module, Mode, NestedBlock, Variable};
-use crate::eval::{convert, Evaluator, Scope};
+use crate::config::{Expr, LoadedConfig, Mode, Module, NestedBlock, Variable};
+use crate::eval::{Evaluator, Scope, convert};
 use crate::expand::{self, Expansion, Instance};
 use crate::graph::ModuleGraph;
 use infra_provider::{Diagnostic, Diagnostics, Value};
@@ -42,7 +42,11 @@ pub struct ModuleValues {
 }
 
 /// Evaluates the root module of a loaded configuration with the given variable values.
-pub fn evaluate_root(config: &LoadedConfig, variables: &BTreeMap<String, Value>, options: &EvalOptions) -> (ModuleValues, Diagnostics) {
+pub fn evaluate_root(
+    config: &LoadedConfig,
+    variables: &BTreeMap<String, Value>,
+    options: &EvalOptions,
+) -> (ModuleValues, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
     let root_dir = config.root.dir.clone();
     let inputs: BTreeMap<String, (Value, Option<infra_provider::Span>)> =
@@ -97,7 +101,10 @@ fn evaluate_module(
             ("cwd".to_string(), path_value(&cwd)),
         ])),
     );
-    scope.set("terraform", Value::Map(BTreeMap::from([("workspace".to_string(), Value::from(options.workspace.as_str()))])));
+    scope.set(
+        "terraform",
+        Value::Map(BTreeMap::from([("workspace".to_string(), Value::from(options.workspace.as_str()))])),
+    );
     for key in ["var", "local", "module", "data"] {
         scope.set(key, Value::Map(BTreeMap::new()));
     }
@@ -123,7 +130,11 @@ fn evaluate_module(
     }
     for (name, (_, span)) in inputs {
         if !module.variables.contains_key(name) && span.is_some() {
-            let mut diagnostic = Diagnostic::error("Unsupported argument", format!("An argument named `{name}` is not expected here: the module declares no variable `{name}`.")).at(span.clone());
+            let mut diagnostic = Diagnostic::error(
+                "Unsupported argument",
+                format!("An argument named `{name}` is not expected here: the module declares no variable `{name}`."),
+            )
+            .at(span.clone());
             if let Some(suggestion) = crate::suggest::did_you_mean(name, module.variables.keys().map(String::as_str)) {
                 diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
             }
@@ -194,7 +205,10 @@ fn variable_value(
             None if options.unknown_variables => return Value::Unknown.mark_if(variable.sensitive),
             None => {
                 let detail = if is_root {
-                    format!("The root module input variable `{}` is not set and has no default value. Use `--var {}=...`, a `--var-file`, or the environment variable `INFRA_VAR_{}` to provide it.", variable.name, variable.name, variable.name)
+                    format!(
+                        "The root module input variable `{}` is not set and has no default value. Use `--var {}=...`, a `--var-file`, or the environment variable `INFRA_VAR_{}` to provide it.",
+                        variable.name, variable.name, variable.name
+                    )
                 } else {
                     format!("The module input variable `{}` is required: set it in the module block.", variable.name)
                 };
@@ -207,7 +221,11 @@ fn variable_value(
     let raw = if raw.is_null() && !variable.nullable { variable.default.clone().unwrap_or(Value::Null) } else { raw };
     if raw.is_null() && !variable.nullable {
         diagnostics.push(
-            Diagnostic::error("Invalid value for input variable", format!("The variable `{}` is not nullable, and null was given.", variable.name)).at(span.or(variable.span.clone())),
+            Diagnostic::error(
+                "Invalid value for input variable",
+                format!("The variable `{}` is not nullable, and null was given.", variable.name),
+            )
+            .at(span.or(variable.span.clone())),
         );
         return Value::Unknown;
     }
@@ -215,8 +233,14 @@ fn variable_value(
         Ok(value) => value,
         Err(message) => {
             diagnostics.push(
-                Diagnostic::error("Invalid value for input variable", format!("The given value is not suitable for `var.{}`, which is of type {}: {message}.", variable.name, variable.type_constraint))
-                    .at(span.or(variable.span.clone())),
+                Diagnostic::error(
+                    "Invalid value for input variable",
+                    format!(
+                        "The given value is not suitable for `var.{}`, which is of type {}: {message}.",
+                        variable.name, variable.type_constraint
+                    ),
+                )
+                .at(span.or(variable.span.clone())),
             );
             Value::Unknown
         }
@@ -241,7 +265,8 @@ fn validate_variable(variable: &Variable, scope: &Scope, diagnostics: &mut Diagn
                 );
             }
             Err(message) => diagnostics.push(
-                Diagnostic::error("Invalid validation condition", format!("The condition must be a bool: {message}.")).at(check.condition.span()),
+                Diagnostic::error("Invalid validation condition", format!("The condition must be a bool: {message}."))
+                    .at(check.condition.span()),
             ),
         }
     }
@@ -250,13 +275,20 @@ fn validate_variable(variable: &Variable, scope: &Scope, diagnostics: &mut Diagn
 fn message_text(scope: &Scope, expr: &Expr, diagnostics: &mut Diagnostics) -> String {
     match eval_expr(scope, expr, &[], diagnostics) {
         Some(value) if value.is_marked() => "(sensitive value)".to_string(),
-        Some(value) => value.as_str().map(str::to_string).unwrap_or_else(|| "(the error message is not a string)".into()),
+        Some(value) => {
+            value.as_str().map(str::to_string).unwrap_or_else(|| "(the error message is not a string)".into())
+        }
         None => "(the error message could not be evaluated)".into(),
     }
 }
 
 /// Evaluates an expression with extra bindings (`count`, `each`, a dynamic iterator).
-pub fn eval_expr(scope: &Scope, expr: &Expr, bindings: &[(&str, Value)], diagnostics: &mut Diagnostics) -> Option<Value> {
+pub fn eval_expr(
+    scope: &Scope,
+    expr: &Expr,
+    bindings: &[(&str, Value)],
+    diagnostics: &mut Diagnostics,
+) -> Option<Value> {
     let mut evaluator = Evaluator::new(scope, expr.file);
     for (name, value) in bindings {
         evaluator.bind(name, value.clone());
@@ -273,11 +305,15 @@ pub fn eval_expr(scope: &Scope, expr: &Expr, bindings: &[(&str, Value)], diagnos
 fn eval_output(output: &crate::config::Output, scope: &Scope, diagnostics: &mut Diagnostics) -> Option<Value> {
     let value = eval_expr(scope, &output.value, &[], diagnostics)?;
     for check in &output.preconditions {
-        if let Some(passed) = eval_expr(scope, &check.condition, &[], diagnostics) {
-            if passed.bare() == &Value::Bool(false) {
-                let message = message_text(scope, &check.error_message, diagnostics);
-                diagnostics.push(Diagnostic::error("Module output value precondition failed", message).at(check.condition.span()).for_address(format!("output.{}", output.name)));
-            }
+        if let Some(passed) = eval_expr(scope, &check.condition, &[], diagnostics)
+            && passed.bare() == &Value::Bool(false)
+        {
+            let message = message_text(scope, &check.error_message, diagnostics);
+            diagnostics.push(
+                Diagnostic::error("Module output value precondition failed", message)
+                    .at(check.condition.span())
+                    .for_address(format!("output.{}", output.name)),
+            );
         }
     }
     if value.contains_sensitive() && !output.sensitive {
@@ -293,7 +329,13 @@ fn eval_output(output: &crate::config::Output, scope: &Scope, diagnostics: &mut 
     Some(value.mark_if(output.sensitive))
 }
 
-fn expansion(count: Option<&Expr>, for_each: Option<&Expr>, scope: &Scope, must_know: bool, diagnostics: &mut Diagnostics) -> Option<Expansion> {
+fn expansion(
+    count: Option<&Expr>,
+    for_each: Option<&Expr>,
+    scope: &Scope,
+    must_know: bool,
+    diagnostics: &mut Diagnostics,
+) -> Option<Expansion> {
     let result = match (count, for_each) {
         (Some(expr), _) => expand::count(eval_expr(scope, expr, &[], diagnostics)?, expr, must_know),
         (None, Some(expr)) => expand::for_each(eval_expr(scope, expr, &[], diagnostics)?, expr, must_know),
@@ -325,8 +367,19 @@ fn unknown_binding(kind: &'static str) -> (&'static str, Value) {
     (kind, Value::Map(keys.iter().map(|k| (k.to_string(), Value::Unknown)).collect()))
 }
 
-fn eval_resource(resource: &crate::config::Resource, scope: &Scope, options: &EvalOptions, diagnostics: &mut Diagnostics) -> Value {
-    let Some(expansion) = expansion(resource.count.as_ref(), resource.for_each.as_ref(), scope, options.expansion_must_be_known, diagnostics) else {
+fn eval_resource(
+    resource: &crate::config::Resource,
+    scope: &Scope,
+    options: &EvalOptions,
+    diagnostics: &mut Diagnostics,
+) -> Value {
+    let Some(expansion) = expansion(
+        resource.count.as_ref(),
+        resource.for_each.as_ref(),
+        scope,
+        options.expansion_must_be_known,
+        diagnostics,
+    ) else {
         return Value::Unknown;
     };
     let (instances, known) = match expansion {
@@ -367,20 +420,35 @@ fn eval_nested(block: &NestedBlock, scope: &Scope, bindings: &[(&str, Value)], d
         Value::Map(entries) => entries.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect(),
         Value::Unknown => vec![(Value::Unknown, Value::Unknown)],
         Value::Null => {
-            diagnostics.push(Diagnostic::error("Invalid dynamic for_each value", "Cannot use a null value in `for_each` of a dynamic block.").at(dynamic.for_each.span()));
+            diagnostics.push(
+                Diagnostic::error(
+                    "Invalid dynamic for_each value",
+                    "Cannot use a null value in `for_each` of a dynamic block.",
+                )
+                .at(dynamic.for_each.span()),
+            );
             return;
         }
         other => {
             diagnostics.push(
-                Diagnostic::error("Invalid dynamic for_each value", format!("Cannot use {} in `for_each` of a dynamic block: a collection is required.", convert::describe(other)))
-                    .at(dynamic.for_each.span()),
+                Diagnostic::error(
+                    "Invalid dynamic for_each value",
+                    format!(
+                        "Cannot use {} in `for_each` of a dynamic block: a collection is required.",
+                        convert::describe(other)
+                    ),
+                )
+                .at(dynamic.for_each.span()),
             );
             return;
         }
     };
     for (key, value) in pairs {
         let mut inner: Vec<(&str, Value)> = bindings.to_vec();
-        inner.push((dynamic.iterator.as_str(), Value::Map(BTreeMap::from([("key".to_string(), key), ("value".to_string(), value)]))));
+        inner.push((
+            dynamic.iterator.as_str(),
+            Value::Map(BTreeMap::from([("key".to_string(), key), ("value".to_string(), value)])),
+        ));
         eval_body(&block.body, scope, &inner, diagnostics);
     }
 }
@@ -393,7 +461,9 @@ fn eval_module_call(
     options: &EvalOptions,
     diagnostics: &mut Diagnostics,
 ) -> Value {
-    let Some(expansion) = expansion(call.count.as_ref(), call.for_each.as_ref(), scope, options.expansion_must_be_known, diagnostics) else {
+    let Some(expansion) =
+        expansion(call.count.as_ref(), call.for_each.as_ref(), scope, options.expansion_must_be_known, diagnostics)
+    else {
         return Value::Unknown;
     };
     let (instances, known) = match expansion {
@@ -414,7 +484,11 @@ fn eval_module_call(
         let mut child_diagnostics = Diagnostics::new();
         let result = evaluate_module(child, &inputs, root_dir, &child_options, &mut child_diagnostics, false);
         if !reported {
-            diagnostics.extend(child_diagnostics.into_iter().map(|d| if d.address.is_none() { d.for_address(format!("module.{}", call.name)) } else { d }));
+            diagnostics.extend(
+                child_diagnostics
+                    .into_iter()
+                    .map(|d| if d.address.is_none() { d.for_address(format!("module.{}", call.name)) } else { d }),
+            );
             reported = true;
         }
         values.push(Value::Map(result.outputs));

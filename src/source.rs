@@ -29,9 +29,7 @@ pub struct Mapping {
 
 impl SourceFile {
     fn new(path: PathBuf, text: String) -> SourceFile {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
-            .collect();
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1)).collect();
         SourceFile { path, text, line_starts, mapping: Vec::new() }
     }
 

@@ -5,7 +5,7 @@
 //! function arguments, failed validations and cycles are all reported in one run.
 
 use crate::config::LoadedConfig;
-use crate::module_eval::{evaluate_root, EvalOptions};
+use crate::module_eval::{EvalOptions, evaluate_root};
 use infra_provider::{Diagnostics, Value};
 use std::collections::BTreeMap;
 
@@ -13,11 +13,16 @@ use std::collections::BTreeMap;
 /// a file does not parse, since the model is then incomplete).
 pub fn check(config: &LoadedConfig, variables: &BTreeMap<String, Value>) -> Diagnostics {
     let mut diagnostics = config.diagnostics.clone();
-    let syntax_broken = diagnostics
-        .iter()
-        .any(|d| matches!(d.summary.as_str(), "Invalid syntax" | "Invalid YAML" | "Cannot read configuration directory"));
+    let syntax_broken = diagnostics.iter().any(|d| {
+        matches!(d.summary.as_str(), "Invalid syntax" | "Invalid YAML" | "Cannot read configuration directory")
+    });
     if !syntax_broken {
-        let options = EvalOptions { unknown_variables: true, plan_time: true, workspace: "default".into(), ..EvalOptions::default() };
+        let options = EvalOptions {
+            unknown_variables: true,
+            plan_time: true,
+            workspace: "default".into(),
+            ..EvalOptions::default()
+        };
         let (_, evaluation) = evaluate_root(config, variables, &options);
         diagnostics.extend(evaluation);
     }

@@ -98,7 +98,12 @@ fn module_arguments_are_checked_against_the_child() {
 
 #[test]
 fn console_evaluates_modules_with_count() {
-    let result = run(infra().arg("-C").arg(fixture("modules")).arg("console").arg("-json").write_stdin("module.net[1].subnets\nlength(module.net)\n"));
+    let result = run(infra()
+        .arg("-C")
+        .arg(fixture("modules"))
+        .arg("console")
+        .arg("-json")
+        .write_stdin("module.net[1].subnets\nlength(module.net)\n"));
     assert_eq!(result.code, 0, "{}", result.stderr);
     assert_eq!(result.stdout, "[\"10.1.0.0/24\",\"10.1.1.0/24\"]\n2\n");
 }
@@ -115,8 +120,13 @@ fn console_prints_one_json_line_per_expression_and_fails_at_the_end() {
 #[test]
 fn console_hides_sensitive_values() {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("main.tf"), "variable \"pw\" {\n  default   = \"hunter2\"\n  sensitive = true\n}\n").expect("write");
-    let result = run(infra().arg("-C").arg(dir.path()).arg("console").write_stdin("var.pw\n{ p = var.pw }\nnonsensitive(var.pw)\n"));
+    std::fs::write(dir.path().join("main.tf"), "variable \"pw\" {\n  default   = \"hunter2\"\n  sensitive = true\n}\n")
+        .expect("write");
+    let result = run(infra()
+        .arg("-C")
+        .arg(dir.path())
+        .arg("console")
+        .write_stdin("var.pw\n{ p = var.pw }\nnonsensitive(var.pw)\n"));
     assert_eq!(result.code, 0, "{}", result.stderr);
     insta::assert_snapshot!(result.stdout);
 }

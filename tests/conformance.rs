@@ -10,7 +10,7 @@
 
 use infra::config::load_module_tree;
 use infra::eval::Evaluator;
-use infra::module_eval::{evaluate_root, EvalOptions};
+use infra::module_eval::{EvalOptions, evaluate_root};
 use infra_provider::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,7 +19,8 @@ fn numbers_match(ours: &str, theirs: &str) -> bool {
     if ours == theirs {
         return true;
     }
-    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>().trim_start_matches('0').to_string();
+    let digits =
+        |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>().trim_start_matches('0').to_string();
     let (a, b) = (digits(ours), digits(theirs));
     if a.len() >= 30 && b.len() >= 30 {
         return a[..30] == b[..30] && ours.find('.') == theirs.find('.');
@@ -33,7 +34,9 @@ fn json_match(ours: &serde_json::Value, theirs: &serde_json::Value) -> bool {
     match (ours, theirs) {
         (J::Number(a), J::Number(b)) => numbers_match(&a.to_string(), &b.to_string()),
         (J::Array(a), J::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| json_match(x, y)),
-        (J::Object(a), J::Object(b)) => a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| json_match(v, w))),
+        (J::Object(a), J::Object(b)) => {
+            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| json_match(v, w)))
+        }
         (a, b) => a == b,
     }
 }
@@ -41,8 +44,10 @@ fn json_match(ours: &serde_json::Value, theirs: &serde_json::Value) -> bool {
 #[test]
 fn expressions_evaluate_as_terraform_does() {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
-    let recorded: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(base.join("recorded.json")).expect("recorded.json is checked in")).expect("valid JSON");
+    let recorded: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(base.join("recorded.json")).expect("recorded.json is checked in"),
+    )
+    .expect("valid JSON");
     // path.module must be the fixture directory, relative to the working directory, as in Terraform.
     let fixture = base.join("fixture");
     let config = load_module_tree(&fixture);
@@ -54,7 +59,10 @@ fn expressions_evaluate_as_terraform_does() {
     for (name, expected) in recorded["outputs"].as_object().expect("outputs") {
         let ours = values.outputs.get(name).and_then(|v| v.clone().deep_unmark().to_json());
         if ours.as_ref() != Some(expected) {
-            failures.push(format!("output {name}\n    infra:     {}\n    terraform: {expected}", ours.map_or("(none)".into(), |v| v.to_string())));
+            failures.push(format!(
+                "output {name}\n    infra:     {}\n    terraform: {expected}",
+                ours.map_or("(none)".into(), |v| v.to_string())
+            ));
         }
     }
 
@@ -89,5 +97,11 @@ fn expressions_evaluate_as_terraform_does() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases differ from Terraform:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from Terraform:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

@@ -1,7 +1,7 @@
 //! Language behaviour beyond single expressions: expansion, heredocs, modules, diagnostics.
 
 use infra::config::load_module_tree;
-use infra::module_eval::{evaluate_root, EvalOptions};
+use infra::module_eval::{EvalOptions, evaluate_root};
 use infra_provider::{Diagnostics, Value};
 use std::collections::BTreeMap;
 
@@ -110,8 +110,14 @@ EOT
 #[test]
 fn module_outputs_flow_back_to_the_caller() {
     let files = [
-        ("main.tf", "module \"m\" {\n  source = \"./m\"\n  for_each = toset([\"x\", \"y\"])\n  name = each.key\n}\noutput \"all\" {\n  value = { for k, m in module.m : k => m.greeting }\n}\n"),
-        ("m/main.tf", "variable \"name\" {\n  type = string\n}\noutput \"greeting\" {\n  value = \"hi ${var.name}\"\n}\n"),
+        (
+            "main.tf",
+            "module \"m\" {\n  source = \"./m\"\n  for_each = toset([\"x\", \"y\"])\n  name = each.key\n}\noutput \"all\" {\n  value = { for k, m in module.m : k => m.greeting }\n}\n",
+        ),
+        (
+            "m/main.tf",
+            "variable \"name\" {\n  type = string\n}\noutput \"greeting\" {\n  value = \"hi ${var.name}\"\n}\n",
+        ),
     ];
     let (outputs, diagnostics) = evaluate(&files, &EvalOptions::default());
     assert!(diagnostics.is_empty(), "{diagnostics:?}");

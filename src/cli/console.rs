@@ -2,9 +2,9 @@
 //! module's scope. With `--json`, exactly one line of JSON per expression. A failing expression
 //! prints its diagnostic on stderr; the process then exits 1 at the end.
 
-use super::vars::{collect_variables, VarArgs};
 use super::Printer;
-use crate::module_eval::{evaluate_root, EvalOptions};
+use super::vars::{VarArgs, collect_variables};
+use crate::module_eval::{EvalOptions, evaluate_root};
 use infra_provider::Diagnostics;
 use std::io::BufRead;
 use std::process::ExitCode;

@@ -61,7 +61,12 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
                 if args.check && formatted != text { ExitCode::from(3) } else { ExitCode::SUCCESS }
             }
             Err(error) => {
-                printer.error(&format!("<stdin>:{}:{}: invalid syntax: {}", error.location().line(), error.location().column(), error.message()));
+                printer.error(&format!(
+                    "<stdin>:{}:{}: invalid syntax: {}",
+                    error.location().line(),
+                    error.location().column(),
+                    error.message()
+                ));
                 ExitCode::from(1)
             }
         };
@@ -88,7 +93,13 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
         let formatted = match format_hcl(&text) {
             Ok(formatted) => formatted,
             Err(error) => {
-                printer.error(&format!("{}:{}:{}: invalid syntax: {}; the file was not changed", path.display(), error.location().line(), error.location().column(), error.message()));
+                printer.error(&format!(
+                    "{}:{}:{}: invalid syntax: {}; the file was not changed",
+                    path.display(),
+                    error.location().line(),
+                    error.location().column(),
+                    error.message()
+                ));
                 failed = true;
                 continue;
             }
@@ -100,13 +111,18 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
         printer.data(&path.display().to_string());
         if args.diff {
             let diff = similar::TextDiff::from_lines(&text, &formatted);
-            printer.data(&diff.unified_diff().header(&format!("old/{}", path.display()), &format!("new/{}", path.display())).to_string());
+            printer.data(
+                &diff
+                    .unified_diff()
+                    .header(&format!("old/{}", path.display()), &format!("new/{}", path.display()))
+                    .to_string(),
+            );
         }
-        if !args.check {
-            if let Err(error) = crate::fsutil::write_atomic(&path, formatted.as_bytes()) {
-                printer.error(&format!("cannot write `{}`: {error}", path.display()));
-                failed = true;
-            }
+        if !args.check
+            && let Err(error) = crate::fsutil::write_atomic(&path, formatted.as_bytes())
+        {
+            printer.error(&format!("cannot write `{}`: {error}", path.display()));
+            failed = true;
         }
     }
     if failed {

@@ -63,7 +63,11 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
         }
         let name = arg.strip_prefix('-').filter(|tail| !tail.starts_with('-'));
         match name {
-            Some(tail) if tail.split('=').next().is_some_and(|flag| flag.len() > 1 && flag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) => {
+            Some(tail)
+                if tail.split('=').next().is_some_and(|flag| {
+                    flag.len() > 1 && flag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                }) =>
+            {
                 out.push(format!("-{arg}"));
             }
             _ => out.push(arg),
@@ -86,11 +90,11 @@ pub fn main() -> ExitCode {
         }
     };
     let printer = Printer::new(cli.no_color);
-    if let Some(dir) = &cli.chdir {
-        if let Err(error) = std::env::set_current_dir(dir) {
-            printer.error(&format!("cannot switch to `{}`: {error}", dir.display()));
-            return ExitCode::from(1);
-        }
+    if let Some(dir) = &cli.chdir
+        && let Err(error) = std::env::set_current_dir(dir)
+    {
+        printer.error(&format!("cannot switch to `{}`: {error}", dir.display()));
+        return ExitCode::from(1);
     }
     match cli.command {
         Command::Validate(args) => validate::run(args, &printer),
@@ -105,7 +109,8 @@ mod tests {
 
     #[test]
     fn single_dash_long_flags_are_accepted() {
-        let args = normalize_args(["infra", "-chdir=x", "-C", "y", "validate", "-json", "--", "-keep"].map(String::from));
+        let args =
+            normalize_args(["infra", "-chdir=x", "-C", "y", "validate", "-json", "--", "-keep"].map(String::from));
         assert_eq!(args, ["infra", "--chdir=x", "-C", "y", "validate", "--json", "--", "-keep"]);
     }
 }

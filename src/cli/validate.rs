@@ -1,7 +1,7 @@
 //! `infra validate [--json] [--var NAME=VALUE] [--var-file FILE]`.
 
-use super::vars::{collect_variables, VarArgs};
 use super::Printer;
+use super::vars::{VarArgs, collect_variables};
 use std::process::ExitCode;
 
 /// Arguments of `infra validate`.

@@ -5,8 +5,8 @@
 //! A value for a variable with a primitive type (or none) is taken literally as a string and
 //! converted later; for collection types it is parsed as an HCL expression (`["a", "b"]`).
 
-use crate::config::types::TypeConstraint;
 use crate::config::Module;
+use crate::config::types::TypeConstraint;
 use crate::source::SourceMap;
 use hcl_edit::structure::Structure;
 use infra_provider::{Diagnostic, Diagnostics, Span, Value};
@@ -25,22 +25,33 @@ pub struct VarArgs {
 }
 
 fn parse_raw(name: &str, text: &str, module: &Module) -> Result<Value, String> {
-    let literal = module
-        .variables
-        .get(name)
-        .is_none_or(|v| matches!(v.type_constraint, TypeConstraint::Any | TypeConstraint::String | TypeConstraint::Number | TypeConstraint::Bool));
+    let literal = module.variables.get(name).is_none_or(|v| {
+        matches!(
+            v.type_constraint,
+            TypeConstraint::Any | TypeConstraint::String | TypeConstraint::Number | TypeConstraint::Bool
+        )
+    });
     if literal {
         return Ok(Value::String(text.to_string()));
     }
-    let expr = hcl_edit::parser::parse_expr(text).map_err(|error| format!("the value is not a valid expression: {}", error.message()))?;
-    crate::eval::constant(&expr, infra_provider::FileId(u32::MAX)).map_err(|d| d.detail)
+    let expr = hcl_edit::parser::parse_expr(text)
+        .map_err(|error| format!("the value is not a valid expression: {}", error.message()))?;
+    crate::eval::constant(&expr, infra_provider::FileId(u32::MAX)).map_err(|d| d.detail.clone())
 }
 
-fn load_file(path: &Path, sources: &mut SourceMap, values: &mut BTreeMap<String, (Value, Option<Span>)>, diagnostics: &mut Diagnostics) {
+fn load_file(
+    path: &Path,
+    sources: &mut SourceMap,
+    values: &mut BTreeMap<String, (Value, Option<Span>)>,
+    diagnostics: &mut Diagnostics,
+) {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(error) => {
-            diagnostics.push(Diagnostic::error("Cannot read variables file", format!("Reading `{}` failed: {error}.", path.display())));
+            diagnostics.push(Diagnostic::error(
+                "Cannot read variables file",
+                format!("Reading `{}` failed: {error}.", path.display()),
+            ));
             return;
         }
     };
@@ -52,8 +63,14 @@ fn load_file(path: &Path, sources: &mut SourceMap, values: &mut BTreeMap<String,
                     values.insert(name, (Value::from_json(&value), None));
                 }
             }
-            Ok(_) => diagnostics.push(Diagnostic::error("Invalid variables file", format!("`{}` must hold a JSON object of variable values.", path.display()))),
-            Err(error) => diagnostics.push(Diagnostic::error("Invalid variables file", format!("`{}` is not valid JSON: {error}.", path.display()))),
+            Ok(_) => diagnostics.push(Diagnostic::error(
+                "Invalid variables file",
+                format!("`{}` must hold a JSON object of variable values.", path.display()),
+            )),
+            Err(error) => diagnostics.push(Diagnostic::error(
+                "Invalid variables file",
+                format!("`{}` is not valid JSON: {error}.", path.display()),
+            )),
         }
         return;
     }
@@ -91,19 +108,26 @@ impl VarArgs {
 }
 
 /// Collects variable values for the root module.
-pub fn collect_variables(args: &VarArgs, module: &Module, sources: &mut SourceMap) -> (BTreeMap<String, Value>, Diagnostics) {
+pub fn collect_variables(
+    args: &VarArgs,
+    module: &Module,
+    sources: &mut SourceMap,
+) -> (BTreeMap<String, Value>, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
     let mut values: BTreeMap<String, (Value, Option<Span>)> = BTreeMap::new();
     for prefix in ["TF_VAR_", "INFRA_VAR_"] {
         for (key, text) in std::env::vars() {
-            if let Some(name) = key.strip_prefix(prefix) {
-                if module.variables.contains_key(name) {
-                    match parse_raw(name, &text, module) {
-                        Ok(value) => {
-                            values.insert(name.to_string(), (value, None));
-                        }
-                        Err(message) => diagnostics.push(Diagnostic::error("Invalid value for variable", format!("The environment variable `{key}` is invalid: {message}."))),
+            if let Some(name) = key.strip_prefix(prefix)
+                && module.variables.contains_key(name)
+            {
+                match parse_raw(name, &text, module) {
+                    Ok(value) => {
+                        values.insert(name.to_string(), (value, None));
                     }
+                    Err(message) => diagnostics.push(Diagnostic::error(
+                        "Invalid value for variable",
+                        format!("The environment variable `{key}` is invalid: {message}."),
+                    )),
                 }
             }
         }
@@ -117,7 +141,11 @@ pub fn collect_variables(args: &VarArgs, module: &Module, sources: &mut SourceMa
         let mut extra: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|entry| entry.path())
-            .filter(|path| path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")))
+            .filter(|path| {
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json"))
+            })
             .collect();
         extra.sort();
         auto.extend(extra);
@@ -127,11 +155,19 @@ pub fn collect_variables(args: &VarArgs, module: &Module, sources: &mut SourceMa
     }
     for assignment in &args.var {
         let Some((name, text)) = assignment.split_once('=') else {
-            diagnostics.push(Diagnostic::error("Invalid --var option", format!("The option `--var {assignment}` is not of the form NAME=VALUE.")));
+            diagnostics.push(Diagnostic::error(
+                "Invalid --var option",
+                format!("The option `--var {assignment}` is not of the form NAME=VALUE."),
+            ));
             continue;
         };
         if !module.variables.contains_key(name) {
-            let mut diagnostic = Diagnostic::error("Value for undeclared variable", format!("A variable named `{name}` was assigned on the command line, but the root module does not declare a variable of that name."));
+            let mut diagnostic = Diagnostic::error(
+                "Value for undeclared variable",
+                format!(
+                    "A variable named `{name}` was assigned on the command line, but the root module does not declare a variable of that name."
+                ),
+            );
             if let Some(suggestion) = crate::suggest::did_you_mean(name, module.variables.keys().map(String::as_str)) {
                 diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
             }
@@ -142,17 +178,27 @@ pub fn collect_variables(args: &VarArgs, module: &Module, sources: &mut SourceMa
             Ok(value) => {
                 values.insert(name.to_string(), (value, None));
             }
-            Err(message) => diagnostics.push(Diagnostic::error("Invalid value for variable", format!("The value given for `{name}` is invalid: {message}."))),
+            Err(message) => diagnostics.push(Diagnostic::error(
+                "Invalid value for variable",
+                format!("The value given for `{name}` is invalid: {message}."),
+            )),
         }
     }
     for (name, (_, span)) in &values {
         if !module.variables.contains_key(name) && span.is_some() {
             diagnostics.push(
-                Diagnostic::warning("Value for undeclared variable", format!("The root module does not declare a variable named `{name}`; this assignment is ignored."))
-                    .at(span.clone()),
+                Diagnostic::warning(
+                    "Value for undeclared variable",
+                    format!("The root module does not declare a variable named `{name}`; this assignment is ignored."),
+                )
+                .at(span.clone()),
             );
         }
     }
-    let values = values.into_iter().filter(|(name, _)| module.variables.contains_key(name)).map(|(name, (value, _))| (name, value)).collect();
+    let values = values
+        .into_iter()
+        .filter(|(name, _)| module.variables.contains_key(name))
+        .map(|(name, (value, _))| (name, value))
+        .collect();
     (values, diagnostics)
 }

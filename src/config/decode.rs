@@ -4,16 +4,27 @@ use super::model::*;
 use super::types::{self, TypeConstraint};
 use crate::eval;
 use crate::suggest::did_you_mean;
-use hcl_edit::expr::Expression;
 use hcl_edit::Span as _;
+use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, BlockLabel, Body as HclBody, Structure};
 use infra_provider::{Diagnostic, Diagnostics, FileId, Span, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 const TOP_LEVEL_BLOCKS: &[&str] = &[
-    "infra", "terraform", "provider", "variable", "locals", "resource", "data", "output", "module",
-    "moved", "import", "check", "removed",
+    "infra",
+    "terraform",
+    "provider",
+    "variable",
+    "locals",
+    "resource",
+    "data",
+    "output",
+    "module",
+    "moved",
+    "import",
+    "check",
+    "removed",
 ];
 
 /// Decodes one file's body into `module`, adding problems to `diagnostics`.
@@ -70,7 +81,10 @@ impl Decoder<'_> {
             let example = if names.is_empty() {
                 format!("{kind} {{ ... }}")
             } else {
-                format!("{kind} {} {{ ... }}", names.iter().map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(" "))
+                format!(
+                    "{kind} {} {{ ... }}",
+                    names.iter().map(|name| format!("\"{name}\"")).collect::<Vec<_>>().join(" ")
+                )
             };
             self.diagnostics.push(
                 Diagnostic::error(
@@ -174,7 +188,11 @@ impl Decoder<'_> {
             Some(Value::Bool(value)) => value,
             Some(Value::String(text)) if text == "true" || text == "false" => text == "true",
             Some(_) => {
-                self.error("Invalid value", format!("`{name}` must be `true` or `false`."), self.span(&attribute.value));
+                self.error(
+                    "Invalid value",
+                    format!("`{name}` must be `true` or `false`."),
+                    self.span(&attribute.value),
+                );
                 default
             }
             None => default,
@@ -221,7 +239,11 @@ impl Decoder<'_> {
     fn reference(&mut self, expression: &Expression, what: &str) -> Option<String> {
         let reference = eval::references::static_reference(expression);
         if reference.is_none() {
-            self.error("Invalid reference", format!("`{what}` must be a reference such as `aws_vpc.main`, not a string or an expression."), self.span(expression));
+            self.error(
+                "Invalid reference",
+                format!("`{what}` must be a reference such as `aws_vpc.main`, not a string or an expression."),
+                self.span(expression),
+            );
         }
         reference
     }
@@ -299,14 +321,22 @@ impl Decoder<'_> {
         let labels = self.labels(block, &["block type"])?;
         self.expect_only(&block.body, "`dynamic` block", &["for_each", "iterator", "labels"], &["content"]);
         let Some(for_each) = block.body.get_attribute("for_each") else {
-            self.error("Missing required argument", "A `dynamic` block needs a `for_each` argument.".into(), self.span(&block.ident));
+            self.error(
+                "Missing required argument",
+                "A `dynamic` block needs a `for_each` argument.".into(),
+                self.span(&block.ident),
+            );
             return None;
         };
         let iterator = match block.body.get_attribute("iterator") {
             Some(attribute) => match &attribute.value {
                 Expression::Variable(ident) => ident.value().as_str().to_string(),
                 other => {
-                    self.error("Invalid value", "`iterator` must be a bare name, as in `iterator = rule`.".into(), self.span(other));
+                    self.error(
+                        "Invalid value",
+                        "`iterator` must be a bare name, as in `iterator = rule`.".into(),
+                        self.span(other),
+                    );
                     return None;
                 }
             },
@@ -314,7 +344,11 @@ impl Decoder<'_> {
         };
         let content: Vec<&Block> = block.body.get_blocks("content").collect();
         let [content] = content.as_slice() else {
-            self.error("Missing content block", "A `dynamic` block needs exactly one `content` block.".into(), self.span(&block.ident));
+            self.error(
+                "Missing content block",
+                "A `dynamic` block needs exactly one `content` block.".into(),
+                self.span(&block.ident),
+            );
             return None;
         };
         Some(NestedBlock {
@@ -400,7 +434,10 @@ impl Decoder<'_> {
             &["type", "default", "description", "sensitive", "nullable", "ephemeral"],
             &["validation"],
         );
-        if matches!(name.as_str(), "source" | "version" | "providers" | "count" | "for_each" | "lifecycle" | "depends_on" | "locals") {
+        if matches!(
+            name.as_str(),
+            "source" | "version" | "providers" | "count" | "for_each" | "lifecycle" | "depends_on" | "locals"
+        ) {
             self.error(
                 "Invalid variable name",
                 format!("The name `{name}` is reserved for module call arguments and cannot be used for a variable."),
@@ -427,7 +464,11 @@ impl Decoder<'_> {
                 // A sensitive default is converted marked, so an error cannot quote it.
                 match eval::convert::convert(value.mark_if(sensitive), &type_constraint).map(|v| v.unmark().0) {
                     Ok(value) if value.is_null() && !nullable => {
-                        self.error("Invalid default value for variable", "A non-nullable variable cannot default to null.".into(), default_span.clone());
+                        self.error(
+                            "Invalid default value for variable",
+                            "A non-nullable variable cannot default to null.".into(),
+                            default_span.clone(),
+                        );
                     }
                     Ok(value) => default = Some(value),
                     Err(message) => self.error(
@@ -465,7 +506,11 @@ impl Decoder<'_> {
             match structure {
                 Structure::Attribute(attribute) => {
                     let name = attribute.key.value().as_str().to_string();
-                    let local = Local { name: name.clone(), expr: self.expr(&attribute.value), span: self.span(&attribute.key) };
+                    let local = Local {
+                        name: name.clone(),
+                        expr: self.expr(&attribute.value),
+                        span: self.span(&attribute.key),
+                    };
                     if let Some(previous) = module.locals.get(&name) {
                         let previous = previous.span.clone();
                         self.duplicate("local value", &name, local.span.clone(), previous);
@@ -500,7 +545,8 @@ impl Decoder<'_> {
         let Some(labels) = self.labels(block, &[&format!("{what} type"), &format!("{what} name")]) else { return };
         let (count, for_each) = self.count_and_for_each(block);
         let depends_on = self.reference_list(&block.body, "depends_on");
-        let provider = block.body.get_attribute("provider").and_then(|attribute| self.reference(&attribute.value, "provider"));
+        let provider =
+            block.body.get_attribute("provider").and_then(|attribute| self.reference(&attribute.value, "provider"));
         let mut lifecycle = Lifecycle::default();
         for nested in block.body.get_blocks("lifecycle") {
             self.lifecycle(nested, &mut lifecycle);
@@ -509,7 +555,10 @@ impl Decoder<'_> {
             mode,
             kind: labels[0].clone(),
             name: labels[1].clone(),
-            body: self.body(&block.body, &["count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"]),
+            body: self.body(
+                &block.body,
+                &["count", "for_each", "depends_on", "provider", "lifecycle", "provisioner", "connection"],
+            ),
             count,
             for_each,
             depends_on,
@@ -547,7 +596,11 @@ impl Decoder<'_> {
                         lifecycle.ignore_changes.extend(reference);
                     }
                 }
-                other => self.error("Invalid value", "`ignore_changes` must be `all` or a list of attribute names.".into(), self.span(other)),
+                other => self.error(
+                    "Invalid value",
+                    "`ignore_changes` must be `all` or a list of attribute names.".into(),
+                    self.span(other),
+                ),
             }
         }
         lifecycle.replace_triggered_by = self.reference_list(&block.body, "replace_triggered_by");
@@ -564,7 +617,11 @@ impl Decoder<'_> {
             &["precondition"],
         );
         let Some(value) = block.body.get_attribute("value") else {
-            self.error("Missing required argument", "An `output` block needs a `value` argument.".into(), self.header_span(block));
+            self.error(
+                "Missing required argument",
+                "An `output` block needs a `value` argument.".into(),
+                self.header_span(block),
+            );
             return;
         };
         let output = Output {
@@ -587,13 +644,21 @@ impl Decoder<'_> {
     fn module_call(&mut self, block: &Block, module: &mut Module) {
         let Some(labels) = self.labels(block, &["module name"]) else { return };
         let Some(source) = block.body.get_attribute("source") else {
-            self.error("Missing required argument", "A `module` block needs a `source` argument, such as `source = \"./modules/network\"`.".into(), self.header_span(block));
+            self.error(
+                "Missing required argument",
+                "A `module` block needs a `source` argument, such as `source = \"./modules/network\"`.".into(),
+                self.header_span(block),
+            );
             return;
         };
         let source_text = match &source.value {
             Expression::String(text) => text.value().clone(),
             other => {
-                self.error("Invalid module source", "`source` must be a literal string; it cannot reference variables.".into(), self.span(other));
+                self.error(
+                    "Invalid module source",
+                    "`source` must be a literal string; it cannot reference variables.".into(),
+                    self.span(other),
+                );
                 return;
             }
         };
@@ -608,7 +673,11 @@ impl Decoder<'_> {
                     }
                     inputs.insert(
                         name.to_string(),
-                        Attribute { name: name.to_string(), expr: self.expr(&attribute.value), name_span: self.span(&attribute.key) },
+                        Attribute {
+                            name: name.to_string(),
+                            expr: self.expr(&attribute.value),
+                            name_span: self.span(&attribute.key),
+                        },
                     );
                 }
                 Structure::Block(nested) => self.error(
@@ -649,7 +718,11 @@ impl Decoder<'_> {
             (Some(from), Some(to)) => module.moved.push(Moved { from, to, span: self.span(&block.ident) }),
             _ => {
                 if block.body.get_attribute("from").is_none() || block.body.get_attribute("to").is_none() {
-                    self.error("Missing required argument", "A `moved` block needs both `from` and `to`.".into(), self.span(&block.ident));
+                    self.error(
+                        "Missing required argument",
+                        "A `moved` block needs both `from` and `to`.".into(),
+                        self.span(&block.ident),
+                    );
                 }
             }
         }
@@ -661,12 +734,19 @@ impl Decoder<'_> {
         }
         self.expect_only(&block.body, "`import` block", &["to", "id", "provider", "for_each", "identity"], &[]);
         let to = block.body.get_attribute("to").and_then(|attribute| self.reference(&attribute.value, "to"));
-        let provider = block.body.get_attribute("provider").and_then(|attribute| self.reference(&attribute.value, "provider"));
+        let provider =
+            block.body.get_attribute("provider").and_then(|attribute| self.reference(&attribute.value, "provider"));
         match (to, block.body.get_attribute("id")) {
-            (Some(to), Some(id)) => module.imports.push(Import { to, id: self.expr(&id.value), provider, span: self.span(&block.ident) }),
+            (Some(to), Some(id)) => {
+                module.imports.push(Import { to, id: self.expr(&id.value), provider, span: self.span(&block.ident) })
+            }
             _ => {
                 if block.body.get_attribute("to").is_none() || block.body.get_attribute("id").is_none() {
-                    self.error("Missing required argument", "An `import` block needs both `to` and `id`.".into(), self.span(&block.ident));
+                    self.error(
+                        "Missing required argument",
+                        "An `import` block needs both `to` and `id`.".into(),
+                        self.span(&block.ident),
+                    );
                 }
             }
         }

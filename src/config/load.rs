@@ -47,15 +47,23 @@ fn resolve_children(module: &mut Module, sources: &mut SourceMap, diagnostics: &
         let dir = module.dir.join(&call.source);
         if !dir.is_dir() {
             diagnostics.push(
-                Diagnostic::error("Module not found", format!("The module directory `{}` does not exist.", dir.display()))
-                    .at(call.source_span.clone()),
+                Diagnostic::error(
+                    "Module not found",
+                    format!("The module directory `{}` does not exist.", dir.display()),
+                )
+                .at(call.source_span.clone()),
             );
             continue;
         }
         if depth >= MAX_MODULE_DEPTH {
             diagnostics.push(
-                Diagnostic::error("Module nesting too deep", format!("Modules are nested more than {MAX_MODULE_DEPTH} levels deep; a module probably calls itself."))
-                    .at(call.source_span.clone()),
+                Diagnostic::error(
+                    "Module nesting too deep",
+                    format!(
+                        "Modules are nested more than {MAX_MODULE_DEPTH} levels deep; a module probably calls itself."
+                    ),
+                )
+                .at(call.source_span.clone()),
             );
             continue;
         }
@@ -109,7 +117,10 @@ pub fn load_module(dir: &Path, sources: &mut SourceMap, diagnostics: &mut Diagno
                 }
             },
             Err(error) => {
-                diagnostics.push(Diagnostic::error("Cannot read file", format!("Reading `{}` failed: {error}.", path.display())));
+                diagnostics.push(Diagnostic::error(
+                    "Cannot read file",
+                    format!("Reading `{}` failed: {error}.", path.display()),
+                ));
                 continue;
             }
         };
@@ -148,10 +159,10 @@ pub fn parse_hcl(text: &str) -> Result<hcl_edit::structure::Body, hcl_edit::pars
     }
     impl Visit for Heredocs<'_> {
         fn visit_heredoc_template(&mut self, node: &hcl_edit::template::HeredocTemplate) {
-            if let Some(range) = hcl_edit::Span::span(node) {
-                if self.text[range.start..].starts_with("<<-") {
-                    self.dash.push(range.start);
-                }
+            if let Some(range) = hcl_edit::Span::span(node)
+                && self.text[range.start..].starts_with("<<-")
+            {
+                self.dash.push(range.start);
             }
             hcl_edit::visit::visit_heredoc_template(self, node);
         }
@@ -178,7 +189,11 @@ pub fn parse_error(error: &hcl_edit::parser::Error, file: infra_provider::FileId
     let offset = error.location().offset().min(text.len());
     let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
     let message = error.message();
-    let detail = if message.is_empty() { "The file is not valid HCL here.".to_string() } else { format!("The parser says: {message}.") };
+    let detail = if message.is_empty() {
+        "The file is not valid HCL here.".to_string()
+    } else {
+        format!("The parser says: {message}.")
+    };
     Diagnostic::error("Invalid syntax", detail).at(Some(Span::new(file, offset..end)))
 }
 

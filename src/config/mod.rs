@@ -17,7 +17,7 @@ mod model;
 pub mod types;
 mod yaml;
 
-pub use load::{load_module, load_module_tree, LoadedConfig};
+pub use load::{LoadedConfig, load_module, load_module_tree};
 pub use model::*;
 
 pub(crate) use yaml::decode_value as decode_yaml_value;

@@ -236,9 +236,7 @@ impl Resource {
 
     /// The provider configuration key: the explicit one or the type's prefix.
     pub fn provider_key(&self) -> String {
-        self.provider.clone().unwrap_or_else(|| {
-            self.kind.split('_').next().unwrap_or(&self.kind).to_string()
-        })
+        self.provider.clone().unwrap_or_else(|| self.kind.split('_').next().unwrap_or(&self.kind).to_string())
     }
 }
 

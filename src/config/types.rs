@@ -97,11 +97,10 @@ fn span_of(expr: &Expression, file: FileId) -> Option<Span> {
     hcl_edit::Span::span(expr).map(|range| Span::new(file, range))
 }
 
-fn parse_inner(
-    expr: &Expression,
-    file: FileId,
-    in_object: bool,
-) -> Result<(TypeConstraint, Option<(bool, Option<Value>)>), Diagnostic> {
+/// `optional(...)` found while parsing an object attribute: (optional, its default).
+type Optional = Option<(bool, Option<Value>)>;
+
+fn parse_inner(expr: &Expression, file: FileId, in_object: bool) -> Result<(TypeConstraint, Optional), Diagnostic> {
     let span = span_of(expr, file);
     match expr {
         Expression::Parenthesis(inner) => parse_inner(inner.inner(), file, in_object),

@@ -20,8 +20,19 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
 
-const BLOCK_KEYS: &[&str] =
-    &["variable", "locals", "resource", "data", "output", "module", "provider", "terraform", "infra", "moved", "import"];
+const BLOCK_KEYS: &[&str] = &[
+    "variable",
+    "locals",
+    "resource",
+    "data",
+    "output",
+    "module",
+    "provider",
+    "terraform",
+    "infra",
+    "moved",
+    "import",
+];
 
 /// A YAML node with its location.
 pub(crate) type Node = Spanned<NodeKind>;
@@ -121,7 +132,10 @@ pub(crate) fn node_value(node: &NodeKind) -> Value {
 /// # Errors
 ///
 /// The parser's message and one-based line and column.
-pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, (String, Option<(usize, usize)>)> {
+/// A YAML parse failure: the message and, when known, the one-based line and column.
+pub(crate) type YamlError = (String, Option<(usize, usize)>);
+
+pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
     serde_saphyr::from_multiple::<Node>(text).map_err(|error| {
         let location = error.location().map(|l| (l.line() as usize, l.column() as usize));
         let message = error.to_string().lines().next().unwrap_or("invalid YAML").to_string();
@@ -129,7 +143,12 @@ pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, (String, Option<(
     })
 }
 
-pub(crate) fn load_yaml_file(file: FileId, sources: &mut SourceMap, module: &mut Module, diagnostics: &mut Diagnostics) {
+pub(crate) fn load_yaml_file(
+    file: FileId,
+    sources: &mut SourceMap,
+    module: &mut Module,
+    diagnostics: &mut Diagnostics,
+) {
     let source = sources.get(file).expect("file was just added");
     let text = source.text.clone();
     let documents = match parse_documents(&text) {
@@ -203,21 +222,31 @@ fn manifest(node: &NodeKind, span: Option<Span>, module: &mut Module, diagnostic
         current.as_str().map(str::to_string)
     };
     let (Some(api_version), Some(kind)) = (field(&["apiVersion"]), field(&["kind"])) else {
-        diagnostics.push(Diagnostic::error("Invalid Kubernetes manifest", "`apiVersion` and `kind` must be strings.").at(span));
+        diagnostics.push(
+            Diagnostic::error("Invalid Kubernetes manifest", "`apiVersion` and `kind` must be strings.").at(span),
+        );
         return;
     };
     let Some(name) = field(&["metadata", "name"]) else {
         diagnostics.push(
-            Diagnostic::error("Invalid Kubernetes manifest", format!("This {kind} has no `metadata.name`; every manifest needs a name."))
-                .at(span),
+            Diagnostic::error(
+                "Invalid Kubernetes manifest",
+                format!("This {kind} has no `metadata.name`; every manifest needs a name."),
+            )
+            .at(span),
         );
         return;
     };
-    let manifest = Manifest { api_version, kind, namespace: field(&["metadata", "namespace"]), name, object, span: span.clone() };
+    let manifest =
+        Manifest { api_version, kind, namespace: field(&["metadata", "namespace"]), name, object, span: span.clone() };
     let key = manifest.key();
     if module.manifests.contains_key(&key) {
         diagnostics.push(
-            Diagnostic::error("Duplicate Kubernetes manifest", format!("The object `{key}` is defined more than once.")).at(span),
+            Diagnostic::error(
+                "Duplicate Kubernetes manifest",
+                format!("The object `{key}` is defined more than once."),
+            )
+            .at(span),
         );
         return;
     }
@@ -381,8 +410,10 @@ impl HclWriter<'_> {
                     self.mark(item);
                     self.out.push_str(key);
                     self.out.push_str(" {\n");
-                    let nested_raw: &[&str] = if key == "lifecycle" { &["ignore_changes", "replace_triggered_by"] } else { &[] };
-                    let nested_blocks: &[&str] = if key == "lifecycle" { &["precondition", "postcondition"] } else { &[] };
+                    let nested_raw: &[&str] =
+                        if key == "lifecycle" { &["ignore_changes", "replace_triggered_by"] } else { &[] };
+                    let nested_blocks: &[&str] =
+                        if key == "lifecycle" { &["precondition", "postcondition"] } else { &[] };
                     self.body(item, nested_raw, nested_blocks);
                     self.out.push_str("}\n");
                 }
@@ -505,4 +536,3 @@ pub(crate) fn decode_value(text: &str) -> Result<Value, String> {
         _ => Err("the text holds more than one YAML document".to_string()),
     }
 }
-

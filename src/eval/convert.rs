@@ -28,9 +28,9 @@ pub fn to_string(value: &Value) -> Result<String, String> {
 pub fn to_number(value: &Value) -> Result<Number, String> {
     match value.bare() {
         Value::Number(number) => Ok(number.clone()),
-        Value::String(text) => text
-            .parse::<Number>()
-            .map_err(|_| format!("a number is required, and {text:?} is not a number")),
+        Value::String(text) => {
+            text.parse::<Number>().map_err(|_| format!("a number is required, and {text:?} is not a number"))
+        }
         Value::Null => Err("a number is required, got null".into()),
         other => Err(format!("a number is required, got {}", describe(other))),
     }
@@ -60,7 +60,9 @@ pub fn describe(value: &Value) -> String {
         Value::String(_) => "a string".into(),
         Value::List(items) => format!("a list of {} element{}", items.len(), if items.len() == 1 { "" } else { "s" }),
         Value::Set(items) => format!("a set of {} element{}", items.len(), if items.len() == 1 { "" } else { "s" }),
-        Value::Map(entries) => format!("an object with {} attribute{}", entries.len(), if entries.len() == 1 { "" } else { "s" }),
+        Value::Map(entries) => {
+            format!("an object with {} attribute{}", entries.len(), if entries.len() == 1 { "" } else { "s" })
+        }
         Value::Unknown => "a value known only after apply".into(),
         Value::Sensitive(inner) => describe(inner),
     }
@@ -74,7 +76,8 @@ pub fn describe(value: &Value) -> String {
 pub fn convert(value: Value, constraint: &TypeConstraint) -> Result<Value, String> {
     let (value, sensitive) = value.unmark();
     let hidden = sensitive || value.contains_sensitive();
-    let converted = convert_bare(value, constraint).map_err(|message| if hidden { super::ops::HIDDEN.to_string() } else { message })?;
+    let converted = convert_bare(value, constraint)
+        .map_err(|message| if hidden { super::ops::HIDDEN.to_string() } else { message })?;
     Ok(converted.mark_if(sensitive))
 }
 
@@ -123,7 +126,8 @@ fn convert_bare(value: Value, constraint: &TypeConstraint) -> Result<Value, Stri
             }
             if element.is_any() {
                 let keys: Vec<String> = converted.keys().cloned().collect();
-                let values = unify(converted.into_values().collect()).map_err(|m| format!("all map elements must have the same type: {m}"))?;
+                let values = unify(converted.into_values().collect())
+                    .map_err(|m| format!("all map elements must have the same type: {m}"))?;
                 converted = keys.into_iter().zip(values).collect();
             }
             Ok(Value::Map(converted))
@@ -152,7 +156,8 @@ fn convert_bare(value: Value, constraint: &TypeConstraint) -> Result<Value, Stri
             for (name, attribute) in attributes {
                 match entries.remove(name) {
                     Some(item) if !item.is_null() => {
-                        let item = convert(item, &attribute.constraint).map_err(|m| at(&format!("attribute {name:?}"), m))?;
+                        let item =
+                            convert(item, &attribute.constraint).map_err(|m| at(&format!("attribute {name:?}"), m))?;
                         converted.insert(name.clone(), item);
                     }
                     found => {
@@ -177,11 +182,7 @@ fn convert_bare(value: Value, constraint: &TypeConstraint) -> Result<Value, Stri
 /// When primitives and collections are mixed.
 pub fn unify(items: Vec<Value>) -> Result<Vec<Value>, String> {
     use infra_provider::ValueKind as K;
-    let kinds: Vec<K> = items
-        .iter()
-        .map(Value::kind)
-        .filter(|kind| !matches!(kind, K::Null | K::Unknown))
-        .collect();
+    let kinds: Vec<K> = items.iter().map(Value::kind).filter(|kind| !matches!(kind, K::Null | K::Unknown)).collect();
     let Some(first) = kinds.first() else { return Ok(items) };
     if kinds.iter().all(|kind| kind == first) {
         return Ok(items);
@@ -199,5 +200,9 @@ pub fn unify(items: Vec<Value>) -> Result<Vec<Value>, String> {
             })
             .collect();
     }
-    Err(format!("{} and {} cannot be combined", kinds[0], kinds.iter().find(|k| *k != first).copied().unwrap_or(*first)))
+    Err(format!(
+        "{} and {} cannot be combined",
+        kinds[0],
+        kinds.iter().find(|k| *k != first).copied().unwrap_or(*first)
+    ))
 }

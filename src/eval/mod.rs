@@ -50,6 +50,9 @@ impl Scope {
     }
 }
 
+/// The (key, value) pairs of a collection being iterated, and whether it was sensitive.
+type Iteration = (Vec<(Value, Value)>, bool);
+
 /// Evaluates expressions of one file in one scope.
 pub struct Evaluator<'a> {
     scope: &'a Scope,
@@ -114,7 +117,11 @@ impl<'a> Evaluator<'a> {
                                 continue;
                             }
                             to_string(&key_value).map_err(|message| {
-                                self.error("Invalid object key", format!("An object key must be a string: {message}."), key_expr)
+                                self.error(
+                                    "Invalid object key",
+                                    format!("An object key must be a string: {message}."),
+                                    key_expr,
+                                )
                             })?
                         }
                     };
@@ -141,7 +148,11 @@ impl<'a> Evaluator<'a> {
                 let condition = self.eval(&conditional.cond_expr)?;
                 let (condition, marked) = condition.unmark();
                 if condition.is_null() {
-                    return Err(self.error("Null condition", "The condition value is null. Conditions must be either true or false.", &conditional.cond_expr));
+                    return Err(self.error(
+                        "Null condition",
+                        "The condition value is null. Conditions must be either true or false.",
+                        &conditional.cond_expr,
+                    ));
                 }
                 if !condition.is_known() {
                     // Both branches are still checked for errors.
@@ -150,14 +161,24 @@ impl<'a> Evaluator<'a> {
                     return Ok(Value::Unknown.mark_if(marked));
                 }
                 let chosen = convert::to_bool(&condition).map_err(|message| {
-                    self.error("Incorrect condition type", format!("The condition expression must be a bool: {message}."), &conditional.cond_expr)
+                    self.error(
+                        "Incorrect condition type",
+                        format!("The condition expression must be a bool: {message}."),
+                        &conditional.cond_expr,
+                    )
                 })?;
-                let (true_value, false_value) = (self.eval(&conditional.true_expr)?, self.eval(&conditional.false_expr)?);
+                let (true_value, false_value) =
+                    (self.eval(&conditional.true_expr)?, self.eval(&conditional.false_expr)?);
                 let unified = convert::unify(vec![true_value, false_value]).map_err(|message| {
-                    self.error("Inconsistent conditional result types", format!("The true and false result expressions must have consistent types: {message}."), expr)
+                    self.error(
+                        "Inconsistent conditional result types",
+                        format!("The true and false result expressions must have consistent types: {message}."),
+                        expr,
+                    )
                 })?;
                 let mut results = unified.into_iter();
-                let (true_value, false_value) = (results.next().unwrap_or_default(), results.next().unwrap_or_default());
+                let (true_value, false_value) =
+                    (results.next().unwrap_or_default(), results.next().unwrap_or_default());
                 Ok(if chosen { true_value } else { false_value }.mark_if(marked))
             }
             Expression::FuncCall(call) => self.call(call, expr),
@@ -171,8 +192,16 @@ impl<'a> Evaluator<'a> {
                 let left = self.eval(&op.lhs_expr)?;
                 let right = self.eval(&op.rhs_expr)?;
                 ops::binary(*op.operator.value(), left, right).map_err(|(side, message)| match side {
-                    0 => self.error("Invalid operand", format!("Unsuitable value for left operand: {message}."), &op.lhs_expr),
-                    1 => self.error("Invalid operand", format!("Unsuitable value for right operand: {message}."), &op.rhs_expr),
+                    0 => self.error(
+                        "Invalid operand",
+                        format!("Unsuitable value for left operand: {message}."),
+                        &op.lhs_expr,
+                    ),
+                    1 => self.error(
+                        "Invalid operand",
+                        format!("Unsuitable value for right operand: {message}."),
+                        &op.rhs_expr,
+                    ),
                     _ => self.error("Operation failed", format!("Error during operation: {message}."), expr),
                 })
             }
@@ -198,7 +227,12 @@ impl<'a> Evaluator<'a> {
     /// Resolves a root name and, for namespaces (`var`, `local`, resource types...), the
     /// first step(s) after it, with the messages Terraform users know. Returns the value and
     /// how many operators it consumed.
-    fn root(&self, name: &str, node: &Expression, operators: Option<&[hcl_edit::Decorated<TraversalOperator>]>) -> Result<(Value, usize)> {
+    fn root(
+        &self,
+        name: &str,
+        node: &Expression,
+        operators: Option<&[hcl_edit::Decorated<TraversalOperator>]>,
+    ) -> Result<(Value, usize)> {
         if let Some(value) = self.lookup_binding(name) {
             return Ok((value.clone(), 0));
         }
@@ -239,32 +273,43 @@ impl<'a> Evaluator<'a> {
                 },
             });
         };
-        let namespace = |what: &str, prefix: &str, key: Option<&str>, value: &Value, consumed: usize| -> Result<(Value, usize)> {
-            let Some(key) = key else {
-                return Err(self.error("Invalid reference", format!("The `{prefix}` object must be followed by the name of a {what}, as in `{prefix}.name`."), node));
-            };
-            match value.as_map() {
-                Some(entries) => match entries.get(key) {
-                    Some(found) => Ok((found.clone().mark_if(value.is_marked()), consumed)),
-                    None => {
-                        let summary = match what {
-                            "input variable" => "Reference to undeclared input variable",
-                            "local value" => "Reference to undeclared local value",
-                            "module call" => "Reference to undeclared module",
-                            "resource" => "Reference to undeclared resource",
-                            _ => "Unsupported attribute",
-                        };
-                        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) { "An" } else { "A" };
-                        let mut diagnostic = self.error(summary, format!("{article} {what} named `{key}` has not been declared (`{prefix}.{key}`)."), node);
-                        if let Some(suggestion) = did_you_mean(key, entries.keys().map(String::as_str)) {
-                            diagnostic = diagnostic.with_hint(format!("did you mean `{prefix}.{suggestion}`?"));
+        let namespace =
+            |what: &str, prefix: &str, key: Option<&str>, value: &Value, consumed: usize| -> Result<(Value, usize)> {
+                let Some(key) = key else {
+                    return Err(self.error(
+                        "Invalid reference",
+                        format!(
+                            "The `{prefix}` object must be followed by the name of a {what}, as in `{prefix}.name`."
+                        ),
+                        node,
+                    ));
+                };
+                match value.as_map() {
+                    Some(entries) => match entries.get(key) {
+                        Some(found) => Ok((found.clone().mark_if(value.is_marked()), consumed)),
+                        None => {
+                            let summary = match what {
+                                "input variable" => "Reference to undeclared input variable",
+                                "local value" => "Reference to undeclared local value",
+                                "module call" => "Reference to undeclared module",
+                                "resource" => "Reference to undeclared resource",
+                                _ => "Unsupported attribute",
+                            };
+                            let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) { "An" } else { "A" };
+                            let mut diagnostic = self.error(
+                                summary,
+                                format!("{article} {what} named `{key}` has not been declared (`{prefix}.{key}`)."),
+                                node,
+                            );
+                            if let Some(suggestion) = did_you_mean(key, entries.keys().map(String::as_str)) {
+                                diagnostic = diagnostic.with_hint(format!("did you mean `{prefix}.{suggestion}`?"));
+                            }
+                            Err(diagnostic)
                         }
-                        Err(diagnostic)
-                    }
-                },
-                None => Ok((value.clone(), consumed - 1)),
-            }
-        };
+                    },
+                    None => Ok((value.clone(), consumed - 1)),
+                }
+            };
         match name {
             "var" => namespace("input variable", "var", attr(0), root, 1),
             "local" => namespace("local value", "local", attr(0), root, 1),
@@ -276,7 +321,11 @@ impl<'a> Evaluator<'a> {
                     return Err(self.error("Invalid reference", "The `data` object must be followed by a data source type and name, as in `data.aws_ami.ubuntu`.", node));
                 };
                 let Some(by_name) = root.as_map().and_then(|types| types.get(kind)) else {
-                    return Err(self.error("Reference to undeclared resource", format!("A data source of type `{kind}` has not been declared in this module."), node));
+                    return Err(self.error(
+                        "Reference to undeclared resource",
+                        format!("A data source of type `{kind}` has not been declared in this module."),
+                        node,
+                    ));
                 };
                 namespace("data source", &format!("data.{kind}"), attr(1), by_name, 2)
             }
@@ -288,13 +337,19 @@ impl<'a> Evaluator<'a> {
     fn traversal(&mut self, traversal: &hcl_edit::expr::Traversal) -> Result<Value> {
         let operators = &traversal.operators;
         let (value, consumed) = match &traversal.expr {
-            Expression::Variable(name) => self.root(name.value().as_str(), &Expression::Traversal(Box::new(traversal.clone())), Some(operators))?,
+            Expression::Variable(name) => {
+                self.root(name.value().as_str(), &Expression::Traversal(Box::new(traversal.clone())), Some(operators))?
+            }
             other => (self.eval(other)?, 0),
         };
         self.apply_operators(value, &operators[consumed..])
     }
 
-    fn apply_operators(&mut self, mut value: Value, operators: &[hcl_edit::Decorated<TraversalOperator>]) -> Result<Value> {
+    fn apply_operators(
+        &mut self,
+        mut value: Value,
+        operators: &[hcl_edit::Decorated<TraversalOperator>],
+    ) -> Result<Value> {
         let mut index = 0;
         while index < operators.len() {
             let operator = &operators[index];
@@ -351,11 +406,21 @@ impl<'a> Evaluator<'a> {
         let (bare, marked) = value.unmark();
         let result = match bare {
             Value::Unknown => Value::Unknown,
-            Value::Null => return Err(self.error("Attempt to get attribute from null value", format!("This value is null, so it does not have an attribute named `{name}`."), node)),
+            Value::Null => {
+                return Err(self.error(
+                    "Attempt to get attribute from null value",
+                    format!("This value is null, so it does not have an attribute named `{name}`."),
+                    node,
+                ));
+            }
             Value::Map(mut entries) => match entries.remove(name) {
                 Some(found) => found,
                 None => {
-                    let mut diagnostic = self.error("Unsupported attribute", format!("This object does not have an attribute named `{name}`."), node);
+                    let mut diagnostic = self.error(
+                        "Unsupported attribute",
+                        format!("This object does not have an attribute named `{name}`."),
+                        node,
+                    );
                     if let Some(suggestion) = did_you_mean(name, entries.keys().map(String::as_str)) {
                         diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
                     }
@@ -365,7 +430,13 @@ impl<'a> Evaluator<'a> {
             Value::List(_) | Value::Set(_) => {
                 return Err(self.error("Unsupported attribute", format!("Can't access attributes on a list of objects. Did you mean to access attribute `{name}` for a specific element of the list, or across all elements of the list (`[*].{name}`)?"), node));
             }
-            other => return Err(self.error("Unsupported attribute", format!("Can't access attribute `{name}` on {}.", describe(&other)), node)),
+            other => {
+                return Err(self.error(
+                    "Unsupported attribute",
+                    format!("Can't access attribute `{name}` on {}.", describe(&other)),
+                    node,
+                ));
+            }
         };
         Ok(result.mark_if(marked))
     }
@@ -406,15 +477,27 @@ impl<'a> Evaluator<'a> {
 
     /// The elements of a collection as (key, value) pairs for `for` expressions and directives:
     /// list index, map key, or the set element itself.
-    fn iterate(&self, collection: Value, node: &impl hcl_edit::Span) -> Result<Option<(Vec<(Value, Value)>, bool)>> {
+    fn iterate(&self, collection: Value, node: &impl hcl_edit::Span) -> Result<Option<Iteration>> {
         let (bare, marked) = collection.unmark();
         let pairs = match bare {
             Value::Unknown => return Ok(None),
-            Value::Null => return Err(self.error("Iteration over null value", "A null value cannot be used as the collection in a `for` expression.", node)),
+            Value::Null => {
+                return Err(self.error(
+                    "Iteration over null value",
+                    "A null value cannot be used as the collection in a `for` expression.",
+                    node,
+                ));
+            }
             Value::List(items) => items.into_iter().enumerate().map(|(i, v)| (Value::int(i as i64), v)).collect(),
             Value::Set(items) => items.into_iter().map(|v| (v.clone(), v)).collect(),
             Value::Map(entries) => entries.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
-            other => return Err(self.error("Iteration over non-iterable value", format!("A value of type {} cannot be used as the collection in a `for` expression.", other.kind()), node)),
+            other => {
+                return Err(self.error(
+                    "Iteration over non-iterable value",
+                    format!("A value of type {} cannot be used as the collection in a `for` expression.", other.kind()),
+                    node,
+                ));
+            }
         };
         Ok(Some((pairs, marked)))
     }
@@ -445,9 +528,19 @@ impl<'a> Evaluator<'a> {
                         return Ok(());
                     }
                     if keep.is_null() {
-                        return Err(self.error("Condition is null", "The value of the `if` clause must not be null.", &cond.expr));
+                        return Err(self.error(
+                            "Condition is null",
+                            "The value of the `if` clause must not be null.",
+                            &cond.expr,
+                        ));
                     }
-                    let keep = convert::to_bool(&keep).map_err(|message| self.error("Invalid `for` condition", format!("The `if` clause value is invalid: {message}."), &cond.expr))?;
+                    let keep = convert::to_bool(&keep).map_err(|message| {
+                        self.error(
+                            "Invalid `for` condition",
+                            format!("The `if` clause value is invalid: {message}."),
+                            &cond.expr,
+                        )
+                    })?;
                     if !keep {
                         return Ok(());
                     }
@@ -462,15 +555,30 @@ impl<'a> Evaluator<'a> {
                             return Ok(());
                         }
                         if key.is_null() {
-                            return Err(self.error("Invalid object key", "Key expression in `for` expression must not produce a null value.", key_expr));
+                            return Err(self.error(
+                                "Invalid object key",
+                                "Key expression in `for` expression must not produce a null value.",
+                                key_expr,
+                            ));
                         }
-                        let key = to_string(&key).map_err(|message| self.error("Invalid object key", format!("The key expression produced an invalid result: {message}."), key_expr))?;
+                        let key = to_string(&key).map_err(|message| {
+                            self.error(
+                                "Invalid object key",
+                                format!("The key expression produced an invalid result: {message}."),
+                                key_expr,
+                            )
+                        })?;
                         if for_expr.grouping {
                             groups.entry(key).or_default().push(value);
-                        } else if object.contains_key(&key) {
-                            return Err(self.error("Duplicate object key", format!("Two different items produced the key {key:?} in this `for` expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."), key_expr));
                         } else {
-                            object.insert(key, value);
+                            match object.entry(key) {
+                                std::collections::btree_map::Entry::Occupied(entry) => {
+                                    return Err(self.error("Duplicate object key", format!("Two different items produced the key {:?} in this `for` expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key.", entry.key()), key_expr));
+                                }
+                                std::collections::btree_map::Entry::Vacant(entry) => {
+                                    entry.insert(value);
+                                }
+                            }
                         }
                     }
                 }
@@ -521,7 +629,11 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 let detail = last_error.map_or(String::new(), |error| format!(" The last error was: {}", error.detail));
-                return Err(self.error("Error in function call", format!("Call to function \"try\" failed: no expression succeeded.{detail}"), node));
+                return Err(self.error(
+                    "Error in function call",
+                    format!("Call to function \"try\" failed: no expression succeeded.{detail}"),
+                    node,
+                ));
             }
             "can" => {
                 let [argument] = arguments.as_slice() else {
@@ -536,7 +648,11 @@ impl<'a> Evaluator<'a> {
             _ => {}
         }
         let Some(function) = functions::lookup(&full_name) else {
-            let mut diagnostic = self.error("Call to unknown function", format!("There is no function named `{full_name}`."), &call.name.name);
+            let mut diagnostic = self.error(
+                "Call to unknown function",
+                format!("There is no function named `{full_name}`."),
+                &call.name.name,
+            );
             if let Some(suggestion) = did_you_mean(&full_name, functions::names()) {
                 diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
             }
@@ -552,23 +668,43 @@ impl<'a> Evaluator<'a> {
                         values.extend(items.iter().cloned().map(|item| item.mark_if(marked)));
                     }
                     Value::Unknown => return Ok(Value::Unknown),
-                    _ => return Err(self.error("Invalid expanding argument value", "The expanding argument (indicated by ...) must be of a tuple, list, or set type.", *argument)),
+                    _ => {
+                        return Err(self.error(
+                            "Invalid expanding argument value",
+                            "The expanding argument (indicated by ...) must be of a tuple, list, or set type.",
+                            *argument,
+                        ));
+                    }
                 }
             } else {
                 values.push(value);
             }
         }
         let context = functions::CallContext { module_dir: &self.scope.module_dir, plan_time: self.scope.plan_time };
-        functions::call(function, values, &context).map_err(|error| match error.argument.and_then(|index| arguments.get(index.min(arguments.len().saturating_sub(1)))) {
-            Some(argument) if error.argument.is_some() => self.error("Invalid function argument", format!("Invalid value for argument {} of `{full_name}`: {}.", error.argument.unwrap_or(0) + 1, error.message), *argument),
-            _ => self.error("Error in function call", format!("Call to function `{full_name}` failed: {}.", error.message), node),
+        functions::call(function, values, &context).map_err(|error| {
+            match error.argument.and_then(|index| arguments.get(index.min(arguments.len().saturating_sub(1)))) {
+                Some(argument) if error.argument.is_some() => self.error(
+                    "Invalid function argument",
+                    format!(
+                        "Invalid value for argument {} of `{full_name}`: {}.",
+                        error.argument.unwrap_or(0) + 1,
+                        error.message
+                    ),
+                    *argument,
+                ),
+                _ => self.error(
+                    "Error in function call",
+                    format!("Call to function `{full_name}` failed: {}.", error.message),
+                    node,
+                ),
+            }
         })
     }
 }
 
 /// NFC-normalizes a string, as Terraform does for every string value.
 pub(crate) fn nfc(text: &str) -> String {
-    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
     match is_nfc_quick(text.chars()) {
         IsNormalized::Yes => text.to_string(),
         _ => text.nfc().collect(),
@@ -584,7 +720,11 @@ pub(crate) fn nfc(text: &str) -> String {
 pub fn constant(expr: &Expression, file: FileId) -> Result<Value> {
     if let Some(reference) = references::references(expr).first() {
         let span = reference.range.clone().map(|range| Span::new(file, range));
-        return Err(Diagnostic::error("Variables not allowed", "Variables may not be used here; this value must be known when the configuration is loaded.").at(span));
+        return Err(Diagnostic::error(
+            "Variables not allowed",
+            "Variables may not be used here; this value must be known when the configuration is loaded.",
+        )
+        .at(span));
     }
     let scope = Scope::default();
     let mut prepared = expr.clone();

@@ -75,7 +75,9 @@ pub fn unary(operator: UnaryOperator, operand: Value) -> Result<Value, String> {
         return Ok(Value::Unknown.mark_if(marked));
     }
     let result = match operator {
-        UnaryOperator::Neg => Value::Number(to_number(&operand).map_err(|m| if marked { HIDDEN.to_string() } else { m })?.neg()),
+        UnaryOperator::Neg => {
+            Value::Number(to_number(&operand).map_err(|m| if marked { HIDDEN.to_string() } else { m })?.neg())
+        }
         UnaryOperator::Not => Value::Bool(!to_bool(&operand).map_err(|m| if marked { HIDDEN.to_string() } else { m })?),
     };
     Ok(result.mark_if(marked))

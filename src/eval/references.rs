@@ -60,11 +60,17 @@ fn walk(expr: &Expression, bound: &mut Vec<String>, found: &mut Vec<Reference>) 
                             TraversalOperator::GetAttr(ident) => steps.push(ident.value().as_str().to_string()),
                             TraversalOperator::LegacyIndex(index) => steps.push(index.value().to_string()),
                             TraversalOperator::Index(Expression::String(key)) => steps.push(key.value().clone()),
-                            TraversalOperator::Index(Expression::Number(number)) => steps.push(number.value().to_string()),
+                            TraversalOperator::Index(Expression::Number(number)) => {
+                                steps.push(number.value().to_string())
+                            }
                             _ => break,
                         }
                     }
-                    found.push(Reference { root: root.to_string(), steps, range: hcl_edit::Span::span(traversal.as_ref()) });
+                    found.push(Reference {
+                        root: root.to_string(),
+                        steps,
+                        range: hcl_edit::Span::span(traversal.as_ref()),
+                    });
                 }
             } else {
                 walk(&traversal.expr, bound, found);
@@ -193,7 +199,10 @@ mod tests {
     fn finds_references_and_skips_bound_names() {
         assert_eq!(refs("var.a + local.b"), ["var.a", "local.b"]);
         assert_eq!(refs("[for s in aws_subnet.a : s.id if s.cidr != var.x]"), ["aws_subnet.a", "var.x"]);
-        assert_eq!(refs("\"${data.aws_ami.u.id}-%{for k in module.m.out}${k}%{endfor}\""), ["data.aws_ami.u", "module.m"]);
+        assert_eq!(
+            refs("\"${data.aws_ami.u.id}-%{for k in module.m.out}${k}%{endfor}\""),
+            ["data.aws_ami.u", "module.m"]
+        );
         assert_eq!(refs("{ name = var.n }"), ["var.n"]);
     }
 

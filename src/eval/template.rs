@@ -9,8 +9,8 @@
 //! interpolation that starts a line counts as no indentation). Evaluation then only
 //! concatenates.
 
-use super::convert::to_string;
 use super::Evaluator;
+use super::convert::to_string;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::Body;
 use hcl_edit::template::{Directive, Element, Template};
@@ -69,18 +69,33 @@ fn collect<'a>(elements: impl Iterator<Item = &'a Element>, out: &mut Vec<Token>
             }),
             Element::Directive(directive) => match directive.as_ref() {
                 Directive::If(d) => {
-                    out.push(Token::Marker { strip_before: d.if_expr.strip.strip_start(), strip_after: d.if_expr.strip.strip_end() });
+                    out.push(Token::Marker {
+                        strip_before: d.if_expr.strip.strip_start(),
+                        strip_after: d.if_expr.strip.strip_end(),
+                    });
                     collect(d.if_expr.template.iter(), out);
                     if let Some(else_expr) = &d.else_expr {
-                        out.push(Token::Marker { strip_before: else_expr.strip.strip_start(), strip_after: else_expr.strip.strip_end() });
+                        out.push(Token::Marker {
+                            strip_before: else_expr.strip.strip_start(),
+                            strip_after: else_expr.strip.strip_end(),
+                        });
                         collect(else_expr.template.iter(), out);
                     }
-                    out.push(Token::Marker { strip_before: d.endif_expr.strip.strip_start(), strip_after: d.endif_expr.strip.strip_end() });
+                    out.push(Token::Marker {
+                        strip_before: d.endif_expr.strip.strip_start(),
+                        strip_after: d.endif_expr.strip.strip_end(),
+                    });
                 }
                 Directive::For(d) => {
-                    out.push(Token::Marker { strip_before: d.for_expr.strip.strip_start(), strip_after: d.for_expr.strip.strip_end() });
+                    out.push(Token::Marker {
+                        strip_before: d.for_expr.strip.strip_start(),
+                        strip_after: d.for_expr.strip.strip_end(),
+                    });
                     collect(d.for_expr.template.iter(), out);
-                    out.push(Token::Marker { strip_before: d.endfor_expr.strip.strip_start(), strip_after: d.endfor_expr.strip.strip_end() });
+                    out.push(Token::Marker {
+                        strip_before: d.endfor_expr.strip.strip_start(),
+                        strip_after: d.endfor_expr.strip.strip_end(),
+                    });
                 }
             },
         }
@@ -124,26 +139,29 @@ fn normalize<'a>(elements: impl Iterator<Item = &'a mut Element>, dedent: bool) 
     let elements: Vec<&'a mut Element> = elements.collect();
     let mut tokens = Vec::new();
     collect(elements.iter().map(|e| &**e), &mut tokens);
-    if !tokens.iter().any(|t| matches!(t, Token::Marker { strip_before: true, .. } | Token::Marker { strip_after: true, .. })) && !dedent {
+    if !tokens
+        .iter()
+        .any(|t| matches!(t, Token::Marker { strip_before: true, .. } | Token::Marker { strip_after: true, .. }))
+        && !dedent
+    {
         return;
     }
     // 1. Strip markers trim the adjacent line token.
     for index in 0..tokens.len() {
         let Token::Marker { strip_before, strip_after } = tokens[index] else { continue };
-        if strip_before && index > 0 {
-            if let Token::Literal(text) = &mut tokens[index - 1] {
-                let start = last_line_start(text);
-                let trimmed = text[start..].trim_end().to_string();
-                text.truncate(start);
-                text.push_str(&trimmed);
-            }
+        if strip_before
+            && index > 0
+            && let Token::Literal(text) = &mut tokens[index - 1]
+        {
+            let start = last_line_start(text);
+            let trimmed = text[start..].trim_end().to_string();
+            text.truncate(start);
+            text.push_str(&trimmed);
         }
-        if strip_after {
-            if let Some(Token::Literal(text)) = tokens.get_mut(index + 1) {
-                let end = first_line_end(text);
-                let trimmed = text[..end].trim_start().to_string();
-                *text = format!("{trimmed}{}", &text[end..]);
-            }
+        if strip_after && let Some(Token::Literal(text)) = tokens.get_mut(index + 1) {
+            let end = first_line_end(text);
+            let trimmed = text[..end].trim_start().to_string();
+            *text = format!("{trimmed}{}", &text[end..]);
         }
     }
     // 2. `<<-`: remove the smallest indentation of the line-start tokens.
@@ -203,10 +221,8 @@ fn normalize<'a>(elements: impl Iterator<Item = &'a mut Element>, dedent: bool) 
 /// Evaluates a template's elements (already prepared). At the top level `"${x}"` is `x`
 /// itself, of any type.
 pub(super) fn evaluate(evaluator: &mut Evaluator<'_>, parts: &[&Element], top: bool) -> Result<Value, Diagnostic> {
-    if top {
-        if let [Element::Interpolation(interpolation)] = parts {
-            return evaluator.eval(&interpolation.expr);
-        }
+    if top && let [Element::Interpolation(interpolation)] = parts {
+        return evaluator.eval(&interpolation.expr);
     }
     let mut out = String::new();
     let mut unknown = false;
@@ -248,9 +264,17 @@ pub(super) fn evaluate(evaluator: &mut Evaluator<'_>, parts: &[&Element], top: b
                         continue;
                     }
                     let chosen = super::convert::to_bool(&condition).map_err(|message| {
-                        evaluator.error("Invalid template if condition", format!("The condition must be a bool: {message}."), &if_directive.if_expr.cond_expr)
+                        evaluator.error(
+                            "Invalid template if condition",
+                            format!("The condition must be a bool: {message}."),
+                            &if_directive.if_expr.cond_expr,
+                        )
                     })?;
-                    let branch = if chosen { Some(&if_directive.if_expr.template) } else { if_directive.else_expr.as_ref().map(|e| &e.template) };
+                    let branch = if chosen {
+                        Some(&if_directive.if_expr.template)
+                    } else {
+                        if_directive.else_expr.as_ref().map(|e| &e.template)
+                    };
                     if let Some(branch) = branch {
                         let result = evaluate(evaluator, &branch.iter().collect::<Vec<_>>(), false)?;
                         append(&mut out, result, &mut unknown, &mut marked);

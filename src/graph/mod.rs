@@ -73,7 +73,10 @@ impl ModuleGraph {
             dependencies.insert(node.name.clone(), targets);
         }
         match toposort(&graph, None) {
-            Ok(order) => Ok(ModuleGraph { order: order.into_iter().map(|i| nodes[graph[i]].name.clone()).collect(), dependencies }),
+            Ok(order) => Ok(ModuleGraph {
+                order: order.into_iter().map(|i| nodes[graph[i]].name.clone()).collect(),
+                dependencies,
+            }),
             Err(_) => {
                 let mut diagnostics = Diagnostics::new();
                 for component in tarjan_scc(&graph) {
@@ -91,7 +94,8 @@ impl ModuleGraph {
                     .at(members[0].span.clone());
                     for member in &members[1..] {
                         if let Some(span) = &member.span {
-                            diagnostic = diagnostic.with_secondary(span.clone(), format!("`{}` is part of the cycle", member.name));
+                            diagnostic = diagnostic
+                                .with_secondary(span.clone(), format!("`{}` is part of the cycle", member.name));
                         }
                     }
                     diagnostics.push(diagnostic);

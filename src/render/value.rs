@@ -56,7 +56,8 @@ fn write(value: &Value, indent: usize, out: &mut String) {
                 out.push_str("{}");
                 return;
             }
-            let width = entries.keys().map(|key| crate::eval::functions::quote_string(key).chars().count()).max().unwrap_or(0);
+            let width =
+                entries.keys().map(|key| crate::eval::functions::quote_string(key).chars().count()).max().unwrap_or(0);
             out.push_str("{\n");
             for (key, item) in entries {
                 let quoted = crate::eval::functions::quote_string(key);

@@ -35,8 +35,15 @@ pub enum Severity {
 ///
 /// The summary is short and fixed ("Unsupported argument"); the detail says what, why and how
 /// to fix it in sentences; hints print as `hint: ...`.
+///
+/// Boxed, so that `Result<Value, Diagnostic>` on the evaluator's hot path stays small; the
+/// fields are reached through `Deref` ([`DiagnosticData`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Diagnostic {
+pub struct Diagnostic(Box<DiagnosticData>);
+
+/// The content of a [`Diagnostic`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiagnosticData {
     /// Error or warning.
     pub severity: Severity,
     /// A short, fixed sentence without user names.
@@ -53,10 +60,23 @@ pub struct Diagnostic {
     pub hints: Vec<String>,
 }
 
+impl std::ops::Deref for Diagnostic {
+    type Target = DiagnosticData;
+    fn deref(&self) -> &DiagnosticData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Diagnostic {
+    fn deref_mut(&mut self) -> &mut DiagnosticData {
+        &mut self.0
+    }
+}
+
 impl Diagnostic {
     /// A new error.
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
-        Diagnostic {
+        Diagnostic(Box::new(DiagnosticData {
             severity: Severity::Error,
             summary: summary.into(),
             detail: detail.into(),
@@ -64,12 +84,14 @@ impl Diagnostic {
             secondary: Vec::new(),
             address: None,
             hints: Vec::new(),
-        }
+        }))
     }
 
     /// A new warning.
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(summary, detail) }
+        let mut diagnostic = Diagnostic::error(summary, detail);
+        diagnostic.severity = Severity::Warning;
+        diagnostic
     }
 
     /// Sets the primary span (keeps an existing one when `span` is `None`).

@@ -17,6 +17,6 @@ mod diagnostic;
 mod number;
 mod value;
 
-pub use diagnostic::{Diagnostic, Diagnostics, FileId, Severity, Span};
-pub use number::{Number, NumberError, MAX_EXPONENT};
+pub use diagnostic::{Diagnostic, DiagnosticData, Diagnostics, FileId, Severity, Span};
+pub use number::{MAX_EXPONENT, Number, NumberError};
 pub use value::{Value, ValueKind};

@@ -187,21 +187,6 @@ impl Number {
     pub fn trunc(&self) -> Number {
         Number::new(self.0.with_scale_round(0, RoundingMode::Down))
     }
-
-    /// `self` raised to `exponent`: exact for small integer exponents, `f64` otherwise (as
-    /// Terraform's `pow`, which calls Go's `math.Pow`).
-    ///
-    /// # Errors
-    ///
-    /// [`NumberError::NotFinite`] when the result is not a finite number.
-    pub fn pow(&self, exponent: &Number) -> Result<Number, NumberError> {
-        if let Some(e) = exponent.to_i64() {
-            if (0..=4096).contains(&e) {
-                return Ok(Number::new(self.0.powi(e)));
-            }
-        }
-        Number::from_f64(self.to_f64().powf(exponent.to_f64())).ok_or(NumberError::NotFinite)
-    }
 }
 
 impl FromStr for Number {
@@ -211,9 +196,7 @@ impl FromStr for Number {
         let trimmed = text.trim();
         let body = trimmed.strip_prefix('+').unwrap_or(trimmed);
         let valid = !body.is_empty()
-            && body
-                .chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+            && body.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
             && body.chars().any(|c| c.is_ascii_digit());
         if !valid {
             return Err(NumberError::Syntax(text.to_string()));
@@ -225,10 +208,7 @@ impl FromStr for Number {
                 return Err(NumberError::OutOfRange);
             }
         }
-        BigDecimal::from_str(body)
-            .map(Number::new)
-            .map_err(|_| NumberError::Syntax(text.to_string()))?
-            .checked()
+        BigDecimal::from_str(body).map(Number::new).map_err(|_| NumberError::Syntax(text.to_string()))?.checked()
     }
 }
 

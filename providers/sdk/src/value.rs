@@ -153,12 +153,9 @@ impl Value {
             Value::Sensitive(inner) => inner.deep_unmark(),
             Value::List(items) => Value::List(items.into_iter().map(Value::deep_unmark).collect()),
             Value::Set(items) => Value::set(items.into_iter().map(Value::deep_unmark).collect()),
-            Value::Map(entries) => Value::Map(
-                entries
-                    .into_iter()
-                    .map(|(key, value)| (key, value.deep_unmark()))
-                    .collect(),
-            ),
+            Value::Map(entries) => {
+                Value::Map(entries.into_iter().map(|(key, value)| (key, value.deep_unmark())).collect())
+            }
             other => other,
         }
     }
@@ -236,9 +233,9 @@ impl Value {
                 serde_json::Value::Number(serde_json::Number::from_string_unchecked(text))
             }
             Value::String(text) => serde_json::Value::String(text.clone()),
-            Value::List(items) | Value::Set(items) => serde_json::Value::Array(
-                items.iter().map(Value::to_json).collect::<Option<Vec<_>>>()?,
-            ),
+            Value::List(items) | Value::Set(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect::<Option<Vec<_>>>()?)
+            }
             Value::Map(entries) => serde_json::Value::Object(
                 entries
                     .iter()
@@ -255,19 +252,12 @@ impl Value {
         match json {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(value) => Value::Bool(*value),
-            serde_json::Value::Number(number) => number
-                .to_string()
-                .parse()
-                .map(Value::Number)
-                .unwrap_or(Value::Null),
+            serde_json::Value::Number(number) => number.to_string().parse().map(Value::Number).unwrap_or(Value::Null),
             serde_json::Value::String(text) => Value::String(text.clone()),
             serde_json::Value::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
-            serde_json::Value::Object(entries) => Value::Map(
-                entries
-                    .iter()
-                    .map(|(key, value)| (key.clone(), Value::from_json(value)))
-                    .collect(),
-            ),
+            serde_json::Value::Object(entries) => {
+                Value::Map(entries.iter().map(|(key, value)| (key.clone(), Value::from_json(value))).collect())
+            }
         }
     }
 }
@@ -334,8 +324,7 @@ mod tests {
 
     #[test]
     fn json_round_trips_big_numbers() {
-        let json: serde_json::Value =
-            serde_json::from_str("[9007199254740993, 0.1]").expect("valid json");
+        let json: serde_json::Value = serde_json::from_str("[9007199254740993, 0.1]").expect("valid json");
         let value = Value::from_json(&json);
         assert_eq!(value.to_json().expect("known").to_string(), "[9007199254740993,0.1]");
     }

@@ -2,7 +2,7 @@
 
 use super::super::convert::{describe, to_bool, to_number, to_string, unify};
 use super::super::ops::equals;
-use super::{bad_arg, fail, int_arg, list_arg, map_arg, number_arg, CallContext, FunctionError};
+use super::{CallContext, FunctionError, bad_arg, fail, int_arg, list_arg, map_arg, number_arg};
 use infra_provider::{Number, Value};
 use std::collections::BTreeMap;
 
@@ -14,13 +14,7 @@ const RANGE_LIMIT: usize = 1024;
 fn bools(args: &[Value]) -> Result<Vec<Option<bool>>, FunctionError> {
     list_arg(args, 0)?
         .iter()
-        .map(|item| {
-            if item.is_null() {
-                Ok(None)
-            } else {
-                to_bool(item).map(Some).map_err(|m| bad_arg(0, m))
-            }
-        })
+        .map(|item| if item.is_null() { Ok(None) } else { to_bool(item).map(Some).map_err(|m| bad_arg(0, m)) })
         .collect()
 }
 
@@ -29,7 +23,7 @@ pub fn alltrue(args: Vec<Value>, _: &CallContext) -> R {
 }
 
 pub fn anytrue(args: Vec<Value>, _: &CallContext) -> R {
-    Ok(Value::Bool(bools(&args)?.iter().any(|b| *b == Some(true))))
+    Ok(Value::Bool(bools(&args)?.contains(&Some(true))))
 }
 
 pub fn chunklist(args: Vec<Value>, _: &CallContext) -> R {
@@ -236,7 +230,9 @@ pub fn range(args: Vec<Value>, _: &CallContext) -> R {
     let mut current = start;
     while (!step.is_negative() && current < end) || (step.is_negative() && current > end) {
         if out.len() >= RANGE_LIMIT {
-            return Err(fail(format!("more than {RANGE_LIMIT} values were generated; either decrease the difference between start and end or use a smaller step")));
+            return Err(fail(format!(
+                "more than {RANGE_LIMIT} values were generated; either decrease the difference between start and end or use a smaller step"
+            )));
         }
         out.push(Value::Number(current.clone()));
         current = current.add(&step);
@@ -363,7 +359,11 @@ pub fn zipmap(args: Vec<Value>, _: &CallContext) -> R {
     let keys = list_arg(&args, 0)?;
     let values = list_arg(&args, 1)?;
     if keys.len() != values.len() {
-        return Err(fail(format!("number of keys ({}) does not match number of values ({})", keys.len(), values.len())));
+        return Err(fail(format!(
+            "number of keys ({}) does not match number of values ({})",
+            keys.len(),
+            values.len()
+        )));
     }
     let mut out = BTreeMap::new();
     for (key, value) in keys.into_iter().zip(values) {

@@ -2,7 +2,7 @@
 //! sensitive nonsensitive issensitive`.
 
 use super::super::convert::{convert, describe};
-use super::{bad_arg, CallContext, FunctionError};
+use super::{CallContext, FunctionError, bad_arg};
 use crate::config::types::TypeConstraint;
 use infra_provider::Value;
 

@@ -1,7 +1,7 @@
 //! Hash functions and `uuid`.
 
 use super::filesystem::hex;
-use super::{string_arg, CallContext, FunctionError};
+use super::{CallContext, FunctionError, string_arg};
 use base64::Engine;
 use infra_provider::Value;
 use sha2::Digest;

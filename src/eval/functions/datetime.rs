@@ -1,14 +1,15 @@
 //! Date and time: `formatdate`, `timeadd`, `timestamp` (RFC 3339 timestamps, as Terraform's).
 
-use super::{bad_arg, string_arg, CallContext, FunctionError};
+use super::{CallContext, FunctionError, bad_arg, string_arg};
 use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike};
 use infra_provider::Value;
 
 type R = Result<Value, FunctionError>;
 
 fn parse_timestamp(text: &str, index: usize) -> Result<DateTime<FixedOffset>, FunctionError> {
-    DateTime::parse_from_rfc3339(text)
-        .map_err(|_| bad_arg(index, format!("{text:?} is not a valid RFC 3339 timestamp, such as \"2006-01-02T15:04:05Z\"")))
+    DateTime::parse_from_rfc3339(text).map_err(|_| {
+        bad_arg(index, format!("{text:?} is not a valid RFC 3339 timestamp, such as \"2006-01-02T15:04:05Z\""))
+    })
 }
 
 fn rfc3339(time: &DateTime<FixedOffset>) -> String {
@@ -68,14 +69,29 @@ fn parse_duration(text: &str) -> Option<i128> {
 pub fn timeadd(args: Vec<Value>, _: &CallContext) -> R {
     let time = parse_timestamp(&string_arg(&args, 0)?, 0)?;
     let text = string_arg(&args, 1)?;
-    let nanos = parse_duration(&text).ok_or_else(|| bad_arg(1, format!("{text:?} is not a valid duration; use a number and a unit such as \"1h30m\" or \"-10s\"")))?;
-    let delta = chrono::Duration::nanoseconds(i64::try_from(nanos).map_err(|_| bad_arg(1, "the duration is too long"))?);
+    let nanos = parse_duration(&text).ok_or_else(|| {
+        bad_arg(1, format!("{text:?} is not a valid duration; use a number and a unit such as \"1h30m\" or \"-10s\""))
+    })?;
+    let delta =
+        chrono::Duration::nanoseconds(i64::try_from(nanos).map_err(|_| bad_arg(1, "the duration is too long"))?);
     let result = time.checked_add_signed(delta).ok_or_else(|| bad_arg(1, "the result is out of range"))?;
     Ok(Value::String(rfc3339(&result)))
 }
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 pub fn formatdate(args: Vec<Value>, _: &CallContext) -> R {
@@ -110,7 +126,8 @@ pub fn formatdate(args: Vec<Value>, _: &CallContext) -> R {
         }
         let token: String = chars[i..i + run].iter().collect();
         let offset_seconds = time.offset().local_minus_utc();
-        let (sign, hours, minutes) = (if offset_seconds < 0 { '-' } else { '+' }, offset_seconds.abs() / 3600, offset_seconds.abs() % 3600 / 60);
+        let (sign, hours, minutes) =
+            (if offset_seconds < 0 { '-' } else { '+' }, offset_seconds.abs() / 3600, offset_seconds.abs() % 3600 / 60);
         let hour12 = match time.hour() % 12 {
             0 => 12,
             h => h,

@@ -1,6 +1,6 @@
 //! Encoding functions: base64, CSV, JSON, YAML, URL and text encodings.
 
-use super::{bad_arg, fail, string_arg, CallContext, FunctionError};
+use super::{CallContext, FunctionError, bad_arg, fail, string_arg};
 use base64::Engine;
 use infra_provider::Value;
 use std::fmt::Write;
@@ -14,9 +14,7 @@ pub fn base64encode(args: Vec<Value>, _: &CallContext) -> R {
 }
 
 pub fn base64decode(args: Vec<Value>, _: &CallContext) -> R {
-    let bytes = B64
-        .decode(string_arg(&args, 0)?)
-        .map_err(|_| bad_arg(0, "failed to decode base64 data"))?;
+    let bytes = B64.decode(string_arg(&args, 0)?).map_err(|_| bad_arg(0, "failed to decode base64 data"))?;
     String::from_utf8(bytes)
         .map(Value::String)
         .map_err(|_| bad_arg(0, "the result of decoding the provided string is not valid UTF-8"))
@@ -130,13 +128,16 @@ fn encode_text(text: &str, encoding: &str) -> Result<Vec<u8>, String> {
 
 fn decode_text(bytes: &[u8], encoding: &str) -> Result<String, String> {
     let utf16 = |little: bool| -> Result<String, String> {
-        if bytes.len() % 2 != 0 {
+        if !bytes.len().is_multiple_of(2) {
             return Err("the data is not valid UTF-16".into());
         }
-        let units: Vec<u16> = bytes
-            .chunks(2)
-            .map(|pair| if little { u16::from_le_bytes([pair[0], pair[1]]) } else { u16::from_be_bytes([pair[0], pair[1]]) })
-            .collect();
+        let units: Vec<u16> =
+            bytes
+                .chunks(2)
+                .map(|pair| {
+                    if little { u16::from_le_bytes([pair[0], pair[1]]) } else { u16::from_be_bytes([pair[0], pair[1]]) }
+                })
+                .collect();
         String::from_utf16(&units).map_err(|_| "the data is not valid UTF-16".into())
     };
     match encoding.to_ascii_uppercase().replace('_', "-").as_str() {
@@ -175,7 +176,8 @@ pub fn urlencode(args: Vec<Value>, _: &CallContext) -> R {
 }
 
 pub fn yamldecode(args: Vec<Value>, _: &CallContext) -> R {
-    crate::config::decode_yaml_value(&string_arg(&args, 0)?).map_err(|message| bad_arg(0, format!("invalid YAML: {message}")))
+    crate::config::decode_yaml_value(&string_arg(&args, 0)?)
+        .map_err(|message| bad_arg(0, format!("invalid YAML: {message}")))
 }
 
 /// YAML text as Terraform's `yamlencode` writes it: keys and strings double-quoted,
@@ -194,15 +196,25 @@ fn yaml_scalar(value: &Value, indent: usize) -> Option<String> {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(text) if text.contains('\n') && !text.ends_with('\n') && !text.chars().any(|c| c.is_control() && c != '\n') => {
+        Value::String(text)
+            if text.contains('\n') && !text.ends_with('\n') && !text.chars().any(|c| c.is_control() && c != '\n') =>
+        {
             let pad = " ".repeat(indent + 2);
-            let body: Vec<String> = text.split('\n').map(|line| if line.is_empty() { String::new() } else { format!("{pad}{line}") }).collect();
+            let body: Vec<String> = text
+                .split('\n')
+                .map(|line| if line.is_empty() { String::new() } else { format!("{pad}{line}") })
+                .collect();
             format!("|-\n{}", body.join("\n"))
         }
-        Value::String(text) if text.contains('\n') && text.ends_with('\n') && !text.chars().any(|c| c.is_control() && c != '\n') => {
+        Value::String(text)
+            if text.contains('\n') && text.ends_with('\n') && !text.chars().any(|c| c.is_control() && c != '\n') =>
+        {
             let pad = " ".repeat(indent + 2);
             let trimmed = &text[..text.len() - 1];
-            let body: Vec<String> = trimmed.split('\n').map(|line| if line.is_empty() { String::new() } else { format!("{pad}{line}") }).collect();
+            let body: Vec<String> = trimmed
+                .split('\n')
+                .map(|line| if line.is_empty() { String::new() } else { format!("{pad}{line}") })
+                .collect();
             format!("|\n{}", body.join("\n"))
         }
         Value::String(text) => {
@@ -257,7 +269,8 @@ fn write_yaml(value: &Value, indent: usize, out: &mut String) {
                     }
                     None => {
                         out.push('\n');
-                        let child_indent = if matches!(item.bare(), Value::List(_) | Value::Set(_)) { indent } else { indent + 2 };
+                        let child_indent =
+                            if matches!(item.bare(), Value::List(_) | Value::Set(_)) { indent } else { indent + 2 };
                         write_yaml(item, child_indent, out);
                     }
                 }

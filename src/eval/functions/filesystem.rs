@@ -1,7 +1,7 @@
 //! Filesystem functions. Relative paths are relative to the working directory, as in
 //! Terraform (configurations use `path.module` to be explicit).
 
-use super::{bad_arg, fail, map_arg, string_arg, CallContext, FunctionError};
+use super::{CallContext, FunctionError, bad_arg, fail, map_arg, string_arg};
 use base64::Engine;
 use infra_provider::Value;
 use sha2::Digest;
@@ -46,7 +46,8 @@ pub fn abspath(args: Vec<Value>, _: &CallContext) -> R {
     let absolute = if Path::new(&path).is_absolute() {
         path
     } else {
-        let cwd = std::env::current_dir().map_err(|error| fail(format!("cannot determine the working directory: {error}")))?;
+        let cwd = std::env::current_dir()
+            .map_err(|error| fail(format!("cannot determine the working directory: {error}")))?;
         format!("{}/{path}", to_slash(&cwd))
     };
     Ok(Value::String(clean(&absolute)))
@@ -137,12 +138,11 @@ pub fn fileset(args: Vec<Value>, _: &CallContext) -> R {
 }
 
 fn expand_home(path: &str) -> PathBuf {
-    if let Some(rest) = path.strip_prefix('~') {
-        if rest.is_empty() || rest.starts_with('/') {
-            if let Some(home) = std::env::var_os("HOME") {
-                return PathBuf::from(home).join(rest.trim_start_matches('/'));
-            }
-        }
+    if let Some(rest) = path.strip_prefix('~')
+        && (rest.is_empty() || rest.starts_with('/'))
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        return PathBuf::from(home).join(rest.trim_start_matches('/'));
     }
     PathBuf::from(path)
 }
@@ -161,13 +161,24 @@ pub fn templatefile(args: Vec<Value>, context: &CallContext) -> R {
     let bytes = read(&path, 0)?;
     let text = String::from_utf8(bytes).map_err(|_| bad_arg(0, format!("contents of {path:?} are not valid UTF-8")))?;
     let mut template = hcl_edit::parser::parse_template(&text).map_err(|error| {
-        bad_arg(0, format!("{path}:{}:{}: invalid template: {}", error.location().line(), error.location().column(), error.message()))
+        bad_arg(
+            0,
+            format!(
+                "{path}:{}:{}: invalid template: {}",
+                error.location().line(),
+                error.location().column(),
+                error.message()
+            ),
+        )
     })?;
     crate::eval::template::prepare_template(&mut template);
     for reference in template_references(&template) {
         if !variables.contains_key(&reference.root) {
             let at = reference.range.map(|r| line_col(&text, r.start)).unwrap_or((1, 1));
-            return Err(bad_arg(1, format!("{path}:{}:{}: vars map does not contain key {:?}", at.0, at.1, reference.root)));
+            return Err(bad_arg(
+                1,
+                format!("{path}:{}:{}: vars map does not contain key {:?}", at.0, at.1, reference.root),
+            ));
         }
     }
     let scope = super::super::Scope {
@@ -181,7 +192,7 @@ pub fn templatefile(args: Vec<Value>, context: &CallContext) -> R {
     }
     let expression = hcl_edit::expr::Expression::StringTemplate(template.into_iter().collect());
     evaluator.eval(&expression).map_err(|diagnostic| {
-        let at = diagnostic.primary.map(|span| line_col(&text, span.range.start)).unwrap_or((1, 1));
+        let at = diagnostic.primary.as_ref().map(|span| line_col(&text, span.range.start)).unwrap_or((1, 1));
         fail(format!("{path}:{}:{}: {}", at.0, at.1, diagnostic.detail.trim_end_matches('.')))
     })
 }

@@ -6,7 +6,7 @@
 
 use super::super::convert::{to_bool, to_number, to_string};
 use super::encoding::encode_json;
-use super::{bad_arg, fail, string_arg, CallContext, FunctionError};
+use super::{CallContext, FunctionError, bad_arg, fail, string_arg};
 use bigdecimal::RoundingMode;
 use infra_provider::Value;
 
@@ -25,7 +25,15 @@ pub fn formatlist(args: Vec<Value>, _: &CallContext) -> R {
         if let Some(items) = arg.as_items() {
             match length {
                 Some(existing) if existing != items.len() => {
-                    return Err(bad_arg(index + 1, format!("argument {} has length {}, which is inconsistent with argument {} of length {existing}", index + 2, items.len(), index + 1)));
+                    return Err(bad_arg(
+                        index + 1,
+                        format!(
+                            "argument {} has length {}, which is inconsistent with argument {} of length {existing}",
+                            index + 2,
+                            items.len(),
+                            index + 1
+                        ),
+                    ));
                 }
                 _ => length = Some(items.len()),
             }
@@ -36,10 +44,8 @@ pub fn formatlist(args: Vec<Value>, _: &CallContext) -> R {
     };
     let mut out = Vec::with_capacity(length);
     for row in 0..length {
-        let row_args: Vec<Value> = rest
-            .iter()
-            .map(|arg| arg.as_items().map_or_else(|| arg.clone(), |items| items[row].clone()))
-            .collect();
+        let row_args: Vec<Value> =
+            rest.iter().map(|arg| arg.as_items().map_or_else(|| arg.clone(), |items| items[row].clone())).collect();
         out.push(Value::String(render(&spec, &row_args)?));
     }
     Ok(Value::List(out))
@@ -114,7 +120,10 @@ fn render(spec: &str, args: &[Value]) -> Result<String, FunctionError> {
             continue;
         }
         let Some(arg) = args.get(next_arg) else {
-            return Err(fail(format!("not enough arguments for format specification (verb %{letter} needs argument {})", next_arg + 1)));
+            return Err(fail(format!(
+                "not enough arguments for format specification (verb %{letter} needs argument {})",
+                next_arg + 1
+            )));
         };
         next_arg += 1;
         used = used.max(next_arg);
@@ -183,13 +192,13 @@ fn format_one(letter: char, verb: &Verb, arg: &Value) -> Result<String, String> 
             encode_json(&Value::String(text))
         }
         'd' | 'b' | 'o' | 'x' | 'X' => {
-            if letter != 'd' {
-                if let Value::String(text) = arg.bare() {
-                    if matches!(letter, 'x' | 'X') && to_number(arg).is_err() {
-                        let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
-                        return Ok(if letter == 'X' { hex.to_uppercase() } else { hex });
-                    }
-                }
+            if letter != 'd'
+                && let Value::String(text) = arg.bare()
+                && matches!(letter, 'x' | 'X')
+                && to_number(arg).is_err()
+            {
+                let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
+                return Ok(if letter == 'X' { hex.to_uppercase() } else { hex });
             }
             let number = to_number(arg)?;
             if !number.is_integer() {

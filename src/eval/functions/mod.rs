@@ -232,7 +232,9 @@ pub fn call(function: &Function, args: Vec<Value>, context: &CallContext) -> Res
         if bare.iter().any(|arg| !arg.is_known()) {
             return Ok(Value::Unknown.mark_if(marked));
         }
-        return (function.run)(bare, context).map(|value| value.mark_if(marked)).map_err(|error| if marked { redacted(error) } else { error });
+        return (function.run)(bare, context)
+            .map(|value| value.mark_if(marked))
+            .map_err(|error| if marked { redacted(error) } else { error });
     }
     let marked = args.iter().any(Value::contains_sensitive);
     if args.iter().any(|arg| !arg.is_wholly_known()) {
@@ -288,25 +290,14 @@ pub(crate) fn list_arg(args: &[Value], index: usize) -> Result<Vec<Value>, Funct
     }
 }
 
-pub(crate) fn map_arg(args: &[Value], index: usize) -> Result<std::collections::BTreeMap<String, Value>, FunctionError> {
+pub(crate) fn map_arg(
+    args: &[Value],
+    index: usize,
+) -> Result<std::collections::BTreeMap<String, Value>, FunctionError> {
     match args[index].bare() {
         Value::Map(entries) => Ok(entries.clone()),
         Value::Null => Err(bad_arg(index, "argument must not be null")),
         other => Err(bad_arg(index, format!("a map is required, got {}", super::convert::describe(other)))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_unique() {
-        let mut names: Vec<&str> = names().collect();
-        let count = names.len();
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), count, "a function is registered twice");
     }
 }
 
@@ -332,4 +323,18 @@ pub fn quote_string(text: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<&str> = names().collect();
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count, "a function is registered twice");
+    }
 }

@@ -1,7 +1,7 @@
 //! CIDR functions for IPv4 and IPv6: `cidrhost cidrnetmask cidrsubnet cidrsubnets`, with the
 //! same address arithmetic as Terraform's (go-cidr).
 
-use super::{bad_arg, fail, int_arg, string_arg, CallContext, FunctionError};
+use super::{CallContext, FunctionError, bad_arg, fail, int_arg, string_arg};
 use infra_provider::Value;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -17,7 +17,14 @@ struct Prefix {
 
 impl Prefix {
     fn parse(text: &str, index: usize) -> Result<Prefix, FunctionError> {
-        let invalid = || bad_arg(index, format!("invalid CIDR expression: {text:?} is not an address with a prefix length, such as \"10.0.0.0/16\""));
+        let invalid = || {
+            bad_arg(
+                index,
+                format!(
+                    "invalid CIDR expression: {text:?} is not an address with a prefix length, such as \"10.0.0.0/16\""
+                ),
+            )
+        };
         let (address, length) = text.split_once('/').ok_or_else(invalid)?;
         let length: u32 = length.parse().map_err(|_| invalid())?;
         let (address, width) = match address.parse::<IpAddr>().map_err(|_| invalid())? {
@@ -52,15 +59,11 @@ fn all_ones(width: u32) -> u128 {
 }
 
 fn mask(length: u32, width: u32) -> u128 {
-    if length == 0 { 0 } else { all_ones(width) & !(all_ones(width - length.min(width)) ) }
+    if length == 0 { 0 } else { all_ones(width) & !(all_ones(width - length.min(width))) }
 }
 
 fn show_address(address: u128, width: u32) -> String {
-    if width == 32 {
-        Ipv4Addr::from(address as u32).to_string()
-    } else {
-        Ipv6Addr::from(address).to_string()
-    }
+    if width == 32 { Ipv4Addr::from(address as u32).to_string() } else { Ipv6Addr::from(address).to_string() }
 }
 
 pub fn cidrhost(args: Vec<Value>, _: &CallContext) -> R {
@@ -119,7 +122,13 @@ pub fn cidrsubnets(args: Vec<Value>, _: &CallContext) -> R {
         let newbits = int_arg(&args, index)?;
         let length = network.length as i64 + newbits;
         if newbits < 1 || length > network.width as i64 {
-            return Err(bad_arg(index, format!("would extend prefix to {length} bits, which is too long for an IPv{} address", if network.width == 32 { 4 } else { 6 })));
+            return Err(bad_arg(
+                index,
+                format!(
+                    "would extend prefix to {length} bits, which is too long for an IPv{} address",
+                    if network.width == 32 { 4 } else { 6 }
+                ),
+            ));
         }
         lengths.push(length as u32);
     }
@@ -133,7 +142,13 @@ pub fn cidrsubnets(args: Vec<Value>, _: &CallContext) -> R {
         let next_address = aligned.last().wrapping_add(1) & all_ones(width);
         let next = Prefix { address: next_address & mask(*length, width), length: *length, width };
         if next_address == 0 || !network.contains(next.address) {
-            return Err(bad_arg(position + 1, format!("not enough remaining address space for a subnet with a prefix of {length} bits after {}", current.show())));
+            return Err(bad_arg(
+                position + 1,
+                format!(
+                    "not enough remaining address space for a subnet with a prefix of {length} bits after {}",
+                    current.show()
+                ),
+            ));
         }
         current = next;
         out.push(Value::String(current.show()));

@@ -1,6 +1,6 @@
 //! Numeric functions: `abs ceil floor log max min parseint pow signum`.
 
-use super::{bad_arg, fail, int_arg, number_arg, string_arg, CallContext, FunctionError};
+use super::{CallContext, FunctionError, bad_arg, fail, int_arg, number_arg, string_arg};
 use infra_provider::{Number, Value};
 
 type R = Result<Value, FunctionError>;
@@ -80,12 +80,16 @@ pub fn parseint(args: Vec<Value>, _: &CallContext) -> R {
 pub fn pow(args: Vec<Value>, _: &CallContext) -> R {
     // Terraform computes pow in float64 (Go's math.Pow): pow(1.1, 2) is 1.2100000000000002.
     let (base, exponent) = (number_arg(&args, 0)?.to_f64(), number_arg(&args, 1)?.to_f64());
-    Number::from_f64(base.powf(exponent))
-        .map(Value::Number)
-        .ok_or_else(|| fail("the result is not a finite number"))
+    Number::from_f64(base.powf(exponent)).map(Value::Number).ok_or_else(|| fail("the result is not a finite number"))
 }
 
 pub fn signum(args: Vec<Value>, _: &CallContext) -> R {
     let number = number_arg(&args, 0)?;
-    Ok(Value::int(if number.is_zero() { 0 } else if number.is_negative() { -1 } else { 1 }))
+    Ok(Value::int(if number.is_zero() {
+        0
+    } else if number.is_negative() {
+        -1
+    } else {
+        1
+    }))
 }

@@ -3,7 +3,7 @@
 //!
 //! Lengths and offsets count grapheme clusters, as Terraform's do.
 
-use super::{bad_arg, fail, int_arg, list_arg, string_arg, CallContext, FunctionError};
+use super::{CallContext, FunctionError, bad_arg, fail, int_arg, list_arg, string_arg};
 use infra_provider::Value;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -78,11 +78,7 @@ pub fn upper(args: Vec<Value>, _: &CallContext) -> R {
 pub fn title(args: Vec<Value>, _: &CallContext) -> R {
     let text = string_arg(&args, 0)?;
     let is_separator = |c: char| {
-        if c.is_ascii() {
-            !(c.is_ascii_alphanumeric() || c == '_')
-        } else {
-            !c.is_alphanumeric() && c.is_whitespace()
-        }
+        if c.is_ascii() { !(c.is_ascii_alphanumeric() || c == '_') } else { !c.is_alphanumeric() && c.is_whitespace() }
     };
     let mut out = String::with_capacity(text.len());
     let mut previous_separator = true;
@@ -103,9 +99,8 @@ fn compile(pattern: &str, index: usize) -> Result<regex::Regex, FunctionError> {
 
 fn captures_value(re: &regex::Regex, captures: &regex::Captures) -> Value {
     let names: Vec<Option<&str>> = re.capture_names().skip(1).collect();
-    let group = |index: usize| -> Value {
-        captures.get(index).map_or(Value::Null, |m| Value::String(m.as_str().to_string()))
-    };
+    let group =
+        |index: usize| -> Value { captures.get(index).map_or(Value::Null, |m| Value::String(m.as_str().to_string())) };
     if names.is_empty() {
         Value::String(captures.get(0).map_or(String::new(), |m| m.as_str().to_string()))
     } else if names.iter().any(Option::is_some) {
