@@ -5,8 +5,8 @@
 //! sensitive marks, [`Number`] with Terraform's arbitrary precision, and [`Diagnostic`], the one
 //! shape in which every user-facing problem travels.
 //!
-//! Start at [`Value`]. The `Provider` trait itself arrives with the engine; this crate is kept
-//! small so that every provider crate builds against it quickly.
+//! Start at [`Value`] and [`Provider`]. The crate is kept small so that every provider crate
+//! builds against it quickly; [`testing`] is the conformance kit every provider runs.
 //!
 //! Design choice: the sensitive mark is a wrapper variant ([`Value::Sensitive`]) rather than a
 //! flag on every node. Operations unmark their operands, compute, and re-mark the result (as
@@ -15,8 +15,17 @@
 
 mod diagnostic;
 mod number;
+mod provider;
+mod schema;
+pub mod testing;
 mod value;
 
 pub use diagnostic::{Diagnostic, DiagnosticData, Diagnostics, FileId, Severity, Span};
 pub use number::{MAX_EXPONENT, Number, NumberError};
+pub use provider::{
+    plan_by_schema, values_equal, ApplyRequest, ApplyResponse, AttrPath, ConfigureRequest, ImportRequest, ImportResponse,
+    PlanRequest, PlanResponse, Provider, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse,
+    DEFAULT_READ_CONCURRENCY,
+};
+pub use schema::{AttrType, Attribute, BlockSchema, Nesting, NestedBlock, ProviderSchema, ResourceSchema};
 pub use value::{Value, ValueKind};

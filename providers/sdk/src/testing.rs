@@ -1,0 +1,139 @@
+//! The conformance kit every provider runs, and the answer checks the engine applies.
+//!
+//! [`lifecycle`] drives one resource type through create → read → no-op plan → update →
+//! delete → read-gone, checking every answer with [`check_planned`] and [`check_new`] — the
+//! same checks the engine makes on every real run.
+
+use crate::provider::{values_equal, ApplyRequest, PlanRequest, Provider, ReadRequest};
+use crate::value::Value;
+
+/// Checks a plan against the configuration: every attribute the configuration set must be
+/// planned with exactly that value (or still Unknown).
+///
+/// # Errors
+///
+/// A sentence naming the attribute.
+pub fn check_planned(config: &Value, planned: &Value) -> Result<(), String> {
+    let (Some(config), Some(planned)) = (config.as_map(), planned.as_map()) else { return Ok(()) };
+    for (name, configured) in config {
+        if configured.is_null() || !configured.is_wholly_known() {
+            continue;
+        }
+        match planned.get(name) {
+            Some(value) if !value.is_known() || values_equal(value, configured) => {}
+            Some(_) => return Err(format!("planned a value for `{name}` that differs from the configuration")),
+            None => return Err(format!("left the configured attribute `{name}` out of its plan")),
+        }
+    }
+    Ok(())
+}
+
+/// Checks an applied object against its plan: wholly known, and every value the plan knew is
+/// unchanged.
+///
+/// # Errors
+///
+/// A sentence naming the attribute.
+pub fn check_new(planned: &Value, new: &Value) -> Result<(), String> {
+    if !new.is_wholly_known() {
+        return Err("returned a new state with values still unknown after apply".into());
+    }
+    fn walk(path: &str, planned: &Value, new: &Value) -> Result<(), String> {
+        match (planned.bare(), new.bare()) {
+            (Value::Unknown, _) => Ok(()),
+            (Value::Map(p), Value::Map(n)) => {
+                for (key, value) in p {
+                    let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                    walk(&child, value, n.get(key).unwrap_or(&Value::Null))?;
+                }
+                Ok(())
+            }
+            (p, n) if values_equal(p, n) => Ok(()),
+            _ => Err(format!("produced a value for `{path}` that differs from its plan")),
+        }
+    }
+    walk("", planned, new)
+}
+
+/// One resource type's lifecycle test.
+pub struct LifecycleCase {
+    /// The resource type.
+    pub kind: String,
+    /// Configuration to create with.
+    pub create: Value,
+    /// Configuration to update to (in place), if the type supports updates.
+    pub update: Option<Value>,
+    /// Whether the object exists outside state (a file, a cloud object), so that a read after
+    /// delete must find it gone. Objects that live only in state (`terraform_data`) cannot.
+    pub remote: bool,
+}
+
+async fn plan(provider: &dyn Provider, kind: &str, prior: Option<Value>, config: &Value) -> Result<crate::PlanResponse, String> {
+    let proposed = config.clone();
+    let response = provider
+        .plan(PlanRequest { kind: kind.into(), prior, proposed, config: config.clone() })
+        .await
+        .map_err(|d| format!("plan failed: {d:?}"))?;
+    check_planned(config, &response.planned).map_err(|m| format!("{} {m}", provider.name()))?;
+    Ok(response)
+}
+
+/// Runs the lifecycle of one resource type against a provider.
+///
+/// # Errors
+///
+/// What went wrong, naming the step.
+pub async fn lifecycle(provider: &dyn Provider, case: LifecycleCase) -> Result<(), String> {
+    let kind = case.kind.as_str();
+    // Create.
+    let created_plan = plan(provider, kind, None, &case.create).await?;
+    let created = provider
+        .apply(ApplyRequest { kind: kind.into(), prior: None, planned: Some(created_plan.planned.clone()), idempotency_key: format!("{kind}.test/create") })
+        .await
+        .map_err(|d| format!("create failed: {d:?}"))?
+        .new
+        .ok_or("create returned no object")?;
+    check_new(&created_plan.planned, &created).map_err(|m| format!("create {m}"))?;
+    // Read what was created.
+    let read = provider.read(ReadRequest { kind: kind.into(), current: created.clone() }).await.map_err(|d| format!("read failed: {d:?}"))?;
+    let read = read.current.ok_or("read after create says the object is gone")?;
+    if !values_equal(&read, &created) {
+        return Err("read after create returned a different object".into());
+    }
+    // The same configuration plans no change.
+    let again = plan(provider, kind, Some(created.clone()), &case.create).await?;
+    if !again.requires_replace.is_empty() || !values_equal(&again.planned, &created) {
+        return Err("planning the unchanged configuration again does not plan \"no changes\"".into());
+    }
+    // Update in place.
+    let mut current = created;
+    if let Some(update) = &case.update {
+        let updated_plan = plan(provider, kind, Some(current.clone()), update).await?;
+        if !updated_plan.requires_replace.is_empty() {
+            return Err(format!("the update case forces replacement ({:?})", updated_plan.requires_replace));
+        }
+        current = provider
+            .apply(ApplyRequest { kind: kind.into(), prior: Some(current), planned: Some(updated_plan.planned.clone()), idempotency_key: format!("{kind}.test/update") })
+            .await
+            .map_err(|d| format!("update failed: {d:?}"))?
+            .new
+            .ok_or("update returned no object")?;
+        check_new(&updated_plan.planned, &current).map_err(|m| format!("update {m}"))?;
+    }
+    // Delete, then it is gone.
+    let deleted = provider
+        .apply(ApplyRequest { kind: kind.into(), prior: Some(current.clone()), planned: None, idempotency_key: format!("{kind}.test/delete") })
+        .await
+        .map_err(|d| format!("delete failed: {d:?}"))?;
+    if deleted.new.is_some() {
+        return Err("delete returned an object".into());
+    }
+    if !case.remote {
+        return Ok(());
+    }
+    let gone = provider.read(ReadRequest { kind: kind.into(), current }).await.map_err(|d| format!("read after delete failed: {d:?}"))?;
+    if gone.current.is_some() {
+        return Err("read after delete still finds the object".into());
+    }
+    Ok(())
+}
