@@ -1,10 +1,23 @@
 //! State of `infra`: the snapshot model and the backends that store it.
 //!
-//! The snapshot model, the `Backend` trait and the local backend arrive with the engine
-//! (issue 3); this crate already exists so that the workspace has its final shape and the
-//! dependency direction (providers and the engine above, state below, no provider knowledge
-//! here) is fixed from the start.
+//! A [`Snapshot`] is the documented JSON (docs/state-format.md): `serial` (+1 on every write),
+//! `lineage` (one per state, forever), resources keyed by instance address, outputs. A
+//! [`Backend`] stores snapshots with compare-and-swap on the serial, keeps history, holds a
+//! *lease* lock (holder, operation, expiry; renewed by heartbeat; taken over only after it
+//! expires; a fencing generation checked on every write), and an append-only *journal* of
+//! finished changes, so an apply records each change cheaply and durably and folds them into one
+//! snapshot at the end — or on the next run, after a crash.
+//!
+//! The crate stores bytes and knows no provider: attributes are JSON.
+//!
+//! Start at [`Backend`] and [`local::LocalBackend`], the embedded default. [`testing`] is the
+//! conformance suite every backend runs.
 #![deny(missing_docs)]
 
-/// The version of the state file format this crate writes.
-pub const FORMAT_VERSION: u32 = 1;
+mod backend;
+pub mod local;
+mod snapshot;
+pub mod testing;
+
+pub use backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError};
+pub use snapshot::{OutputState, ResourceState, Snapshot, FORMAT_VERSION};

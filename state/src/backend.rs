@@ -1,0 +1,249 @@
+//! The [`Backend`] trait: where snapshots, locks and journals live.
+
+use crate::snapshot::{OutputState, ResourceState, Snapshot};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A state operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// Someone else holds the lock.
+    #[error("the state is locked by {} for `{}` since {} (lock id {}, expires {})", .0.holder, .0.operation, .0.created, .0.id, .0.expires)]
+    Locked(Box<Lease>),
+    /// Our lease expired and another run took the lock over: nothing may be written.
+    #[error("the state lock was lost: it expired and was taken over by {holder}; nothing was written")]
+    LostLock {
+        /// Who holds it now.
+        holder: String,
+    },
+    /// The state moved on since it was read (compare-and-swap failed).
+    #[error("the state changed since it was read: expected serial {expected}, found {found}")]
+    Conflict {
+        /// The serial the writer read.
+        expected: u64,
+        /// The serial now stored.
+        found: u64,
+    },
+    /// The stored state cannot be read.
+    #[error("the state file `{path}` is corrupt: {reason}")]
+    Corrupt {
+        /// Where.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// `force-unlock` with an id that is not the current lock.
+    #[error("no lock with id {0} is held")]
+    NoSuchLock(String),
+    /// I/O.
+    #[error("state storage failed at `{path}`: {source}")]
+    Io {
+        /// Where.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Asking for the lock.
+#[derive(Clone, Debug)]
+pub struct LockRequest {
+    /// `user@host (pid N)`.
+    pub holder: String,
+    /// `apply`, `plan`, `destroy`...
+    pub operation: String,
+    /// How long the lease lasts without renewal.
+    pub ttl: Duration,
+}
+
+impl LockRequest {
+    /// A request for this process: holder from `USER`, hostname and pid.
+    pub fn for_this_process(operation: &str, ttl: Duration) -> LockRequest {
+        let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .or_else(|_| std::env::var("HOSTNAME"))
+            .unwrap_or_else(|_| "localhost".into());
+        LockRequest { holder: format!("{user}@{host} (pid {})", std::process::id()), operation: operation.into(), ttl }
+    }
+}
+
+/// A held lock.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Lease {
+    /// Unique per acquisition.
+    pub id: String,
+    /// Who holds it.
+    pub holder: String,
+    /// What for.
+    pub operation: String,
+    /// RFC 3339.
+    pub created: String,
+    /// RFC 3339; past this, the next run may take the lock over.
+    pub expires: String,
+    /// The fencing token: +1 on every acquisition; writes carry it.
+    pub generation: u64,
+    /// Set when this acquisition took over an expired lease: the previous holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub took_over_from: Option<String>,
+}
+
+impl Lease {
+    /// Whether the lease has expired at `now`.
+    pub fn expired_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        chrono::DateTime::parse_from_rfc3339(&self.expires).map_or(true, |expires| expires < now)
+    }
+}
+
+/// One version in the history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Its serial.
+    pub serial: u64,
+    /// When it was written (RFC 3339).
+    pub written: String,
+    /// How many resource instances it holds.
+    pub resources: usize,
+}
+
+/// A finished change, recorded durably before the next one is reported.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum JournalEntry {
+    /// Created or updated.
+    Set {
+        /// The instance address.
+        address: String,
+        /// Its new state.
+        resource: ResourceState,
+    },
+    /// Deleted.
+    Remove {
+        /// The instance address.
+        address: String,
+    },
+    /// The root module's outputs.
+    Outputs {
+        /// All of them.
+        outputs: BTreeMap<String, OutputState>,
+    },
+}
+
+/// Where a state lives.
+///
+/// # Guarantees
+///
+/// - `write` is atomic: readers see the old snapshot or the new one.
+/// - `write` with `expected_serial` fails with [`StateError::Conflict`] if the stored serial
+///   differs (compare-and-swap), and with [`StateError::LostLock`] if `lease` is no longer the
+///   current lock (fencing).
+/// - A lease is exclusive until it expires; `lock` takes over an expired lease.
+/// - Journal entries appended are never lost once `journal_append` returns; `read_folded`
+///   returns the snapshot with the journal applied.
+pub trait Backend: Send + Sync {
+    /// The stored snapshot, `None` when there is none yet.
+    ///
+    /// # Errors
+    ///
+    /// Storage failure or a corrupt state.
+    fn read(&self) -> Result<Option<Snapshot>, StateError>;
+
+    /// Writes a snapshot (its `serial` must be one more than `expected_serial`).
+    ///
+    /// # Errors
+    ///
+    /// Conflict, lost lock, storage failure.
+    fn write(&self, snapshot: &Snapshot, expected_serial: Option<u64>, lease: Option<&Lease>) -> Result<(), StateError>;
+
+    /// Takes the lock, or reports who holds it.
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::Locked`] while someone else's lease is valid.
+    fn lock(&self, request: &LockRequest) -> Result<Lease, StateError>;
+
+    /// Extends a lease held by this run.
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::LostLock`] when it was taken over.
+    fn renew(&self, lease: &Lease, ttl: Duration) -> Result<Lease, StateError>;
+
+    /// Releases a lease held by this run (no error if it was already taken over).
+    ///
+    /// # Errors
+    ///
+    /// Storage failure.
+    fn unlock(&self, lease: &Lease) -> Result<(), StateError>;
+
+    /// Removes the lock with this id, whoever holds it (`infra force-unlock`).
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::NoSuchLock`] when the id is not the current lock.
+    fn force_unlock(&self, id: &str) -> Result<(), StateError>;
+
+    /// The current lock, if any (expired or not).
+    ///
+    /// # Errors
+    ///
+    /// Storage failure.
+    fn current_lock(&self) -> Result<Option<Lease>, StateError>;
+
+    /// Earlier versions, newest first.
+    ///
+    /// # Errors
+    ///
+    /// Storage failure.
+    fn history(&self) -> Result<Vec<HistoryEntry>, StateError>;
+
+    /// A version from the history.
+    ///
+    /// # Errors
+    ///
+    /// Storage failure; `Ok(None)` when that serial is not kept.
+    fn read_version(&self, serial: u64) -> Result<Option<Snapshot>, StateError>;
+
+    /// Appends finished changes to the journal (durably).
+    ///
+    /// # Errors
+    ///
+    /// Lost lock, storage failure.
+    fn journal_append(&self, entries: &[JournalEntry], lease: Option<&Lease>) -> Result<(), StateError>;
+
+    /// The journal's entries, in order (a torn last entry is ignored).
+    ///
+    /// # Errors
+    ///
+    /// Storage failure.
+    fn journal_read(&self) -> Result<Vec<JournalEntry>, StateError>;
+
+    /// Empties the journal (after its entries were folded into a written snapshot).
+    ///
+    /// # Errors
+    ///
+    /// Storage failure.
+    fn journal_clear(&self, lease: Option<&Lease>) -> Result<(), StateError>;
+
+    /// The snapshot with any journal folded in and written (so a crashed apply's finished
+    /// changes are kept); `None` when there is no state.
+    ///
+    /// # Errors
+    ///
+    /// As `read`, `write` and the journal calls.
+    fn read_folded(&self, lease: Option<&Lease>) -> Result<Option<Snapshot>, StateError> {
+        let snapshot = self.read()?;
+        let entries = self.journal_read()?;
+        if entries.is_empty() {
+            return Ok(snapshot);
+        }
+        let mut folded = snapshot.clone().unwrap_or_default();
+        folded.fold(&entries);
+        folded.serial = snapshot.as_ref().map_or(1, |s| s.serial + 1);
+        self.write(&folded, snapshot.as_ref().map(|s| s.serial), lease)?;
+        self.journal_clear(lease)?;
+        Ok(Some(folded))
+    }
+}

@@ -1,0 +1,360 @@
+//! The local backend, the embedded default: files under `.infra/state/` beside the
+//! configuration.
+//!
+//! ```text
+//! .infra/state/default.json              the snapshot (atomic: temp file + fsync + rename)
+//! .infra/state/default.journal           finished changes of a running (or crashed) apply
+//! .infra/state/default.lease             the lock: holder, operation, expiry, generation
+//! .infra/state/default.mutex             guards lease and write critical sections (flock)
+//! .infra/state/history/default.<N>.json  earlier versions (hard links; the newest 50 kept)
+//! ```
+//!
+//! Locking is a lease in a file, not a flock held for the whole run: a killed holder's lease
+//! simply expires and the next run takes over, and the fencing generation keeps a paused
+//! holder whose lease expired from writing. The flock on `.mutex` is held only for the few
+//! microseconds of a lease check or a write.
+
+use crate::backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError};
+use crate::snapshot::Snapshot;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// History versions kept.
+const HISTORY_KEPT: usize = 50;
+
+/// State in local files.
+pub struct LocalBackend {
+    dir: PathBuf,
+    workspace: String,
+    /// fsync journal appends (off only in benchmarks of the fsync cost itself).
+    pub sync: bool,
+    journal: Mutex<Option<File>>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
+    move |source| StateError::Io { path: path.display().to_string(), source }
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+fn rfc3339(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl LocalBackend {
+    /// The state of `workspace` under `dir` (usually `<config>/.infra/state`).
+    pub fn new(dir: impl Into<PathBuf>, workspace: &str) -> LocalBackend {
+        LocalBackend { dir: dir.into(), workspace: workspace.to_string(), sync: true, journal: Mutex::new(None) }
+    }
+
+    /// The snapshot file.
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.join(format!("{}.json", self.workspace))
+    }
+
+    fn journal_path(&self) -> PathBuf {
+        self.dir.join(format!("{}.journal", self.workspace))
+    }
+
+    fn lease_path(&self) -> PathBuf {
+        self.dir.join(format!("{}.lease", self.workspace))
+    }
+
+    fn history_dir(&self) -> PathBuf {
+        self.dir.join("history")
+    }
+
+    fn ensure_dir(&self) -> Result<(), StateError> {
+        std::fs::create_dir_all(self.history_dir()).map_err(io(&self.dir))
+    }
+
+    /// Runs `f` holding the short-lived mutex (an exclusive flock on `.mutex`).
+    fn critical<T>(&self, f: impl FnOnce() -> Result<T, StateError>) -> Result<T, StateError> {
+        self.ensure_dir()?;
+        let path = self.dir.join(format!("{}.mutex", self.workspace));
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io(&path))?;
+        file.lock().map_err(io(&path))?;
+        let result = f();
+        let _ = file.unlock();
+        result
+    }
+
+    fn read_lease(&self) -> Result<Option<Lease>, StateError> {
+        let path = self.lease_path();
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| StateError::Corrupt { path: path.display().to_string(), reason: e.to_string() }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(io(&path)(error)),
+        }
+    }
+
+    fn write_lease(&self, lease: &Lease) -> Result<(), StateError> {
+        let bytes = serde_json::to_vec_pretty(lease).map_err(|e| StateError::Corrupt { path: "lease".into(), reason: e.to_string() })?;
+        write_atomic(&self.lease_path(), &bytes)
+    }
+
+    /// Inside the mutex: refuses when `lease` is given and is no longer the current lock.
+    fn fence(&self, lease: Option<&Lease>) -> Result<(), StateError> {
+        let Some(lease) = lease else { return Ok(()) };
+        match self.read_lease()? {
+            Some(current) if current.id == lease.id && current.generation == lease.generation => Ok(()),
+            Some(current) => Err(StateError::LostLock { holder: current.holder }),
+            None => Err(StateError::LostLock { holder: "nobody (the lock was force-unlocked)".into() }),
+        }
+    }
+
+    /// The serial of the stored snapshot, read from the head of the file.
+    fn stored_serial(&self) -> Result<Option<u64>, StateError> {
+        let path = self.state_path();
+        let mut head = Vec::with_capacity(512);
+        match File::open(&path) {
+            Ok(file) => {
+                file.take(512).read_to_end(&mut head).map_err(io(&path))?;
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(io(&path)(error)),
+        }
+        let text = String::from_utf8_lossy(&head);
+        let serial = text
+            .split_once("\"serial\":")
+            .and_then(|(_, rest)| rest.trim_start().split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|digits| digits.parse().ok());
+        match serial {
+            Some(serial) => Ok(Some(serial)),
+            // Not written by us in the usual layout: parse it whole.
+            None => Ok(self.read()?.map(|s| s.serial)),
+        }
+    }
+}
+
+/// Writes a file atomically: temp file beside it, fsync, rename, fsync of the directory.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let temp = dir.join(format!(".{}.{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("state"), uuid::Uuid::new_v4()));
+    let result = (|| {
+        let mut file = File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)?;
+        if let Ok(dir) = File::open(dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(io(path))
+}
+
+impl Backend for LocalBackend {
+    fn read(&self) -> Result<Option<Snapshot>, StateError> {
+        let path = self.state_path();
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| StateError::Corrupt {
+                path: path.display().to_string(),
+                reason: format!("{e}; earlier versions are kept in `{}`", self.history_dir().display()),
+            }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(io(&path)(error)),
+        }
+    }
+
+    fn write(&self, snapshot: &Snapshot, expected_serial: Option<u64>, lease: Option<&Lease>) -> Result<(), StateError> {
+        let bytes = serde_json::to_vec_pretty(snapshot).map_err(|e| StateError::Corrupt { path: "snapshot".into(), reason: e.to_string() })?;
+        self.critical(|| {
+            self.fence(lease)?;
+            let found = self.stored_serial()?;
+            if found != expected_serial {
+                return Err(StateError::Conflict { expected: expected_serial.unwrap_or(0), found: found.unwrap_or(0) });
+            }
+            let path = self.state_path();
+            if let Some(old) = found {
+                let kept = self.history_dir().join(format!("{}.{old}.json", self.workspace));
+                let _ = std::fs::remove_file(&kept);
+                std::fs::hard_link(&path, &kept).map_err(io(&kept))?;
+            }
+            write_atomic(&path, &bytes)?;
+            self.prune_history();
+            Ok(())
+        })
+    }
+
+    fn lock(&self, request: &LockRequest) -> Result<Lease, StateError> {
+        self.critical(|| {
+            let current = self.read_lease()?;
+            let now = now();
+            let (generation, took_over_from) = match &current {
+                Some(lease) if !lease.expired_at(now) => return Err(StateError::Locked(Box::new(lease.clone()))),
+                Some(lease) => (lease.generation + 1, Some(format!("{} ({}, expired {})", lease.holder, lease.operation, lease.expires))),
+                None => (1, None),
+            };
+            let ttl = chrono::Duration::from_std(request.ttl).unwrap_or(chrono::Duration::seconds(60));
+            let lease = Lease {
+                id: uuid::Uuid::new_v4().to_string(),
+                holder: request.holder.clone(),
+                operation: request.operation.clone(),
+                created: rfc3339(now),
+                expires: rfc3339(now + ttl),
+                generation,
+                took_over_from,
+            };
+            self.write_lease(&lease)?;
+            Ok(lease)
+        })
+    }
+
+    fn renew(&self, lease: &Lease, ttl: Duration) -> Result<Lease, StateError> {
+        self.critical(|| {
+            self.fence(Some(lease))?;
+            let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(60));
+            let renewed = Lease { expires: rfc3339(now() + ttl), took_over_from: None, ..lease.clone() };
+            self.write_lease(&renewed)?;
+            Ok(renewed)
+        })
+    }
+
+    fn unlock(&self, lease: &Lease) -> Result<(), StateError> {
+        self.critical(|| {
+            if matches!(self.read_lease()?, Some(current) if current.id == lease.id) {
+                std::fs::remove_file(self.lease_path()).map_err(io(&self.lease_path()))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn force_unlock(&self, id: &str) -> Result<(), StateError> {
+        self.critical(|| match self.read_lease()? {
+            Some(current) if current.id == id => std::fs::remove_file(self.lease_path()).map_err(io(&self.lease_path())),
+            _ => Err(StateError::NoSuchLock(id.to_string())),
+        })
+    }
+
+    fn current_lock(&self) -> Result<Option<Lease>, StateError> {
+        self.read_lease()
+    }
+
+    fn history(&self) -> Result<Vec<HistoryEntry>, StateError> {
+        let mut entries = Vec::new();
+        for (serial, path) in self.kept_versions() {
+            let written = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .map(|t| rfc3339(chrono::DateTime::<chrono::Utc>::from(t)))
+                .unwrap_or_default();
+            let resources = self.read_version(serial)?.map_or(0, |s| s.resources.len());
+            entries.push(HistoryEntry { serial, written, resources });
+        }
+        Ok(entries)
+    }
+
+    fn read_version(&self, serial: u64) -> Result<Option<Snapshot>, StateError> {
+        let path = self.history_dir().join(format!("{}.{serial}.json", self.workspace));
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| StateError::Corrupt { path: path.display().to_string(), reason: e.to_string() }),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(io(&path)(error)),
+        }
+    }
+
+    fn journal_append(&self, entries: &[JournalEntry], lease: Option<&Lease>) -> Result<(), StateError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut text = Vec::with_capacity(entries.len() * 256);
+        for entry in entries {
+            serde_json::to_writer(&mut text, entry).map_err(|e| StateError::Corrupt { path: "journal".into(), reason: e.to_string() })?;
+            text.push(b'\n');
+        }
+        if lease.is_some() {
+            self.critical(|| self.fence(lease))?;
+        } else {
+            self.ensure_dir()?;
+        }
+        let path = self.journal_path();
+        let mut guard = self.journal.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if guard.is_none() {
+            *guard = Some(OpenOptions::new().create(true).append(true).open(&path).map_err(io(&path))?);
+        }
+        let file = guard.as_mut().expect("opened above");
+        file.write_all(&text).map_err(io(&path))?;
+        if self.sync {
+            file.sync_data().map_err(io(&path))?;
+        }
+        Ok(())
+    }
+
+    fn journal_read(&self) -> Result<Vec<JournalEntry>, StateError> {
+        let path = self.journal_path();
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(io(&path)(error)),
+        };
+        let mut entries = Vec::new();
+        for line in BufReader::new(file).split(b'\n') {
+            let line = line.map_err(io(&path))?;
+            // A torn last line (killed mid-write) is not a finished change.
+            match serde_json::from_slice(&line) {
+                Ok(entry) => entries.push(entry),
+                Err(_) => break,
+            }
+        }
+        Ok(entries)
+    }
+
+    fn journal_clear(&self, lease: Option<&Lease>) -> Result<(), StateError> {
+        self.critical(|| {
+            self.fence(lease)?;
+            *self.journal.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+            match std::fs::remove_file(self.journal_path()) {
+                Ok(()) => Ok(()),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(error) => Err(io(&self.journal_path())(error)),
+            }
+        })
+    }
+}
+
+impl LocalBackend {
+    /// Kept versions by file name, newest first (no file is read).
+    fn kept_versions(&self) -> Vec<(u64, PathBuf)> {
+        let Ok(dir) = std::fs::read_dir(self.history_dir()) else { return Vec::new() };
+        let prefix = format!("{}.", self.workspace);
+        let mut versions: Vec<(u64, PathBuf)> = dir
+            .filter_map(Result::ok)
+            .filter_map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let serial = name.strip_prefix(&prefix)?.strip_suffix(".json")?.parse().ok()?;
+                Some((serial, entry.path()))
+            })
+            .collect();
+        versions.sort_by(|a, b| b.0.cmp(&a.0));
+        versions
+    }
+
+    fn prune_history(&self) {
+        for (_, path) in self.kept_versions().into_iter().skip(HISTORY_KEPT) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_backend_passes_the_conformance_suite() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        crate::testing::conformance(|workspace| Box::new(LocalBackend::new(dir.path().join("state"), workspace)));
+    }
+}
