@@ -6,11 +6,16 @@
 //! arguments are still evaluated instance by instance, so that every wrong reference, type or
 //! function argument in them is reported.
 //!
+//! What happens at a resource is the caller's: a [`ResourceHandler`] gets every resource block
+//! of a *wave* (blocks whose dependencies are all done) at once, with its expanded instances, and
+//! returns their values — Unknown for validation, planned values for plan, applied values for
+//! apply. Handlers may work on the blocks of a wave in parallel.
+//!
 //! Trade-off: the scope is one set of nested maps updated in place as the walk goes on, so
-//! each object is evaluated once and lookups are map lookups; the walk is sequential, which is
-//! ample for validation and console (the planner walks resource instances in parallel).
+//! each object is evaluated once and lookups are map lookups; locals and outputs are evaluated
+//! between waves on one thread, which costs nothing next to provider calls.
 
-use crate::addr::InstanceKey;
+use crate::addr::{InstanceKey, ModuleStep};
 use crate::config::{Expr, LoadedConfig, Mode, Module, NestedBlock, Variable};
 use crate::eval::{Evaluator, Scope, convert};
 use crate::expand::{self, Expansion, Instance};
@@ -41,18 +46,93 @@ pub struct ModuleValues {
     pub outputs: BTreeMap<String, Value>,
 }
 
-/// Evaluates the root module of a loaded configuration with the given variable values.
-pub fn evaluate_root(
+/// A resource block ready to be handled: its module instance, its instances, what it depends on.
+pub struct ResourceItem<'a> {
+    /// The module instance path (empty for the root module).
+    pub path: Vec<ModuleStep>,
+    /// The block.
+    pub resource: &'a crate::config::Resource,
+    /// Its instances (expansion known).
+    pub instances: Vec<Instance>,
+    /// Resource-level addresses (with module prefix) it depends on, directly or through the
+    /// module call it is in: `aws_vpc.main`, `module.net[0].aws_subnet.a`, `module.db`.
+    pub dependencies: Vec<String>,
+}
+
+impl ResourceItem<'_> {
+    /// `module.net[0].` or empty.
+    pub fn prefix(&self) -> String {
+        module_prefix(&self.path)
+    }
+}
+
+/// `module.a[0].module.b.` for a module path.
+pub fn module_prefix(path: &[ModuleStep]) -> String {
+    let mut out = String::new();
+    for step in path {
+        out.push_str("module.");
+        out.push_str(&step.name);
+        if let Some(key) = &step.key {
+            out.push_str(&key.to_string());
+        }
+        out.push('.');
+    }
+    out
+}
+
+/// What happens at resources during a walk.
+pub trait ResourceHandler {
+    /// Handles the resource blocks of one wave; returns one value per item, in order (the
+    /// value the scope holds for the block: an object, a list by count, a map by key).
+    fn resources(&mut self, items: Vec<ResourceItem<'_>>, scope: &Scope, diagnostics: &mut Diagnostics) -> Vec<Value>;
+}
+
+/// Validation and console: every argument is evaluated for errors; values are Unknown.
+pub struct Unknowns;
+
+impl ResourceHandler for Unknowns {
+    fn resources(&mut self, items: Vec<ResourceItem<'_>>, scope: &Scope, diagnostics: &mut Diagnostics) -> Vec<Value> {
+        items
+            .into_iter()
+            .map(|item| {
+                for instance in &item.instances {
+                    let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
+                    eval_body(&item.resource.body, scope, &bindings, diagnostics);
+                    for check in &item.resource.lifecycle.preconditions {
+                        eval_expr(scope, &check.condition, &bindings, diagnostics);
+                    }
+                }
+                collect(&item.instances, item.instances.iter().map(|_| Value::Unknown).collect())
+            })
+            .collect()
+    }
+}
+
+/// Evaluates the root module of a loaded configuration with the given variable values;
+/// resources are Unknown.
+pub fn evaluate_root(config: &LoadedConfig, variables: &BTreeMap<String, Value>, options: &EvalOptions) -> (ModuleValues, Diagnostics) {
+    evaluate_root_with(config, variables, options, &mut Unknowns)
+}
+
+/// Evaluates the root module, handing resources to `handler`.
+pub fn evaluate_root_with(
     config: &LoadedConfig,
     variables: &BTreeMap<String, Value>,
     options: &EvalOptions,
+    handler: &mut dyn ResourceHandler,
 ) -> (ModuleValues, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
-    let root_dir = config.root.dir.clone();
     let inputs: BTreeMap<String, (Value, Option<infra_provider::Span>)> =
         variables.iter().map(|(name, value)| (name.clone(), (value.clone(), None))).collect();
-    let values = evaluate_module(&config.root, &inputs, &root_dir, options, &mut diagnostics, true);
+    let mut walk = Walk { root_dir: config.root.dir.clone(), options, handler };
+    let values = walk.module(&config.root, &inputs, &[], &[], &mut diagnostics);
     (values, dedup(diagnostics))
+}
+
+struct Walk<'h> {
+    root_dir: std::path::PathBuf,
+    options: &'h EvalOptions,
+    handler: &'h mut dyn ResourceHandler,
 }
 
 /// Drops repeated diagnostics (same summary at the same place), keeping the first.
@@ -81,105 +161,168 @@ fn insert_nested(scope: &mut Scope, path: &[&str], value: Value) {
     *current = value;
 }
 
-fn evaluate_module(
-    module: &Module,
-    inputs: &BTreeMap<String, (Value, Option<infra_provider::Span>)>,
-    root_dir: &Path,
-    options: &EvalOptions,
-    diagnostics: &mut Diagnostics,
-    is_root: bool,
-) -> ModuleValues {
-    let mut scope = Scope::new(&module.dir);
-    scope.plan_time = options.plan_time;
-    let path_value = |path: &Path| Value::String(path.to_string_lossy().into_owned());
-    let cwd = std::env::current_dir().unwrap_or_default();
-    scope.set(
-        "path",
-        Value::Map(BTreeMap::from([
-            ("module".to_string(), path_value(&relative_to(&module.dir, &cwd))),
-            ("root".to_string(), path_value(&relative_to(root_dir, &cwd))),
-            ("cwd".to_string(), path_value(&cwd)),
-        ])),
-    );
-    scope.set(
-        "terraform",
-        Value::Map(BTreeMap::from([("workspace".to_string(), Value::from(options.workspace.as_str()))])),
-    );
-    for key in ["var", "local", "module", "data"] {
-        scope.set(key, Value::Map(BTreeMap::new()));
-    }
-    // Every declared name exists from the start (as Unknown until its turn in the walk), so a
-    // misspelled reference gets a "did you mean" whatever the evaluation order.
-    for name in module.locals.keys() {
-        insert_nested(&mut scope, &["local", name], Value::Unknown);
-    }
-    for name in module.module_calls.keys() {
-        insert_nested(&mut scope, &["module", name], Value::Unknown);
-    }
-    for resource in module.resources.values() {
-        match resource.mode {
-            Mode::Managed => insert_nested(&mut scope, &[&resource.kind, &resource.name], Value::Unknown),
-            Mode::Data => insert_nested(&mut scope, &["data", &resource.kind, &resource.name], Value::Unknown),
+impl Walk<'_> {
+    fn module(
+        &mut self,
+        module: &Module,
+        inputs: &BTreeMap<String, (Value, Option<infra_provider::Span>)>,
+        path: &[ModuleStep],
+        inherited: &[String],
+        diagnostics: &mut Diagnostics,
+    ) -> ModuleValues {
+        let options = self.options;
+        let is_root = path.is_empty();
+        let mut scope = Scope::new(&module.dir);
+        scope.plan_time = options.plan_time;
+        let path_value = |path: &Path| Value::String(path.to_string_lossy().into_owned());
+        let cwd = std::env::current_dir().unwrap_or_default();
+        scope.set(
+            "path",
+            Value::Map(BTreeMap::from([
+                ("module".to_string(), path_value(&relative_to(&module.dir, &cwd))),
+                ("root".to_string(), path_value(&relative_to(&self.root_dir, &cwd))),
+                ("cwd".to_string(), path_value(&cwd)),
+            ])),
+        );
+        scope.set("terraform", Value::Map(BTreeMap::from([("workspace".to_string(), Value::from(options.workspace.as_str()))])));
+        for key in ["var", "local", "module", "data"] {
+            scope.set(key, Value::Map(BTreeMap::new()));
         }
-    }
-
-    // 1. Input variables, then their validations (which may refer to each other).
-    for (name, variable) in &module.variables {
-        let value = variable_value(variable, inputs.get(name), options, diagnostics, is_root);
-        insert_nested(&mut scope, &["var", name], value);
-    }
-    for (name, (_, span)) in inputs {
-        if !module.variables.contains_key(name) && span.is_some() {
-            let mut diagnostic = Diagnostic::error(
-                "Unsupported argument",
-                format!("An argument named `{name}` is not expected here: the module declares no variable `{name}`."),
-            )
-            .at(span.clone());
-            if let Some(suggestion) = crate::suggest::did_you_mean(name, module.variables.keys().map(String::as_str)) {
-                diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
-            }
-            diagnostics.push(diagnostic);
+        // Every declared name exists from the start (as Unknown until its turn in the walk), so a
+        // misspelled reference gets a "did you mean" whatever the evaluation order.
+        for name in module.locals.keys() {
+            insert_nested(&mut scope, &["local", name], Value::Unknown);
         }
-    }
-    for variable in module.variables.values() {
-        validate_variable(variable, &scope, diagnostics);
-    }
-
-    // 2. Everything else in dependency order.
-    let graph = match ModuleGraph::build(module) {
-        Ok(graph) => graph,
-        Err(cycles) => {
-            diagnostics.extend(cycles);
-            return ModuleValues { scope, outputs: BTreeMap::new() };
+        for name in module.module_calls.keys() {
+            insert_nested(&mut scope, &["module", name], Value::Unknown);
         }
-    };
-    let mut outputs = BTreeMap::new();
-    for node in &graph.order {
-        if let Some(name) = node.strip_prefix("local.") {
-            let local = &module.locals[name];
-            let value = eval_expr(&scope, &local.expr, &[], diagnostics).unwrap_or(Value::Unknown);
-            insert_nested(&mut scope, &["local", name], value);
-        } else if let Some(name) = node.strip_prefix("output.") {
-            let output = &module.outputs[name];
-            if let Some(value) = eval_output(output, &scope, diagnostics) {
-                outputs.insert(name.to_string(), value);
-            }
-        } else if let Some(name) = node.strip_prefix("module.") {
-            let call = &module.module_calls[name];
-            let value = match module.children.get(name) {
-                Some(child) => eval_module_call(call, child, &scope, root_dir, options, diagnostics),
-                None => Value::Unknown,
-            };
-            insert_nested(&mut scope, &["module", name], value);
-        } else if let Some(resource) = module.resources.get(node) {
-            let value = eval_resource(resource, &scope, options, diagnostics);
+        for resource in module.resources.values() {
             match resource.mode {
-                Mode::Managed => insert_nested(&mut scope, &[&resource.kind, &resource.name], value),
-                Mode::Data => insert_nested(&mut scope, &["data", &resource.kind, &resource.name], value),
+                Mode::Managed => insert_nested(&mut scope, &[&resource.kind, &resource.name], Value::Unknown),
+                Mode::Data => insert_nested(&mut scope, &["data", &resource.kind, &resource.name], Value::Unknown),
             }
         }
+
+        // 1. Input variables, then their validations (which may refer to each other).
+        for (name, variable) in &module.variables {
+            let value = variable_value(variable, inputs.get(name), options, diagnostics, is_root);
+            insert_nested(&mut scope, &["var", name], value);
+        }
+        for (name, (_, span)) in inputs {
+            if !module.variables.contains_key(name) && span.is_some() {
+                let mut diagnostic = Diagnostic::error("Unsupported argument", format!("An argument named `{name}` is not expected here: the module declares no variable `{name}`.")).at(span.clone());
+                if let Some(suggestion) = crate::suggest::did_you_mean(name, module.variables.keys().map(String::as_str)) {
+                    diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
+                }
+                diagnostics.push(diagnostic);
+            }
+        }
+        for variable in module.variables.values() {
+            validate_variable(variable, &scope, diagnostics);
+        }
+
+        // 2. Everything else, wave by wave in dependency order.
+        let graph = match ModuleGraph::build(module) {
+            Ok(graph) => graph,
+            Err(cycles) => {
+                diagnostics.extend(cycles);
+                return ModuleValues { scope, outputs: BTreeMap::new() };
+            }
+        };
+        let prefix = module_prefix(path);
+        let mut outputs = BTreeMap::new();
+        for wave in graph.waves() {
+            let mut items = Vec::new();
+            for node in wave {
+                if let Some(name) = node.strip_prefix("local.") {
+                    let local = &module.locals[name];
+                    let value = eval_expr(&scope, &local.expr, &[], diagnostics).unwrap_or(Value::Unknown);
+                    insert_nested(&mut scope, &["local", name], value);
+                } else if let Some(name) = node.strip_prefix("output.") {
+                    let output = &module.outputs[name];
+                    if let Some(value) = eval_output(output, &scope, diagnostics) {
+                        outputs.insert(name.to_string(), value);
+                    }
+                } else if let Some(name) = node.strip_prefix("module.") {
+                    let call = &module.module_calls[name];
+                    let mut dependencies = inherited.to_vec();
+                    dependencies.extend(graph.dependencies[&node].iter().map(|d| format!("{prefix}{d}")));
+                    let value = match module.children.get(name) {
+                        Some(child) => self.module_call(call, child, &scope, path, &dependencies, diagnostics),
+                        None => Value::Unknown,
+                    };
+                    insert_nested(&mut scope, &["module", name], value);
+                } else if let Some(resource) = module.resources.get(&node) {
+                    let mut dependencies = inherited.to_vec();
+                    dependencies.extend(graph.dependencies[&node].iter().map(|d| format!("{prefix}{d}")));
+                    match expansion(resource.count.as_ref(), resource.for_each.as_ref(), &scope, options.expansion_must_be_known, diagnostics) {
+                        Some(Expansion::Known(instances)) => {
+                            items.push(ResourceItem { path: path.to_vec(), resource, instances, dependencies });
+                        }
+                        Some(Expansion::Unknown { kind }) => {
+                            let bindings = [unknown_binding(kind)];
+                            eval_body(&resource.body, &scope, &bindings, diagnostics);
+                        }
+                        None => {}
+                    }
+                }
+            }
+            if items.is_empty() {
+                continue;
+            }
+            let handled: Vec<&crate::config::Resource> = items.iter().map(|item| item.resource).collect();
+            let values = self.handler.resources(items, &scope, diagnostics);
+            for (resource, value) in handled.into_iter().zip(values) {
+                match resource.mode {
+                    Mode::Managed => insert_nested(&mut scope, &[&resource.kind, &resource.name], value),
+                    Mode::Data => insert_nested(&mut scope, &["data", &resource.kind, &resource.name], value),
+                }
+            }
+        }
+        ModuleValues { scope, outputs }
     }
-    ModuleValues { scope, outputs }
+
+    fn module_call(
+        &mut self,
+        call: &crate::config::ModuleCall,
+        child: &Module,
+        scope: &Scope,
+        path: &[ModuleStep],
+        dependencies: &[String],
+        diagnostics: &mut Diagnostics,
+    ) -> Value {
+        let Some(expansion) = expansion(call.count.as_ref(), call.for_each.as_ref(), scope, self.options.expansion_must_be_known, diagnostics) else {
+            return Value::Unknown;
+        };
+        let (instances, known) = match expansion {
+            Expansion::Known(instances) => (instances, true),
+            Expansion::Unknown { kind } => (vec![Instance { key: None, binding: Some(unknown_binding(kind)) }], false),
+        };
+        let mut values = Vec::with_capacity(instances.len());
+        // Diagnostics from the child are the same for every instance; report them once.
+        let mut reported = false;
+        for instance in &instances {
+            let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
+            let mut inputs = BTreeMap::new();
+            for (name, attribute) in &call.inputs {
+                let value = eval_expr(scope, &attribute.expr, &bindings, diagnostics).unwrap_or(Value::Unknown);
+                inputs.insert(name.clone(), (value, attribute.name_span.clone()));
+            }
+            let mut child_path = path.to_vec();
+            child_path.push(ModuleStep { name: call.name.clone(), key: instance.key.clone() });
+            let mut child_diagnostics = Diagnostics::new();
+            let result = self.module(child, &inputs, &child_path, dependencies, &mut child_diagnostics);
+            if !reported {
+                diagnostics.extend(child_diagnostics.into_iter().map(|d| if d.address.is_none() { d.for_address(format!("module.{}", call.name)) } else { d }));
+                reported = true;
+            }
+            values.push(Value::Map(result.outputs));
+        }
+        if !known {
+            return Value::Unknown;
+        }
+        collect(&instances, values)
+    }
 }
 
 fn relative_to(path: &Path, base: &Path) -> std::path::PathBuf {
@@ -202,7 +345,7 @@ fn variable_value(
         Some((value, span)) => (value.clone(), span.clone()),
         None => match &variable.default {
             Some(default) => (default.clone(), variable.default_span.clone()),
-            None if options.unknown_variables => return Value::Unknown.mark_if(variable.sensitive),
+            None if options.unknown_variables && is_root => return Value::Unknown.mark_if(variable.sensitive),
             None => {
                 let detail = if is_root {
                     format!(
@@ -345,7 +488,7 @@ fn expansion(
 }
 
 /// The value of an expanded object from its instances' values.
-fn collect(instances: &[Instance], values: Vec<Value>) -> Value {
+pub fn collect(instances: &[Instance], values: Vec<Value>) -> Value {
     match instances.first().and_then(|i| i.key.as_ref()) {
         None if instances.len() == 1 => values.into_iter().next().unwrap_or(Value::Unknown),
         Some(InstanceKey::Str(_)) => Value::Map(
@@ -367,39 +510,8 @@ fn unknown_binding(kind: &'static str) -> (&'static str, Value) {
     (kind, Value::Map(keys.iter().map(|k| (k.to_string(), Value::Unknown)).collect()))
 }
 
-fn eval_resource(
-    resource: &crate::config::Resource,
-    scope: &Scope,
-    options: &EvalOptions,
-    diagnostics: &mut Diagnostics,
-) -> Value {
-    let Some(expansion) = expansion(
-        resource.count.as_ref(),
-        resource.for_each.as_ref(),
-        scope,
-        options.expansion_must_be_known,
-        diagnostics,
-    ) else {
-        return Value::Unknown;
-    };
-    let (instances, known) = match expansion {
-        Expansion::Known(instances) => (instances, true),
-        Expansion::Unknown { kind } => (vec![Instance { key: None, binding: Some(unknown_binding(kind)) }], false),
-    };
-    for instance in &instances {
-        let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
-        eval_body(&resource.body, scope, &bindings, diagnostics);
-        for check in &resource.lifecycle.preconditions {
-            eval_expr(scope, &check.condition, &bindings, diagnostics);
-        }
-    }
-    if !known {
-        return Value::Unknown;
-    }
-    collect(&instances, instances.iter().map(|_| Value::Unknown).collect())
-}
-
-fn eval_body(body: &crate::config::Body, scope: &Scope, bindings: &[(&str, Value)], diagnostics: &mut Diagnostics) {
+/// Evaluates every argument of a body (and of its nested and dynamic blocks) for errors.
+pub fn eval_body(body: &crate::config::Body, scope: &Scope, bindings: &[(&str, Value)], diagnostics: &mut Diagnostics) {
     for attribute in body.attributes.values() {
         eval_expr(scope, &attribute.expr, bindings, diagnostics);
     }
@@ -451,50 +563,4 @@ fn eval_nested(block: &NestedBlock, scope: &Scope, bindings: &[(&str, Value)], d
         ));
         eval_body(&block.body, scope, &inner, diagnostics);
     }
-}
-
-fn eval_module_call(
-    call: &crate::config::ModuleCall,
-    child: &Module,
-    scope: &Scope,
-    root_dir: &Path,
-    options: &EvalOptions,
-    diagnostics: &mut Diagnostics,
-) -> Value {
-    let Some(expansion) =
-        expansion(call.count.as_ref(), call.for_each.as_ref(), scope, options.expansion_must_be_known, diagnostics)
-    else {
-        return Value::Unknown;
-    };
-    let (instances, known) = match expansion {
-        Expansion::Known(instances) => (instances, true),
-        Expansion::Unknown { kind } => (vec![Instance { key: None, binding: Some(unknown_binding(kind)) }], false),
-    };
-    let child_options = EvalOptions { unknown_variables: false, ..options.clone() };
-    let mut values = Vec::with_capacity(instances.len());
-    // Diagnostics from the child are the same for every instance; report them once.
-    let mut reported = false;
-    for instance in &instances {
-        let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
-        let mut inputs = BTreeMap::new();
-        for (name, attribute) in &call.inputs {
-            let value = eval_expr(scope, &attribute.expr, &bindings, diagnostics).unwrap_or(Value::Unknown);
-            inputs.insert(name.clone(), (value, attribute.name_span.clone()));
-        }
-        let mut child_diagnostics = Diagnostics::new();
-        let result = evaluate_module(child, &inputs, root_dir, &child_options, &mut child_diagnostics, false);
-        if !reported {
-            diagnostics.extend(
-                child_diagnostics
-                    .into_iter()
-                    .map(|d| if d.address.is_none() { d.for_address(format!("module.{}", call.name)) } else { d }),
-            );
-            reported = true;
-        }
-        values.push(Value::Map(result.outputs));
-    }
-    if !known {
-        return Value::Unknown;
-    }
-    collect(&instances, values)
 }

@@ -106,6 +106,24 @@ impl ModuleGraph {
     }
 }
 
+impl ModuleGraph {
+    /// The nodes in waves: each wave holds the nodes whose dependencies are all in earlier
+    /// waves, so the nodes of one wave can be worked on at the same time.
+    pub fn waves(&self) -> Vec<Vec<String>> {
+        let mut level: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut waves: Vec<Vec<String>> = Vec::new();
+        for node in &self.order {
+            let depth = self.dependencies[node].iter().filter_map(|d| level.get(d.as_str())).map(|l| l + 1).max().unwrap_or(0);
+            level.insert(node, depth);
+            if waves.len() <= depth {
+                waves.resize(depth + 1, Vec::new());
+            }
+            waves[depth].push(node.clone());
+        }
+        waves
+    }
+}
+
 /// `local.a → local.b → local.a`, following dependencies inside the cycle.
 fn cycle_path(members: &[&Node], dependencies: &BTreeMap<String, Vec<String>>) -> String {
     let in_cycle = |name: &str| members.iter().any(|member| member.name == name);
