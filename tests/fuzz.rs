@@ -203,3 +203,12 @@ proptest! {
         let _ = infra::validate::check(&config, &BTreeMap::new());
     }
 }
+
+/// Found by `loading_any_text_never_panics`: a parse error inside a multi-byte character.
+#[test]
+fn parse_error_inside_a_multibyte_character_is_a_diagnostic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("main.tf"), "a\t𐤀").expect("write");
+    let config = load_module_tree(dir.path());
+    assert_eq!(config.diagnostics.iter().map(|d| d.summary.as_str()).collect::<Vec<_>>(), ["Invalid syntax"]);
+}

@@ -186,7 +186,11 @@ pub fn parse_hcl(text: &str) -> Result<hcl_edit::structure::Body, hcl_edit::pars
 
 /// A diagnostic for an `hcl-edit` parse error.
 pub fn parse_error(error: &hcl_edit::parser::Error, file: infra_provider::FileId, text: &str) -> Diagnostic {
-    let offset = error.location().offset().min(text.len());
+    let mut offset = error.location().offset().min(text.len());
+    // The parser may report an offset inside a multi-byte character.
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let end = text[offset..].chars().next().map_or(offset, |c| offset + c.len_utf8());
     let message = error.message();
     let detail = if message.is_empty() {
