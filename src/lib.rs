@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod addr;
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;
@@ -19,7 +20,10 @@ pub mod fmt;
 pub mod fsutil;
 pub mod graph;
 pub mod module_eval;
+pub mod plan;
+pub mod registry;
 pub mod render;
 pub mod source;
 pub mod suggest;
 pub mod validate;
+pub mod workspace;

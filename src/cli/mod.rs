@@ -3,9 +3,12 @@
 //! Terraform users type single-dash long flags (`-chdir=DIR`, `-json`); [`normalize_args`]
 //! accepts those spellings by rewriting them to clap's `--flag` form before parsing.
 
+mod apply;
 mod console;
 mod fmt;
 mod output;
+mod plan;
+pub mod session;
 mod validate;
 pub mod vars;
 
@@ -48,6 +51,12 @@ pub enum Command {
     Fmt(fmt::Args),
     /// Evaluate expressions read from stdin, one per line.
     Console(console::Args),
+    /// Show what an apply would change.
+    Plan(plan::Args),
+    /// Make the changes (after confirmation), or apply a saved plan exactly.
+    Apply(apply::Args),
+    /// Destroy every object in state.
+    Destroy(apply::DestroyArgs),
 }
 
 /// Rewrites Terraform-style single-dash long flags (`-chdir=DIR`, `-json`) to `--chdir=DIR`,
@@ -96,11 +105,24 @@ pub fn main() -> ExitCode {
         printer.error(&format!("cannot switch to `{}`: {error}", dir.display()));
         return ExitCode::from(1);
     }
-    match cli.command {
-        Command::Validate(args) => validate::run(args, &printer),
-        Command::Fmt(args) => fmt::run(args, &printer),
-        Command::Console(args) => console::run(args, &printer),
-    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            printer.error(&format!("cannot start the runtime: {error}"));
+            return ExitCode::from(1);
+        }
+    };
+    // Commands are synchronous code that calls providers through the runtime.
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Validate(args) => validate::run(args, &printer),
+            Command::Fmt(args) => fmt::run(args, &printer),
+            Command::Console(args) => console::run(args, &printer),
+            Command::Plan(args) => plan::run(args, &printer),
+            Command::Apply(args) => apply::run(args, &printer),
+            Command::Destroy(args) => apply::run_destroy(args, &printer),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -18,6 +18,11 @@ impl Printer {
         Printer { color: !disabled && std::io::stderr().is_terminal() }
     }
 
+    /// Whether colour is on.
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
     /// Writes a line of data to stdout.
     pub fn data(&self, text: &str) {
         let mut out = std::io::stdout().lock();

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// `--var` and `--var-file`.
-#[derive(Debug, Default, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct VarArgs {
     /// Set a variable: `--var region=eu-west-1` (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE")]

@@ -21,3 +21,4 @@ pub use load::{LoadedConfig, load_module, load_module_tree};
 pub use model::*;
 
 pub(crate) use yaml::decode_value as decode_yaml_value;
+pub(crate) use decode::is_identifier;

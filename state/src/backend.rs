@@ -213,6 +213,15 @@ pub trait Backend: Send + Sync {
     /// Lost lock, storage failure.
     fn journal_append(&self, entries: &[JournalEntry], lease: Option<&Lease>) -> Result<(), StateError>;
 
+    /// Makes appended journal entries durable (fsync) when appends were not synced one by one.
+    ///
+    /// # Errors
+    ///
+    /// Storage failure.
+    fn journal_flush(&self) -> Result<(), StateError> {
+        Ok(())
+    }
+
     /// The journal's entries, in order (a torn last entry is ignored).
     ///
     /// # Errors

@@ -1,0 +1,397 @@
+//! The apply walk: carry out a plan, in dependency order, with bounded parallelism.
+//!
+//! The module walk runs again with every value now known as it becomes known: at each wave the
+//! [`Applier`] re-evaluates each changed instance's configuration, asks the provider for its
+//! final plan (which must agree with the saved one), applies it, and records the result in the
+//! state journal before reporting it. All instances of a wave run concurrently, at most
+//! `parallelism` at a time. A failure stops only what depends on it; independent work goes on,
+//! and every error is reported at the end. Deletes of objects no longer in configuration run
+//! last, dependents first.
+//!
+//! State is never rewritten per resource: each finished change is one appended journal line
+//! (written at once, so a killed process loses nothing; fsynced once per wave), and the journal
+//! is folded into one new snapshot at the end — or by the next run, after a crash.
+
+use crate::config::{LoadedConfig, Mode};
+use crate::eval::Scope;
+use crate::module_eval::{collect, evaluate_root_with, EvalOptions, ResourceHandler, ResourceItem};
+use crate::plan::objects::{config_object, mark_schema_sensitive, to_state};
+use crate::plan::planner::{block_on, depends_on, prior_instances, PriorInstance};
+use crate::plan::{Action, Plan, ReplaceOrder, ResourceChange};
+use crate::registry::Registry;
+use infra_provider::testing::{check_new, check_planned};
+use infra_provider::{values_equal, ApplyRequest, Diagnostic, Diagnostics, PlanRequest, Provider, ReadDataRequest, Value};
+use infra_state::{Backend, JournalEntry, Lease, OutputState, ResourceState, Snapshot};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// What the apply reports as it goes (progress lines).
+pub trait Progress: Send + Sync {
+    /// An instance starts (`Creating...`).
+    fn started(&self, address: &str, action: Action);
+    /// An instance finished (`Creation complete after 2s [id=...]`).
+    fn finished(&self, address: &str, action: Action, elapsed: std::time::Duration, id: Option<&str>);
+}
+
+/// Prints nothing.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn started(&self, _: &str, _: Action) {}
+    fn finished(&self, _: &str, _: Action, _: std::time::Duration, _: Option<&str>) {}
+}
+
+/// How to apply.
+pub struct ApplyOptions<'a> {
+    /// Instances applied at once.
+    pub parallelism: usize,
+    /// Set by Ctrl-C: start nothing new.
+    pub interrupted: Arc<AtomicBool>,
+    /// Progress lines.
+    pub progress: &'a dyn Progress,
+    /// `terraform.workspace`.
+    pub workspace: String,
+}
+
+/// What an apply did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Instances changed.
+    pub applied: usize,
+    /// The new snapshot, written.
+    pub snapshot: Option<Snapshot>,
+    /// Whether Ctrl-C stopped it early.
+    pub interrupted: bool,
+}
+
+/// Checks that a final plan agrees with the saved one: every value the saved plan knew.
+fn consistent(saved: &Value, fresh: &Value, path: &str) -> Result<(), String> {
+    match (saved.bare(), fresh.bare()) {
+        (Value::Unknown, _) => Ok(()),
+        (Value::Map(s), Value::Map(f)) => {
+            for (key, value) in s {
+                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                consistent(value, f.get(key).unwrap_or(&Value::Null), &child)?;
+            }
+            Ok(())
+        }
+        (s, f) if values_equal(s, f) => Ok(()),
+        _ => Err(format!("planned a different value for `{path}` at apply than in the saved plan")),
+    }
+}
+
+struct Shared<'a> {
+    backend: &'a dyn Backend,
+    failed: Mutex<BTreeSet<String>>,
+    diagnostics: Mutex<Diagnostics>,
+    applied: std::sync::atomic::AtomicUsize,
+    options: &'a ApplyOptions<'a>,
+}
+
+impl Shared<'_> {
+    fn fail(&self, address: &str, errors: Diagnostics) {
+        self.failed.lock().unwrap_or_else(|p| p.into_inner()).insert(address.to_string());
+        let mut diagnostics = self.diagnostics.lock().unwrap_or_else(|p| p.into_inner());
+        diagnostics.extend(errors.into_iter().map(|d| if d.address.is_none() { d.for_address(address.to_string()) } else { d }));
+    }
+
+    fn blocked(&self, dependencies: &[String]) -> Option<String> {
+        let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        failed.iter().find(|f| dependencies.iter().any(|d| depends_on(f, d))).cloned()
+    }
+
+    fn record(&self, entry: JournalEntry) -> Result<(), Diagnostics> {
+        self.backend
+            .journal_append(&[entry], None)
+            .map_err(|e| Diagnostics::from(Diagnostic::error("Failed to record the change in state", e.to_string())))
+    }
+}
+
+fn resource_state(change: &ResourceChange, value: &Value, cbd: bool) -> ResourceState {
+    let (attributes, sensitive_attributes) = to_state(value);
+    ResourceState {
+        mode: change.mode.clone(),
+        kind: change.kind.clone(),
+        provider: change.provider.clone(),
+        schema_version: 0,
+        attributes,
+        sensitive_attributes,
+        dependencies: change.dependencies.clone(),
+        create_before_destroy: cbd,
+    }
+}
+
+/// One instance's work: everything it needs, evaluated on the walk's thread.
+struct Unit {
+    item: usize,
+    position: usize,
+    change: ResourceChange,
+    config: Option<Value>,
+    provider: Arc<dyn Provider>,
+    create_before_destroy: bool,
+}
+
+async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semaphore) -> Option<Value> {
+    let change = &unit.change;
+    let address = change.address.as_str();
+    if let Some(failed) = shared.blocked(&change.dependencies) {
+        shared.fail(address, Diagnostic::warning("Skipped", format!("`{address}` was not changed because `{failed}`, which it depends on, failed.")).into());
+        return None;
+    }
+    if shared.options.interrupted.load(Ordering::SeqCst) {
+        return None;
+    }
+    let _permit = permits.acquire().await.ok()?;
+    if shared.options.interrupted.load(Ordering::SeqCst) {
+        return None;
+    }
+    let started = Instant::now();
+    let action = change.change.action;
+    shared.options.progress.started(address, action);
+    let provider = unit.provider.as_ref();
+    let kind = change.kind.clone();
+    let key = format!("{address}/{}", uuid::Uuid::new_v4());
+    let prior = change.change.before.clone();
+    let result: Result<Option<Value>, Diagnostics> = async {
+        let create = |prior: Option<Value>| async {
+            let config = unit.config.clone().unwrap_or(Value::Null);
+            let fresh = provider.plan(PlanRequest { kind: kind.clone(), prior: prior.clone(), proposed: config.clone(), config: config.clone() }).await?;
+            check_planned(&config, &fresh.planned).map_err(|m| blame(provider, "invalid plan", &m))?;
+            if let Some(saved) = &change.change.after {
+                consistent(saved, &fresh.planned, "").map_err(|m| blame(provider, "inconsistent final plan", &m))?;
+            }
+            let new = provider
+                .apply(ApplyRequest { kind: kind.clone(), prior, planned: Some(fresh.planned.clone()), idempotency_key: key.clone() })
+                .await?
+                .new
+                .ok_or_else(|| blame(provider, "no object", "returned no object after a create or update"))?;
+            check_new(&fresh.planned, &new).map_err(|m| blame(provider, "inconsistent result after apply", &m))?;
+            Ok::<Value, Diagnostics>(new)
+        };
+        let delete = |prior: Option<Value>| async {
+            provider.apply(ApplyRequest { kind: kind.clone(), prior, planned: None, idempotency_key: key.clone() }).await.map(|_| ())
+        };
+        match action {
+            Action::Create | Action::Update => {
+                let prior = if action == Action::Create { None } else { prior.clone() };
+                create(prior).await.map(Some)
+            }
+            Action::Replace(ReplaceOrder::DestroyBeforeCreate) => {
+                delete(prior.clone()).await?;
+                shared.record(JournalEntry::Remove { address: address.to_string() })?;
+                create(None).await.map(Some)
+            }
+            Action::Replace(ReplaceOrder::CreateBeforeDestroy) => {
+                let new = create(None).await?;
+                delete(prior.clone()).await?;
+                Ok(Some(new))
+            }
+            Action::Delete => delete(prior.clone()).await.map(|_| None),
+            Action::Read => {
+                let config = unit.config.clone().unwrap_or(Value::Null);
+                provider.read_data(ReadDataRequest { kind: kind.clone(), config }).await.map(|r| Some(r.state))
+            }
+            Action::NoOp => Ok(prior.clone()),
+        }
+    }
+    .await;
+    match result {
+        Ok(new) => {
+            let schema = provider.schema().resources.get(&change.kind).map(|s| s.block.clone()).unwrap_or_default();
+            let new = new.map(|v| mark_schema_sensitive(v, &schema));
+            let entry = match &new {
+                Some(value) if change.mode == "managed" => Some(JournalEntry::Set { address: address.to_string(), resource: resource_state(change, value, unit.create_before_destroy) }),
+                None => Some(JournalEntry::Remove { address: address.to_string() }),
+                Some(_) => None,
+            };
+            if let Some(entry) = entry {
+                if let Err(errors) = shared.record(entry) {
+                    shared.fail(address, errors);
+                    return None;
+                }
+            }
+            shared.applied.fetch_add(1, Ordering::SeqCst);
+            let id = new.as_ref().and_then(|v| v.as_map()).and_then(|m| m.get("id")).and_then(|v| v.as_str()).map(str::to_string);
+            shared.options.progress.finished(address, action, started.elapsed(), id.as_deref());
+            new
+        }
+        Err(errors) => {
+            shared.fail(address, errors);
+            None
+        }
+    }
+}
+
+fn blame(provider: &dyn Provider, what: &str, message: &str) -> Diagnostics {
+    Diagnostic::error(format!("Provider produced {what}"), format!("The provider `{}` {message}. This is a bug in the provider.", provider.name())).into()
+}
+
+struct Applier<'a> {
+    registry: &'a Registry,
+    changes: &'a BTreeMap<String, ResourceChange>,
+    prior: &'a BTreeMap<String, PriorInstance>,
+    shared: &'a Shared<'a>,
+    permits: &'a tokio::sync::Semaphore,
+    visited: BTreeSet<String>,
+}
+
+impl ResourceHandler for Applier<'_> {
+    fn resources(&mut self, items: Vec<ResourceItem<'_>>, scope: &Scope, diagnostics: &mut Diagnostics) -> Vec<Value> {
+        let mut values: Vec<Vec<Value>> = items.iter().map(|item| vec![Value::Unknown; item.instances.len()]).collect();
+        let mut units = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            let resource = item.resource;
+            let Some((_, provider)) = self.registry.for_type(&resource.kind) else { continue };
+            let schemas = if resource.mode == Mode::Data { &provider.schema().data_sources } else { &provider.schema().resources };
+            for (position, instance) in item.instances.iter().enumerate() {
+                let key = instance.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
+                let address = format!("{}{}{key}", item.prefix(), resource.address());
+                self.visited.insert(address.clone());
+                let Some(change) = self.changes.get(&address) else {
+                    // Not in the plan (targeted away, or a known data source): as state has it.
+                    values[index][position] = self.prior.get(&address).map(|p| p.value.clone()).unwrap_or(Value::Unknown);
+                    continue;
+                };
+                if change.change.action == Action::NoOp {
+                    let value = change.change.after.clone().unwrap_or(Value::Null);
+                    let stored = self.prior.get(&address).map(|p| &p.value);
+                    if change.mode == "managed" && (stored.is_none_or(|s| !values_equal(s, &value)) || change.moved_from.is_some()) {
+                        // Refreshed, moved or imported: the state takes the object as it is.
+                        if let Some(from) = &change.moved_from {
+                            let _ = self.shared.record(JournalEntry::Remove { address: from.clone() });
+                        }
+                        let _ = self.shared.record(JournalEntry::Set { address: address.clone(), resource: resource_state(change, &value, resource.lifecycle.create_before_destroy) });
+                    }
+                    values[index][position] = value;
+                    continue;
+                }
+                let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
+                let config = match schemas.get(&resource.kind) {
+                    Some(schema) => config_object(&resource.body, &schema.block, scope, &bindings, &address, diagnostics),
+                    None => None,
+                };
+                if config.is_none() && change.change.action != Action::Delete {
+                    self.shared.failed.lock().unwrap_or_else(|p| p.into_inner()).insert(address.clone());
+                    continue;
+                }
+                if let Some(from) = &change.moved_from {
+                    let _ = self.shared.record(JournalEntry::Remove { address: from.clone() });
+                }
+                units.push(Unit { item: index, position, change: change.clone(), config, provider: provider.clone(), create_before_destroy: resource.lifecycle.create_before_destroy });
+            }
+        }
+        let shared = self.shared;
+        let permits = self.permits;
+        let results = block_on(futures::future::join_all(units.iter().map(|unit| run_unit(unit, shared, permits))));
+        if let Err(error) = shared.backend.journal_flush() {
+            diagnostics.push(Diagnostic::error("Failed to record changes in state", error.to_string()));
+        }
+        for (unit, result) in units.iter().zip(results) {
+            values[unit.item][unit.position] = result.unwrap_or(Value::Unknown);
+        }
+        items.iter().zip(values).map(|(item, values)| collect(&item.instances, values)).collect()
+    }
+}
+
+/// Deletes in dependency order: an object goes only after everything that depends on it.
+fn delete_order(deletes: Vec<ResourceChange>) -> Vec<Vec<ResourceChange>> {
+    let mut remaining = deletes;
+    let mut waves = Vec::new();
+    while !remaining.is_empty() {
+        let (wave, rest): (Vec<_>, Vec<_>) = remaining.iter().cloned().partition(|change| {
+            // Ready when nothing still remaining depends on it.
+            !remaining.iter().any(|other| other.address != change.address && other.dependencies.iter().any(|d| depends_on(&change.address, d)))
+        });
+        if wave.is_empty() {
+            // A dependency cycle in stale state: delete the rest together.
+            waves.push(rest);
+            break;
+        }
+        waves.push(wave);
+        remaining = rest;
+    }
+    waves
+}
+
+/// Applies a plan. The caller holds the lock (`lease`) and has checked that the plan was made
+/// against the current state.
+pub fn apply(
+    config: &LoadedConfig,
+    plan: &Plan,
+    snapshot: Option<&Snapshot>,
+    registry: &Registry,
+    backend: &dyn Backend,
+    lease: Option<&Lease>,
+    options: &ApplyOptions<'_>,
+) -> (Outcome, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    let prior = prior_instances(snapshot, registry);
+    let changes: BTreeMap<String, ResourceChange> = plan.changes.iter().map(|c| (c.address.clone(), c.clone())).collect();
+    let shared = Shared {
+        backend,
+        failed: Mutex::new(BTreeSet::new()),
+        diagnostics: Mutex::new(Diagnostics::new()),
+        applied: std::sync::atomic::AtomicUsize::new(0),
+        options,
+    };
+    let permits = tokio::sync::Semaphore::new(options.parallelism.max(1));
+    // Refresh-only: the state takes the drift.
+    for drift in plan.drift.iter().filter(|_| plan.refresh_only) {
+        let entry = match &drift.change.after {
+            Some(after) => JournalEntry::Set { address: drift.address.clone(), resource: resource_state(drift, after, false) },
+            None => JournalEntry::Remove { address: drift.address.clone() },
+        };
+        if let Err(errors) = shared.record(entry) {
+            diagnostics.extend(errors);
+        }
+    }
+    let mut outputs = BTreeMap::new();
+    let mut visited = BTreeSet::new();
+    if !plan.destroy && !plan.refresh_only {
+        let mut applier = Applier { registry, changes: &changes, prior: &prior, shared: &shared, permits: &permits, visited: BTreeSet::new() };
+        let eval_options = EvalOptions { workspace: options.workspace.clone(), expansion_must_be_known: true, ..EvalOptions::default() };
+        let (values, walk_diagnostics) = evaluate_root_with(config, &plan.variables, &eval_options, &mut applier);
+        diagnostics.extend(walk_diagnostics);
+        visited = applier.visited;
+        for (name, value) in values.outputs {
+            let sensitive = config.root.outputs.get(&name).is_some_and(|o| o.sensitive);
+            if value.is_wholly_known() {
+                outputs.insert(name, OutputState { value: value.deep_unmark().to_json().unwrap_or_default(), sensitive });
+            }
+        }
+    }
+    // Deletes of what is no longer in configuration (or of everything, for destroy).
+    let deletes: Vec<ResourceChange> = plan.changes.iter().filter(|c| c.change.action == Action::Delete && !visited.contains(&c.address)).cloned().collect();
+    for wave in delete_order(deletes) {
+        let units: Vec<Unit> = wave
+            .into_iter()
+            .filter_map(|change| {
+                let provider = registry.for_type(&change.kind).map(|(_, p)| p)?;
+                Some(Unit { item: 0, position: 0, change, config: None, provider, create_before_destroy: false })
+            })
+            .collect();
+        block_on(futures::future::join_all(units.iter().map(|unit| run_unit(unit, &shared, &permits))));
+        let _ = backend.journal_flush();
+    }
+    if !plan.refresh_only && (plan.destroy || !outputs.is_empty() || snapshot.is_some_and(|s| !s.outputs.is_empty())) {
+        if let Err(errors) = shared.record(JournalEntry::Outputs { outputs }) {
+            diagnostics.extend(errors);
+        }
+    }
+    let _ = backend.journal_flush();
+    diagnostics.extend(shared.diagnostics.into_inner().unwrap_or_else(|p| p.into_inner()));
+    let interrupted = options.interrupted.load(Ordering::SeqCst);
+    let snapshot = match backend.read_folded(lease) {
+        Ok(snapshot) => snapshot,
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(
+                "Failed to save state",
+                format!("{error}. The finished changes are kept in the state journal and will be folded in by the next run."),
+            ));
+            None
+        }
+    };
+    (Outcome { applied: shared.applied.into_inner(), snapshot, interrupted }, diagnostics)
+}

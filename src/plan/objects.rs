@@ -1,0 +1,254 @@
+//! Objects: a resource's configuration as the provider sees it, and state ↔ values.
+//!
+//! [`config_object`] evaluates a resource body against the type's schema: unknown arguments and
+//! blocks are diagnostics (with "did you mean"), required arguments must be set, values are
+//! converted to the schema's types, nested and `dynamic` blocks become lists (or one object),
+//! and sensitive attributes are marked. [`to_state`] / [`from_state`] store values as JSON with
+//! the paths of sensitive values beside them.
+
+use crate::config::types::TypeConstraint;
+use crate::config::{Body, NestedBlock};
+use crate::eval::{convert, Scope};
+use crate::module_eval::eval_expr;
+use infra_provider::{AttrType, BlockSchema, Diagnostic, Diagnostics, Nesting, Value};
+use std::collections::BTreeMap;
+
+/// The type constraint for an attribute type.
+pub fn constraint(kind: &AttrType) -> TypeConstraint {
+    match kind {
+        AttrType::String => TypeConstraint::String,
+        AttrType::Number => TypeConstraint::Number,
+        AttrType::Bool => TypeConstraint::Bool,
+        AttrType::List(inner) => TypeConstraint::List(Box::new(constraint(inner))),
+        AttrType::Set(inner) => TypeConstraint::Set(Box::new(constraint(inner))),
+        AttrType::Map(inner) => TypeConstraint::Map(Box::new(constraint(inner))),
+        AttrType::Object(attributes) => TypeConstraint::Object(
+            attributes
+                .iter()
+                .map(|(name, kind)| {
+                    (name.clone(), crate::config::types::ObjectAttribute { constraint: constraint(kind), optional: true, default: None })
+                })
+                .collect(),
+        ),
+        AttrType::Dynamic => TypeConstraint::Any,
+    }
+}
+
+/// Sets become lists, recursively, keeping marks and Unknowns: the shape a value has after a
+/// round trip through JSON, so that a dynamic attribute read back from state compares equal to
+/// its configuration.
+pub fn json_shape(value: Value) -> Value {
+    match value {
+        Value::Set(items) | Value::List(items) => Value::List(items.into_iter().map(json_shape).collect()),
+        Value::Map(entries) => Value::Map(entries.into_iter().map(|(k, v)| (k, json_shape(v))).collect()),
+        Value::Sensitive(inner) => json_shape(*inner).mark_sensitive(),
+        other => other,
+    }
+}
+
+/// Evaluates a resource body into the object the provider receives.
+///
+/// Returns `None` (with diagnostics) when the body does not fit the schema or fails to evaluate.
+pub fn config_object(
+    body: &Body,
+    schema: &BlockSchema,
+    scope: &Scope,
+    bindings: &[(&str, Value)],
+    address: &str,
+    diagnostics: &mut Diagnostics,
+) -> Option<Value> {
+    let before = diagnostics.len();
+    let mut object = BTreeMap::new();
+    for (name, attribute) in &body.attributes {
+        let Some(declared) = schema.attributes.get(name) else {
+            if schema.blocks.contains_key(name) {
+                // An object or list written where blocks are expected (attributes-as-blocks).
+                if let Some(value) = eval_expr(scope, &attribute.expr, bindings, diagnostics) {
+                    object.insert(name.clone(), value);
+                }
+                continue;
+            }
+            let mut candidates: Vec<&str> = schema.attributes.keys().map(String::as_str).collect();
+            candidates.extend(schema.blocks.keys().map(String::as_str));
+            let mut diagnostic = Diagnostic::error("Unsupported argument", format!("An argument named `{name}` is not expected here."))
+                .at(attribute.name_span.clone())
+                .for_address(address);
+            if let Some(suggestion) = crate::suggest::did_you_mean(name, candidates) {
+                diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
+            }
+            diagnostics.push(diagnostic);
+            continue;
+        };
+        if declared.computed && !declared.optional && !declared.required {
+            diagnostics.push(
+                Diagnostic::error("Value for unconfigurable attribute", format!("`{name}` is set by the provider and cannot be configured."))
+                    .at(attribute.name_span.clone())
+                    .for_address(address),
+            );
+            continue;
+        }
+        let Some(value) = eval_expr(scope, &attribute.expr, bindings, diagnostics) else { continue };
+        match convert::convert(value, &constraint(&declared.kind)) {
+            Ok(value) => {
+                let value = if declared.kind == AttrType::Dynamic { json_shape(value) } else { value };
+                object.insert(name.clone(), value.mark_if(declared.sensitive));
+            }
+            Err(message) => diagnostics.push(
+                Diagnostic::error("Incorrect attribute value type", format!("Inappropriate value for attribute `{name}`: {message}."))
+                    .at(attribute.expr.span())
+                    .for_address(address),
+            ),
+        }
+    }
+    for (name, declared) in &schema.attributes {
+        if declared.required && !object.contains_key(name) {
+            diagnostics.push(
+                Diagnostic::error("Missing required argument", format!("The argument `{name}` is required, but no definition was found."))
+                    .at(body.span.clone())
+                    .for_address(address),
+            );
+        }
+        object.entry(name.clone()).or_insert(Value::Null);
+    }
+    let mut blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for block in &body.blocks {
+        let Some(declared) = schema.blocks.get(&block.kind) else {
+            let mut diagnostic = Diagnostic::error("Unsupported block type", format!("Blocks of type `{}` are not expected here.", block.kind))
+                .at(block.span.clone())
+                .for_address(address);
+            if let Some(suggestion) = crate::suggest::did_you_mean(&block.kind, schema.blocks.keys().map(String::as_str)) {
+                diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
+            }
+            diagnostics.push(diagnostic);
+            continue;
+        };
+        blocks.entry(block.kind.clone()).or_default().extend(nested(block, &declared.block, scope, bindings, address, diagnostics));
+    }
+    for (name, declared) in &schema.blocks {
+        if object.contains_key(name) {
+            continue;
+        }
+        let items = blocks.remove(name).unwrap_or_default();
+        let value = match declared.nesting {
+            Nesting::Single => items.into_iter().next().unwrap_or(Value::Null),
+            Nesting::List => Value::List(items),
+            Nesting::Set => Value::set(items),
+        };
+        object.insert(name.clone(), value);
+    }
+    (diagnostics.len() == before).then_some(Value::Map(object))
+}
+
+fn nested(
+    block: &NestedBlock,
+    schema: &BlockSchema,
+    scope: &Scope,
+    bindings: &[(&str, Value)],
+    address: &str,
+    diagnostics: &mut Diagnostics,
+) -> Vec<Value> {
+    let Some(dynamic) = &block.dynamic else {
+        return config_object(&block.body, schema, scope, bindings, address, diagnostics).into_iter().collect();
+    };
+    let Some(collection) = eval_expr(scope, &dynamic.for_each, bindings, diagnostics) else { return Vec::new() };
+    let pairs: Vec<(Value, Value)> = match collection.bare() {
+        Value::List(items) => items.iter().enumerate().map(|(i, v)| (Value::int(i as i64), v.clone())).collect(),
+        Value::Set(items) => items.iter().map(|v| (v.clone(), v.clone())).collect(),
+        Value::Map(entries) => entries.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect(),
+        _ => {
+            diagnostics.push(Diagnostic::error("Invalid dynamic for_each value", "A dynamic block's `for_each` must be a known collection at plan time.").at(dynamic.for_each.span()));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (key, value) in pairs {
+        let mut inner: Vec<(&str, Value)> = bindings.to_vec();
+        inner.push((dynamic.iterator.as_str(), Value::Map(BTreeMap::from([("key".to_string(), key), ("value".to_string(), value)]))));
+        out.extend(config_object(&block.body, schema, scope, &inner, address, diagnostics));
+    }
+    out
+}
+
+/// Marks the attributes the schema declares sensitive.
+pub fn mark_schema_sensitive(value: Value, schema: &BlockSchema) -> Value {
+    match value {
+        Value::Map(mut entries) => {
+            for (name, attribute) in &schema.attributes {
+                if attribute.sensitive {
+                    if let Some(entry) = entries.remove(name) {
+                        entries.insert(name.clone(), entry.mark_sensitive());
+                    }
+                }
+            }
+            Value::Map(entries)
+        }
+        other => other,
+    }
+}
+
+/// A value as stored: JSON without marks, and the paths of the marked parts.
+pub fn to_state(value: &Value) -> (serde_json::Value, Vec<Vec<String>>) {
+    fn paths(value: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        match value {
+            Value::Sensitive(_) => out.push(path.clone()),
+            Value::List(items) | Value::Set(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    path.push(index.to_string());
+                    paths(item, path, out);
+                    path.pop();
+                }
+            }
+            Value::Map(entries) => {
+                for (key, item) in entries {
+                    path.push(key.clone());
+                    paths(item, path, out);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut sensitive = Vec::new();
+    paths(value, &mut Vec::new(), &mut sensitive);
+    (value.clone().deep_unmark().to_json().unwrap_or(serde_json::Value::Null), sensitive)
+}
+
+/// A stored value, with its sensitive paths marked again.
+pub fn from_state(json: &serde_json::Value, sensitive: &[Vec<String>]) -> Value {
+    fn mark(value: Value, path: &[String]) -> Value {
+        let Some((first, rest)) = path.split_first() else { return value.mark_sensitive() };
+        match value {
+            Value::Map(mut entries) => {
+                if let Some(entry) = entries.remove(first) {
+                    entries.insert(first.clone(), mark(entry, rest));
+                }
+                Value::Map(entries)
+            }
+            Value::List(mut items) => {
+                if let Some(item) = first.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                    *item = mark(std::mem::take(item), rest);
+                }
+                Value::List(items)
+            }
+            other => other,
+        }
+    }
+    sensitive.iter().fold(Value::from_json(json), |value, path| mark(value, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_round_trip_keeps_sensitive_paths() {
+        let value = Value::Map(BTreeMap::from([
+            ("result".to_string(), Value::from("hunter2").mark_sensitive()),
+            ("nested".to_string(), Value::List(vec![Value::int(1), Value::from("x").mark_sensitive()])),
+            ("plain".to_string(), Value::from("ok")),
+        ]));
+        let (json, sensitive) = to_state(&value);
+        assert_eq!(sensitive, vec![vec!["nested".to_string(), "1".to_string()], vec!["result".to_string()]]);
+        assert_eq!(from_state(&json, &sensitive), value);
+    }
+}

@@ -1,0 +1,570 @@
+//! The planning walk: refresh, then compare every resource instance's configuration with its
+//! state through its provider, in dependency order.
+//!
+//! 1. State is adjusted by `moved` blocks (addresses renamed, nothing destroyed) and `import`
+//!    blocks (objects adopted through the provider).
+//! 2. Refresh: every instance in state is read through its provider's `read_batch` — one call
+//!    per resource type, so a provider can batch — and what changed outside infra is *drift*.
+//! 3. The module walk ([`crate::module_eval`]) evaluates configuration; at each wave of resource
+//!    blocks the [`Planner`] evaluates every instance's arguments against its schema and asks the
+//!    provider to plan, all instances of a wave at once. Planned values (with Unknowns) flow on
+//!    to the expressions that refer to them.
+//! 4. Instances in state but no longer in configuration are deleted, with the reason.
+//! 5. `-target` keeps only the targets and what they depend on; `-replace` forces replacement.
+
+use super::objects::{config_object, from_state, mark_schema_sensitive, to_state};
+use super::{Action, Change, OutputChange, Plan, ReplaceOrder, ResourceChange};
+use crate::addr::Address;
+use crate::config::{LoadedConfig, Mode, Resource};
+use crate::eval::Scope;
+use crate::module_eval::{collect, evaluate_root_with, EvalOptions, ResourceHandler, ResourceItem};
+use crate::registry::Registry;
+use infra_provider::testing::check_planned;
+use infra_provider::{
+    values_equal, Diagnostic, Diagnostics, ImportRequest, PlanRequest, ReadDataRequest, ReadRequest, Value,
+};
+use infra_state::{ResourceState, Snapshot};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How to plan.
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    /// Plan to destroy everything in state.
+    pub destroy: bool,
+    /// Read every object before planning (on by default).
+    pub refresh: bool,
+    /// Only bring state in line with the objects.
+    pub refresh_only: bool,
+    /// `-target`: only these (and what they depend on).
+    pub targets: Vec<Address>,
+    /// `-replace`: replace these even if unchanged.
+    pub replace: Vec<Address>,
+    /// `terraform.workspace`.
+    pub workspace: String,
+}
+
+/// An instance in state, as a value.
+#[derive(Clone, Debug)]
+pub struct PriorInstance {
+    /// The stored record.
+    pub state: ResourceState,
+    /// Its attributes as a value, sensitive parts marked.
+    pub value: Value,
+}
+
+/// Reads a snapshot's instances as values.
+pub fn prior_instances(snapshot: Option<&Snapshot>, registry: &Registry) -> BTreeMap<String, PriorInstance> {
+    let Some(snapshot) = snapshot else { return BTreeMap::new() };
+    snapshot
+        .resources
+        .iter()
+        .map(|(address, state)| {
+            let mut value = from_state(&state.attributes, &state.sensitive_attributes);
+            if let Some(schema) = registry.resource_schema(&state.kind) {
+                value = mark_schema_sensitive(value, &schema.block);
+            }
+            (address.clone(), PriorInstance { state: state.clone(), value })
+        })
+        .collect()
+}
+
+/// Runs a future to completion from synchronous code inside the runtime.
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future))
+}
+
+/// Makes a plan.
+pub fn plan(
+    config: &LoadedConfig,
+    variables: &BTreeMap<String, Value>,
+    snapshot: Option<&Snapshot>,
+    registry: &Registry,
+    options: &PlanOptions,
+) -> (Plan, Diagnostics) {
+    let mut diagnostics = Diagnostics::new();
+    let mut plan = Plan {
+        prior_serial: snapshot.map(|s| s.serial),
+        prior_lineage: snapshot.map(|s| s.lineage.clone()),
+        variables: variables.clone(),
+        destroy: options.destroy,
+        refresh_only: options.refresh_only,
+        ..Plan::default()
+    };
+    let mut prior = prior_instances(snapshot, registry);
+
+    // 1. `moved` and `import` blocks.
+    let mut moved_from = BTreeMap::new();
+    for moved in &config.root.moved {
+        let moves: Vec<String> = prior
+            .keys()
+            .filter(|address| *address == &moved.from || address.strip_prefix(moved.from.as_str()).is_some_and(|rest| rest.starts_with('[')))
+            .cloned()
+            .collect();
+        for old in moves {
+            let new = format!("{}{}", moved.to, &old[moved.from.len()..]);
+            if prior.contains_key(&new) {
+                diagnostics.push(
+                    Diagnostic::warning("Moved object still exists", format!("`{old}` cannot move to `{new}`: an object is already at the new address; the `moved` block is ignored for it."))
+                        .at(moved.span.clone()),
+                );
+                continue;
+            }
+            if let Some(instance) = prior.remove(&old) {
+                moved_from.insert(new.clone(), old);
+                prior.insert(new, instance);
+            }
+        }
+    }
+    let mut imported = BTreeMap::new();
+    for import in &config.root.imports {
+        if prior.contains_key(&import.to) {
+            continue;
+        }
+        let Ok(address) = import.to.parse::<Address>() else {
+            diagnostics.push(Diagnostic::error("Invalid import address", format!("`{}` is not a resource instance address.", import.to)).at(import.span.clone()));
+            continue;
+        };
+        let mut scope = Scope::new(&config.root.dir);
+        scope.set("var", Value::Map(variables.clone()));
+        let id = match crate::module_eval::eval_expr(&scope, &import.id, &[], &mut diagnostics).as_ref().and_then(|v| v.as_str().map(str::to_string)) {
+            Some(id) => id,
+            None => continue,
+        };
+        let Some((provider_name, provider)) = registry.for_type(&address.kind) else {
+            diagnostics.push(Diagnostic::error("Invalid resource type", format!("No provider serves `{}`.", address.kind)).at(import.span.clone()));
+            continue;
+        };
+        match block_on(provider.import(ImportRequest { kind: address.kind.clone(), id: id.clone() })) {
+            Ok(response) => {
+                let (attributes, sensitive) = to_state(&response.current);
+                let state = ResourceState {
+                    mode: "managed".into(),
+                    kind: address.kind.clone(),
+                    provider: provider_name,
+                    schema_version: 0,
+                    attributes,
+                    sensitive_attributes: sensitive,
+                    dependencies: Vec::new(),
+                    create_before_destroy: false,
+                };
+                prior.insert(import.to.clone(), PriorInstance { state, value: response.current });
+                imported.insert(import.to.clone(), id);
+            }
+            Err(errors) => diagnostics.extend(errors.into_iter().map(|d| d.for_address(import.to.clone()).or_at(import.span.clone()))),
+        }
+    }
+
+    // 2. Refresh.
+    if options.refresh || options.refresh_only {
+        plan.drift = refresh(&mut prior, registry, &mut diagnostics);
+    }
+    if options.refresh_only {
+        return finish(plan, diagnostics);
+    }
+
+    // 3. Destroy: every managed instance, dependents first (the apply orders them).
+    if options.destroy {
+        for (address, instance) in &prior {
+            if instance.state.mode != "managed" {
+                continue;
+            }
+            plan.changes.push(delete_change(address, instance, "because the whole configuration is being destroyed"));
+            if let Some(resource) = config.root.resources.get(&base_address(address)).filter(|r| r.lifecycle.prevent_destroy) {
+                diagnostics.push(
+                    Diagnostic::error("Instance cannot be destroyed", format!("`{address}` has `lifecycle.prevent_destroy` set, so it cannot be destroyed. Remove `prevent_destroy` first."))
+                        .at(resource.span.clone())
+                        .for_address(address.clone()),
+                );
+            }
+        }
+        for (name, output) in snapshot.map(|s| s.outputs.clone()).unwrap_or_default() {
+            plan.outputs.insert(
+                name,
+                OutputChange { action: Action::Delete, before: Some(Value::from_json(&output.value).mark_if(output.sensitive)), after: None, sensitive: output.sensitive },
+            );
+        }
+        filter_targets(&mut plan, options);
+        return finish(plan, diagnostics);
+    }
+
+    // 4. The walk.
+    let mut planner = Planner {
+        registry,
+        prior: &prior,
+        changes: Vec::new(),
+        visited: BTreeSet::new(),
+        replace: options.replace.iter().map(|a| a.to_string()).collect(),
+        moved_from: &moved_from,
+        imported: &imported,
+    };
+    let eval_options = EvalOptions { plan_time: true, expansion_must_be_known: true, workspace: options.workspace.clone(), ..EvalOptions::default() };
+    let (values, walk_diagnostics) = evaluate_root_with(config, variables, &eval_options, &mut planner);
+    diagnostics.extend(walk_diagnostics);
+    let Planner { mut changes, visited, .. } = planner;
+
+    // 5. Orphans: in state, not in configuration.
+    let declared: BTreeSet<String> = changes.iter().map(|c| base_address(&c.address)).collect();
+    for (address, instance) in &prior {
+        if visited.contains(address) || instance.state.mode != "managed" {
+            continue;
+        }
+        let base = base_address(address);
+        let reason = if declared.contains(&base) {
+            format!("because `{address}` is not in the configuration: its key is no longer in the `count` or `for_each` of `{base}`")
+        } else {
+            format!("because `{base}` is not in the configuration")
+        };
+        changes.push(delete_change(address, instance, &reason));
+    }
+    changes.sort_by(|a, b| a.address.cmp(&b.address));
+    plan.changes = changes;
+
+    // 6. Outputs.
+    let prior_outputs = snapshot.map(|s| s.outputs.clone()).unwrap_or_default();
+    for (name, value) in &values.outputs {
+        let sensitive = config.root.outputs.get(name).is_some_and(|o| o.sensitive);
+        let before = prior_outputs.get(name).map(|o| Value::from_json(&o.value).mark_if(o.sensitive));
+        let action = match &before {
+            None => Action::Create,
+            Some(before) if value.is_wholly_known() && values_equal(before, value) => Action::NoOp,
+            Some(_) => Action::Update,
+        };
+        plan.outputs.insert(name.clone(), OutputChange { action, before, after: Some(value.clone()), sensitive });
+    }
+    for (name, output) in prior_outputs {
+        if !values.outputs.contains_key(&name) && !config.root.outputs.contains_key(&name) {
+            plan.outputs.insert(
+                name,
+                OutputChange { action: Action::Delete, before: Some(Value::from_json(&output.value).mark_if(output.sensitive)), after: None, sensitive: output.sensitive },
+            );
+        }
+    }
+    filter_targets(&mut plan, options);
+    finish(plan, diagnostics)
+}
+
+fn finish(mut plan: Plan, diagnostics: Diagnostics) -> (Plan, Diagnostics) {
+    plan.errored = diagnostics.has_errors();
+    (plan, diagnostics)
+}
+
+/// `aws_subnet.a` for `aws_subnet.a["x"]`, `module.m[0].aws_vpc.v` for `module.m[0].aws_vpc.v[1]`.
+pub fn base_address(address: &str) -> String {
+    match address.parse::<Address>() {
+        Ok(mut parsed) => {
+            parsed.key = None;
+            parsed.to_string()
+        }
+        Err(_) => address.to_string(),
+    }
+}
+
+/// Whether `address` is `dependency` or inside it (an instance of it, a resource of a module).
+pub fn depends_on(address: &str, dependency: &str) -> bool {
+    address.strip_prefix(dependency).is_some_and(|rest| rest.is_empty() || rest.starts_with('[') || rest.starts_with('.'))
+}
+
+fn delete_change(address: &str, instance: &PriorInstance, reason: &str) -> ResourceChange {
+    let parsed = address.parse::<Address>().ok();
+    ResourceChange {
+        address: address.to_string(),
+        mode: instance.state.mode.clone(),
+        kind: instance.state.kind.clone(),
+        name: parsed.map(|a| a.name).unwrap_or_default(),
+        provider: instance.state.provider.clone(),
+        change: Change { action: Action::Delete, before: Some(instance.value.clone()), after: None },
+        requires_replace: Vec::new(),
+        reason: Some(reason.to_string()),
+        dependencies: instance.state.dependencies.clone(),
+        import_id: None,
+        moved_from: None,
+    }
+}
+
+/// Keeps only the targets and, for creates and updates, what they depend on.
+fn filter_targets(plan: &mut Plan, options: &PlanOptions) {
+    if options.targets.is_empty() {
+        return;
+    }
+    let mut wanted: BTreeSet<String> = BTreeSet::new();
+    let targets: Vec<String> = options.targets.iter().map(|t| t.to_string()).collect();
+    let mut frontier: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| targets.iter().any(|t| depends_on(&c.address, t)))
+        .map(|c| c.address.clone())
+        .collect();
+    while let Some(address) = frontier.pop() {
+        if !wanted.insert(address.clone()) {
+            continue;
+        }
+        let Some(change) = plan.changes.iter().find(|c| c.address == address) else { continue };
+        if plan.destroy {
+            // Destroying a target destroys what depends on it.
+            for other in &plan.changes {
+                if other.dependencies.iter().any(|d| depends_on(&address, d)) {
+                    frontier.push(other.address.clone());
+                }
+            }
+        } else {
+            for other in &plan.changes {
+                if change.dependencies.iter().any(|d| depends_on(&other.address, d)) {
+                    frontier.push(other.address.clone());
+                }
+            }
+        }
+    }
+    plan.changes.retain(|c| wanted.contains(&c.address));
+    plan.outputs.clear();
+}
+
+/// Reads every instance through its provider, one `read_batch` per resource type.
+fn refresh(prior: &mut BTreeMap<String, PriorInstance>, registry: &Registry, diagnostics: &mut Diagnostics) -> Vec<ResourceChange> {
+    let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (address, instance) in prior.iter() {
+        if instance.state.mode == "managed" {
+            by_type.entry(instance.state.kind.clone()).or_default().push(address.clone());
+        }
+    }
+    let reads = by_type.into_iter().filter_map(|(kind, addresses)| {
+        let Some((_, provider)) = registry.for_type(&kind) else {
+            diagnostics.push(Diagnostic::error("Missing provider", format!("No provider serves the resource type `{kind}` found in state.")));
+            return None;
+        };
+        let requests: Vec<ReadRequest> = addresses.iter().map(|a| ReadRequest { kind: kind.clone(), current: prior[a].value.clone() }).collect();
+        Some(async move { (kind, addresses, provider.read_batch(requests).await) })
+    });
+    let results = block_on(futures::future::join_all(reads));
+    let mut drift = Vec::new();
+    for (kind, addresses, responses) in results {
+        let schema = registry.resource_schema(&kind);
+        for (address, response) in addresses.into_iter().zip(responses) {
+            let instance = prior.get_mut(&address).expect("address came from prior");
+            match response {
+                Ok(response) => match response.current {
+                    None => {
+                        let mut change = delete_change(&address, instance, "because it no longer exists outside infra");
+                        change.reason = Some("has been deleted outside infra".into());
+                        drift.push(change);
+                        prior.remove(&address);
+                    }
+                    Some(current) => {
+                        let current = match &schema {
+                            Some(schema) => mark_schema_sensitive(current, &schema.block),
+                            None => current,
+                        };
+                        if !values_equal(&current, &instance.value) {
+                            drift.push(ResourceChange {
+                                change: Change { action: Action::Update, before: Some(instance.value.clone()), after: Some(current.clone()) },
+                                reason: Some("has changed outside infra".into()),
+                                ..delete_change(&address, instance, "")
+                            });
+                            let (attributes, sensitive) = to_state(&current);
+                            instance.state.attributes = attributes;
+                            instance.state.sensitive_attributes = sensitive;
+                            instance.value = current;
+                        }
+                    }
+                },
+                Err(errors) => diagnostics.extend(errors.into_iter().map(|d| d.for_address(address.clone()))),
+            }
+        }
+    }
+    drift
+}
+
+/// The resource handler of the planning walk.
+struct Planner<'a> {
+    registry: &'a Registry,
+    prior: &'a BTreeMap<String, PriorInstance>,
+    changes: Vec<ResourceChange>,
+    visited: BTreeSet<String>,
+    replace: BTreeSet<String>,
+    moved_from: &'a BTreeMap<String, String>,
+    imported: &'a BTreeMap<String, String>,
+}
+
+/// One instance ready for its provider.
+struct Job {
+    item: usize,
+    position: usize,
+    address: String,
+    config: Value,
+    prior: Option<Value>,
+}
+
+impl Planner<'_> {
+    /// Whether a `replace_triggered_by` reference changes in this plan.
+    fn triggered(&self, resource: &Resource, prefix: &str) -> Option<String> {
+        for reference in &resource.lifecycle.replace_triggered_by {
+            let Some(text) = reference.as_reference() else { continue };
+            let parts: Vec<&str> = text.split('.').collect();
+            let base = if parts.first() == Some(&"data") { parts.iter().take(3).copied().collect::<Vec<_>>().join(".") } else { parts.iter().take(2).copied().collect::<Vec<_>>().join(".") };
+            let base = base.split('[').next().unwrap_or(&base).to_string();
+            let target = format!("{prefix}{base}");
+            if let Some(change) = self.changes.iter().find(|c| depends_on(&c.address, &target) && matches!(c.change.action, Action::Update | Action::Replace(_) | Action::Create)) {
+                return Some(change.address.clone());
+            }
+        }
+        None
+    }
+}
+
+impl ResourceHandler for Planner<'_> {
+    fn resources(&mut self, items: Vec<ResourceItem<'_>>, scope: &Scope, diagnostics: &mut Diagnostics) -> Vec<Value> {
+        // Evaluate every instance's configuration (sync), then plan them all at once.
+        let mut values: Vec<Vec<Value>> = items.iter().map(|item| vec![Value::Unknown; item.instances.len()]).collect();
+        let mut jobs = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            let resource = item.resource;
+            let prefix = item.prefix();
+            let Some((_, provider)) = self.registry.for_type(&resource.kind) else {
+                let mut diagnostic = Diagnostic::error("Invalid resource type", format!("No provider serves the resource type `{}`.", resource.kind)).at(resource.span.clone());
+                let types = self.registry.resource_types();
+                if let Some(suggestion) = crate::suggest::did_you_mean(&resource.kind, types.iter().map(String::as_str)) {
+                    diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
+                }
+                diagnostics.push(diagnostic);
+                continue;
+            };
+            let schemas = if resource.mode == Mode::Data { &provider.schema().data_sources } else { &provider.schema().resources };
+            let Some(schema) = schemas.get(&resource.kind) else {
+                diagnostics.push(
+                    Diagnostic::error("Invalid resource type", format!("The provider `{}` has no {} type `{}`.", provider.name(), if resource.mode == Mode::Data { "data source" } else { "resource" }, resource.kind))
+                        .at(resource.span.clone()),
+                );
+                continue;
+            };
+            for (position, instance) in item.instances.iter().enumerate() {
+                let key = instance.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
+                let address = format!("{prefix}{}{key}", resource.address());
+                self.visited.insert(address.clone());
+                let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
+                let Some(mut config) = config_object(&resource.body, &schema.block, scope, &bindings, &address, diagnostics) else { continue };
+                let prior = self.prior.get(&address).map(|p| p.value.clone());
+                if resource.mode == Mode::Data {
+                    if config.is_wholly_known() {
+                        match block_on(provider.read_data(ReadDataRequest { kind: resource.kind.clone(), config: config.clone() })) {
+                            Ok(response) => values[index][position] = mark_schema_sensitive(response.state, &schema.block),
+                            Err(errors) => diagnostics.extend(errors.into_iter().map(|d| d.for_address(address.clone()))),
+                        }
+                    } else {
+                        self.changes.push(ResourceChange {
+                            address: address.clone(),
+                            mode: "data".into(),
+                            kind: resource.kind.clone(),
+                            name: resource.name.clone(),
+                            provider: provider.name().to_string(),
+                            change: Change { action: Action::Read, before: None, after: Some(config) },
+                            requires_replace: Vec::new(),
+                            reason: Some("because its configuration depends on values known only after apply".into()),
+                            dependencies: item.dependencies.clone(),
+                            import_id: None,
+                            moved_from: None,
+                        });
+                    }
+                    continue;
+                }
+                // ignore_changes: the prior value stands in for the configured one.
+                if let (Some(Value::Map(prior)), Value::Map(object)) = (&prior, &mut config) {
+                    let ignored: Vec<String> = if resource.lifecycle.ignore_all_changes {
+                        object.keys().cloned().collect()
+                    } else {
+                        resource.lifecycle.ignore_changes.iter().map(|path| path.split(['.', '[']).next().unwrap_or(path).to_string()).collect()
+                    };
+                    for name in ignored {
+                        if let Some(before) = prior.get(&name) {
+                            object.insert(name, before.clone());
+                        }
+                    }
+                }
+                jobs.push(Job { item: index, position, address, config, prior });
+            }
+        }
+        // Plan every instance of the wave concurrently.
+        let registry = self.registry;
+        let requests = jobs.iter().map(|job| {
+            let resource = items[job.item].resource;
+            let provider = registry.for_type(&resource.kind).map(|(_, p)| p);
+            let request = PlanRequest { kind: resource.kind.clone(), prior: job.prior.clone(), proposed: job.config.clone(), config: job.config.clone() };
+            async move {
+                match provider {
+                    Some(provider) => provider.plan(request).await,
+                    None => Err(Diagnostic::error("Invalid resource type", "No provider serves this resource type.").into()),
+                }
+            }
+        });
+        let responses = block_on(futures::future::join_all(requests));
+        for (job, response) in jobs.into_iter().zip(responses) {
+            let item = &items[job.item];
+            let resource = item.resource;
+            let Some((provider_name, provider)) = self.registry.for_type(&resource.kind) else { continue };
+            let response = match response {
+                Ok(response) => response,
+                Err(errors) => {
+                    diagnostics.extend(errors.into_iter().map(|d| d.for_address(job.address.clone()).or_at(resource.span.clone())));
+                    continue;
+                }
+            };
+            if let Err(message) = check_planned(&job.config, &response.planned) {
+                diagnostics.push(
+                    Diagnostic::error("Provider produced invalid plan", format!("The provider `{}` {message}. This is a bug in the provider.", provider.name()))
+                        .for_address(job.address.clone())
+                        .at(resource.span.clone()),
+                );
+                continue;
+            }
+            let schema = provider.schema().resources.get(&resource.kind).map(|s| s.block.clone()).unwrap_or_default();
+            let planned = mark_schema_sensitive(response.planned, &schema);
+            let order = if resource.lifecycle.create_before_destroy { ReplaceOrder::CreateBeforeDestroy } else { ReplaceOrder::DestroyBeforeCreate };
+            let mut reason = None;
+            let action = match &job.prior {
+                None => Action::Create,
+                Some(prior) => {
+                    if self.replace.contains(&job.address) {
+                        reason = Some("because of `-replace`".to_string());
+                        Action::Replace(order)
+                    } else if !response.requires_replace.is_empty() {
+                        Action::Replace(order)
+                    } else if let Some(trigger) = self.triggered(resource, &item.prefix()) {
+                        reason = Some(format!("because `{trigger}` changes (`replace_triggered_by`)"));
+                        Action::Replace(order)
+                    } else if values_equal(prior, &planned) && planned.is_wholly_known() {
+                        Action::NoOp
+                    } else {
+                        Action::Update
+                    }
+                }
+            };
+            if matches!(action, Action::Replace(_)) && resource.lifecycle.prevent_destroy {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Instance cannot be destroyed",
+                        format!("`{}` has `lifecycle.prevent_destroy` set, but the plan calls for it to be replaced. Remove `prevent_destroy`, or change the plan so the object is not replaced.", job.address),
+                    )
+                    .at(resource.span.clone())
+                    .for_address(job.address.clone()),
+                );
+            }
+            let after = match action {
+                Action::NoOp => job.prior.clone().unwrap_or(planned),
+                _ => planned,
+            };
+            values[job.item][job.position] = after.clone();
+            self.changes.push(ResourceChange {
+                address: job.address.clone(),
+                mode: "managed".into(),
+                kind: resource.kind.clone(),
+                name: resource.name.clone(),
+                provider: resource.provider.clone().unwrap_or(provider_name),
+                change: Change { action, before: job.prior.clone(), after: Some(after) },
+                requires_replace: response.requires_replace,
+                reason,
+                dependencies: item.dependencies.clone(),
+                import_id: self.imported.get(&job.address).cloned(),
+                moved_from: self.moved_from.get(&job.address).cloned(),
+            });
+        }
+        items.iter().zip(values).map(|(item, values)| collect(&item.instances, values)).collect()
+    }
+}
