@@ -110,7 +110,11 @@ impl ResourceHandler for Unknowns {
 
 /// Evaluates the root module of a loaded configuration with the given variable values;
 /// resources are Unknown.
-pub fn evaluate_root(config: &LoadedConfig, variables: &BTreeMap<String, Value>, options: &EvalOptions) -> (ModuleValues, Diagnostics) {
+pub fn evaluate_root(
+    config: &LoadedConfig,
+    variables: &BTreeMap<String, Value>,
+    options: &EvalOptions,
+) -> (ModuleValues, Diagnostics) {
     evaluate_root_with(config, variables, options, &mut Unknowns)
 }
 
@@ -184,7 +188,10 @@ impl Walk<'_> {
                 ("cwd".to_string(), path_value(&cwd)),
             ])),
         );
-        scope.set("terraform", Value::Map(BTreeMap::from([("workspace".to_string(), Value::from(options.workspace.as_str()))])));
+        scope.set(
+            "terraform",
+            Value::Map(BTreeMap::from([("workspace".to_string(), Value::from(options.workspace.as_str()))])),
+        );
         for key in ["var", "local", "module", "data"] {
             scope.set(key, Value::Map(BTreeMap::new()));
         }
@@ -210,8 +217,16 @@ impl Walk<'_> {
         }
         for (name, (_, span)) in inputs {
             if !module.variables.contains_key(name) && span.is_some() {
-                let mut diagnostic = Diagnostic::error("Unsupported argument", format!("An argument named `{name}` is not expected here: the module declares no variable `{name}`.")).at(span.clone());
-                if let Some(suggestion) = crate::suggest::did_you_mean(name, module.variables.keys().map(String::as_str)) {
+                let mut diagnostic = Diagnostic::error(
+                    "Unsupported argument",
+                    format!(
+                        "An argument named `{name}` is not expected here: the module declares no variable `{name}`."
+                    ),
+                )
+                .at(span.clone());
+                if let Some(suggestion) =
+                    crate::suggest::did_you_mean(name, module.variables.keys().map(String::as_str))
+                {
                     diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
                 }
                 diagnostics.push(diagnostic);
@@ -255,7 +270,13 @@ impl Walk<'_> {
                 } else if let Some(resource) = module.resources.get(&node) {
                     let mut dependencies = inherited.to_vec();
                     dependencies.extend(graph.dependencies[&node].iter().map(|d| format!("{prefix}{d}")));
-                    match expansion(resource.count.as_ref(), resource.for_each.as_ref(), &scope, options.expansion_must_be_known, diagnostics) {
+                    match expansion(
+                        resource.count.as_ref(),
+                        resource.for_each.as_ref(),
+                        &scope,
+                        options.expansion_must_be_known,
+                        diagnostics,
+                    ) {
                         Some(Expansion::Known(instances)) => {
                             items.push(ResourceItem { path: path.to_vec(), resource, instances, dependencies });
                         }
@@ -291,7 +312,13 @@ impl Walk<'_> {
         dependencies: &[String],
         diagnostics: &mut Diagnostics,
     ) -> Value {
-        let Some(expansion) = expansion(call.count.as_ref(), call.for_each.as_ref(), scope, self.options.expansion_must_be_known, diagnostics) else {
+        let Some(expansion) = expansion(
+            call.count.as_ref(),
+            call.for_each.as_ref(),
+            scope,
+            self.options.expansion_must_be_known,
+            diagnostics,
+        ) else {
             return Value::Unknown;
         };
         let (instances, known) = match expansion {
@@ -313,7 +340,11 @@ impl Walk<'_> {
             let mut child_diagnostics = Diagnostics::new();
             let result = self.module(child, &inputs, &child_path, dependencies, &mut child_diagnostics);
             if !reported {
-                diagnostics.extend(child_diagnostics.into_iter().map(|d| if d.address.is_none() { d.for_address(format!("module.{}", call.name)) } else { d }));
+                diagnostics.extend(
+                    child_diagnostics
+                        .into_iter()
+                        .map(|d| if d.address.is_none() { d.for_address(format!("module.{}", call.name)) } else { d }),
+                );
                 reported = true;
             }
             values.push(Value::Map(result.outputs));

@@ -33,7 +33,10 @@ pub fn current(config_dir: &Path) -> String {
 
 /// Whether `name` is a valid workspace name (letters, digits, `-`, `_`, `.`).
 pub fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 90 && !name.starts_with('.') && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    !name.is_empty()
+        && name.len() <= 90
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// Selects a workspace.
@@ -69,13 +72,19 @@ pub fn list(config_dir: &Path) -> Vec<String> {
 /// A backend this build does not have, or an invalid workspace name.
 pub fn open_backend(config: &LoadedConfig, workspace: &str) -> Result<LocalBackend, Diagnostic> {
     if !valid_name(workspace) {
-        return Err(Diagnostic::error("Invalid workspace name", format!("`{workspace}` is not a valid workspace name: use letters, digits, `-`, `_` and `.`.")));
+        return Err(Diagnostic::error(
+            "Invalid workspace name",
+            format!("`{workspace}` is not a valid workspace name: use letters, digits, `-`, `_` and `.`."),
+        ));
     }
     if let Some(backend) = &config.root.settings.backend {
         if backend.kind != "local" {
             return Err(Diagnostic::error(
                 "Unsupported backend",
-                format!("The backend `{}` is not available in this build of infra; the `local` backend (the default) is.", backend.kind),
+                format!(
+                    "The backend `{}` is not available in this build of infra; the `local` backend (the default) is.",
+                    backend.kind
+                ),
             )
             .at(backend.span.clone()));
         }

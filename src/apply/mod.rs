@@ -14,13 +14,15 @@
 
 use crate::config::{LoadedConfig, Mode};
 use crate::eval::Scope;
-use crate::module_eval::{collect, evaluate_root_with, EvalOptions, ResourceHandler, ResourceItem};
+use crate::module_eval::{EvalOptions, ResourceHandler, ResourceItem, collect, evaluate_root_with};
 use crate::plan::objects::{config_object, mark_schema_sensitive, to_state};
-use crate::plan::planner::{block_on, depends_on, prior_instances, PriorInstance};
+use crate::plan::planner::{PriorInstance, block_on, depends_on, prior_instances};
 use crate::plan::{Action, Plan, ReplaceOrder, ResourceChange};
 use crate::registry::Registry;
 use infra_provider::testing::{check_new, check_planned};
-use infra_provider::{values_equal, ApplyRequest, Diagnostic, Diagnostics, PlanRequest, Provider, ReadDataRequest, Value};
+use infra_provider::{
+    ApplyRequest, Diagnostic, Diagnostics, PlanRequest, Provider, ReadDataRequest, Value, values_equal,
+};
 use infra_state::{Backend, JournalEntry, Lease, OutputState, ResourceState, Snapshot};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -94,7 +96,9 @@ impl Shared<'_> {
     fn fail(&self, address: &str, errors: Diagnostics) {
         self.failed.lock().unwrap_or_else(|p| p.into_inner()).insert(address.to_string());
         let mut diagnostics = self.diagnostics.lock().unwrap_or_else(|p| p.into_inner());
-        diagnostics.extend(errors.into_iter().map(|d| if d.address.is_none() { d.for_address(address.to_string()) } else { d }));
+        diagnostics.extend(
+            errors.into_iter().map(|d| if d.address.is_none() { d.for_address(address.to_string()) } else { d }),
+        );
     }
 
     fn blocked(&self, dependencies: &[String]) -> Option<String> {
@@ -137,7 +141,14 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
     let change = &unit.change;
     let address = change.address.as_str();
     if let Some(failed) = shared.blocked(&change.dependencies) {
-        shared.fail(address, Diagnostic::warning("Skipped", format!("`{address}` was not changed because `{failed}`, which it depends on, failed.")).into());
+        shared.fail(
+            address,
+            Diagnostic::warning(
+                "Skipped",
+                format!("`{address}` was not changed because `{failed}`, which it depends on, failed."),
+            )
+            .into(),
+        );
         return None;
     }
     if shared.options.interrupted.load(Ordering::SeqCst) {
@@ -157,13 +168,25 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
     let result: Result<Option<Value>, Diagnostics> = async {
         let create = |prior: Option<Value>| async {
             let config = unit.config.clone().unwrap_or(Value::Null);
-            let fresh = provider.plan(PlanRequest { kind: kind.clone(), prior: prior.clone(), proposed: config.clone(), config: config.clone() }).await?;
+            let fresh = provider
+                .plan(PlanRequest {
+                    kind: kind.clone(),
+                    prior: prior.clone(),
+                    proposed: config.clone(),
+                    config: config.clone(),
+                })
+                .await?;
             check_planned(&config, &fresh.planned).map_err(|m| blame(provider, "invalid plan", &m))?;
             if let Some(saved) = &change.change.after {
                 consistent(saved, &fresh.planned, "").map_err(|m| blame(provider, "inconsistent final plan", &m))?;
             }
             let new = provider
-                .apply(ApplyRequest { kind: kind.clone(), prior, planned: Some(fresh.planned.clone()), idempotency_key: key.clone() })
+                .apply(ApplyRequest {
+                    kind: kind.clone(),
+                    prior,
+                    planned: Some(fresh.planned.clone()),
+                    idempotency_key: key.clone(),
+                })
                 .await?
                 .new
                 .ok_or_else(|| blame(provider, "no object", "returned no object after a create or update"))?;
@@ -171,7 +194,10 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
             Ok::<Value, Diagnostics>(new)
         };
         let delete = |prior: Option<Value>| async {
-            provider.apply(ApplyRequest { kind: kind.clone(), prior, planned: None, idempotency_key: key.clone() }).await.map(|_| ())
+            provider
+                .apply(ApplyRequest { kind: kind.clone(), prior, planned: None, idempotency_key: key.clone() })
+                .await
+                .map(|_| ())
         };
         match action {
             Action::Create | Action::Update => {
@@ -202,7 +228,10 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
             let schema = provider.schema().resources.get(&change.kind).map(|s| s.block.clone()).unwrap_or_default();
             let new = new.map(|v| mark_schema_sensitive(v, &schema));
             let entry = match &new {
-                Some(value) if change.mode == "managed" => Some(JournalEntry::Set { address: address.to_string(), resource: resource_state(change, value, unit.create_before_destroy) }),
+                Some(value) if change.mode == "managed" => Some(JournalEntry::Set {
+                    address: address.to_string(),
+                    resource: resource_state(change, value, unit.create_before_destroy),
+                }),
                 None => Some(JournalEntry::Remove { address: address.to_string() }),
                 Some(_) => None,
             };
@@ -213,7 +242,12 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
                 }
             }
             shared.applied.fetch_add(1, Ordering::SeqCst);
-            let id = new.as_ref().and_then(|v| v.as_map()).and_then(|m| m.get("id")).and_then(|v| v.as_str()).map(str::to_string);
+            let id = new
+                .as_ref()
+                .and_then(|v| v.as_map())
+                .and_then(|m| m.get("id"))
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
             shared.options.progress.finished(address, action, started.elapsed(), id.as_deref());
             new
         }
@@ -225,7 +259,11 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
 }
 
 fn blame(provider: &dyn Provider, what: &str, message: &str) -> Diagnostics {
-    Diagnostic::error(format!("Provider produced {what}"), format!("The provider `{}` {message}. This is a bug in the provider.", provider.name())).into()
+    Diagnostic::error(
+        format!("Provider produced {what}"),
+        format!("The provider `{}` {message}. This is a bug in the provider.", provider.name()),
+    )
+    .into()
 }
 
 struct Applier<'a> {
@@ -244,32 +282,44 @@ impl ResourceHandler for Applier<'_> {
         for (index, item) in items.iter().enumerate() {
             let resource = item.resource;
             let Some((_, provider)) = self.registry.for_type(&resource.kind) else { continue };
-            let schemas = if resource.mode == Mode::Data { &provider.schema().data_sources } else { &provider.schema().resources };
+            let schemas = if resource.mode == Mode::Data {
+                &provider.schema().data_sources
+            } else {
+                &provider.schema().resources
+            };
             for (position, instance) in item.instances.iter().enumerate() {
                 let key = instance.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
                 let address = format!("{}{}{key}", item.prefix(), resource.address());
                 self.visited.insert(address.clone());
                 let Some(change) = self.changes.get(&address) else {
                     // Not in the plan (targeted away, or a known data source): as state has it.
-                    values[index][position] = self.prior.get(&address).map(|p| p.value.clone()).unwrap_or(Value::Unknown);
+                    values[index][position] =
+                        self.prior.get(&address).map(|p| p.value.clone()).unwrap_or(Value::Unknown);
                     continue;
                 };
                 if change.change.action == Action::NoOp {
                     let value = change.change.after.clone().unwrap_or(Value::Null);
                     let stored = self.prior.get(&address).map(|p| &p.value);
-                    if change.mode == "managed" && (stored.is_none_or(|s| !values_equal(s, &value)) || change.moved_from.is_some()) {
+                    if change.mode == "managed"
+                        && (stored.is_none_or(|s| !values_equal(s, &value)) || change.moved_from.is_some())
+                    {
                         // Refreshed, moved or imported: the state takes the object as it is.
                         if let Some(from) = &change.moved_from {
                             let _ = self.shared.record(JournalEntry::Remove { address: from.clone() });
                         }
-                        let _ = self.shared.record(JournalEntry::Set { address: address.clone(), resource: resource_state(change, &value, resource.lifecycle.create_before_destroy) });
+                        let _ = self.shared.record(JournalEntry::Set {
+                            address: address.clone(),
+                            resource: resource_state(change, &value, resource.lifecycle.create_before_destroy),
+                        });
                     }
                     values[index][position] = value;
                     continue;
                 }
                 let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
                 let config = match schemas.get(&resource.kind) {
-                    Some(schema) => config_object(&resource.body, &schema.block, scope, &bindings, &address, diagnostics),
+                    Some(schema) => {
+                        config_object(&resource.body, &schema.block, scope, &bindings, &address, diagnostics)
+                    }
                     None => None,
                 };
                 if config.is_none() && change.change.action != Action::Delete {
@@ -279,7 +329,14 @@ impl ResourceHandler for Applier<'_> {
                 if let Some(from) = &change.moved_from {
                     let _ = self.shared.record(JournalEntry::Remove { address: from.clone() });
                 }
-                units.push(Unit { item: index, position, change: change.clone(), config, provider: provider.clone(), create_before_destroy: resource.lifecycle.create_before_destroy });
+                units.push(Unit {
+                    item: index,
+                    position,
+                    change: change.clone(),
+                    config,
+                    provider: provider.clone(),
+                    create_before_destroy: resource.lifecycle.create_before_destroy,
+                });
             }
         }
         let shared = self.shared;
@@ -302,7 +359,9 @@ fn delete_order(deletes: Vec<ResourceChange>) -> Vec<Vec<ResourceChange>> {
     while !remaining.is_empty() {
         let (wave, rest): (Vec<_>, Vec<_>) = remaining.iter().cloned().partition(|change| {
             // Ready when nothing still remaining depends on it.
-            !remaining.iter().any(|other| other.address != change.address && other.dependencies.iter().any(|d| depends_on(&change.address, d)))
+            !remaining.iter().any(|other| {
+                other.address != change.address && other.dependencies.iter().any(|d| depends_on(&change.address, d))
+            })
         });
         if wave.is_empty() {
             // A dependency cycle in stale state: delete the rest together.
@@ -328,7 +387,8 @@ pub fn apply(
 ) -> (Outcome, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
     let prior = prior_instances(snapshot, registry);
-    let changes: BTreeMap<String, ResourceChange> = plan.changes.iter().map(|c| (c.address.clone(), c.clone())).collect();
+    let changes: BTreeMap<String, ResourceChange> =
+        plan.changes.iter().map(|c| (c.address.clone(), c.clone())).collect();
     let shared = Shared {
         backend,
         failed: Mutex::new(BTreeSet::new()),
@@ -340,7 +400,9 @@ pub fn apply(
     // Refresh-only: the state takes the drift.
     for drift in plan.drift.iter().filter(|_| plan.refresh_only) {
         let entry = match &drift.change.after {
-            Some(after) => JournalEntry::Set { address: drift.address.clone(), resource: resource_state(drift, after, false) },
+            Some(after) => {
+                JournalEntry::Set { address: drift.address.clone(), resource: resource_state(drift, after, false) }
+            }
             None => JournalEntry::Remove { address: drift.address.clone() },
         };
         if let Err(errors) = shared.record(entry) {
@@ -350,20 +412,37 @@ pub fn apply(
     let mut outputs = BTreeMap::new();
     let mut visited = BTreeSet::new();
     if !plan.destroy && !plan.refresh_only {
-        let mut applier = Applier { registry, changes: &changes, prior: &prior, shared: &shared, permits: &permits, visited: BTreeSet::new() };
-        let eval_options = EvalOptions { workspace: options.workspace.clone(), expansion_must_be_known: true, ..EvalOptions::default() };
+        let mut applier = Applier {
+            registry,
+            changes: &changes,
+            prior: &prior,
+            shared: &shared,
+            permits: &permits,
+            visited: BTreeSet::new(),
+        };
+        let eval_options = EvalOptions {
+            workspace: options.workspace.clone(),
+            expansion_must_be_known: true,
+            ..EvalOptions::default()
+        };
         let (values, walk_diagnostics) = evaluate_root_with(config, &plan.variables, &eval_options, &mut applier);
         diagnostics.extend(walk_diagnostics);
         visited = applier.visited;
         for (name, value) in values.outputs {
             let sensitive = config.root.outputs.get(&name).is_some_and(|o| o.sensitive);
             if value.is_wholly_known() {
-                outputs.insert(name, OutputState { value: value.deep_unmark().to_json().unwrap_or_default(), sensitive });
+                outputs
+                    .insert(name, OutputState { value: value.deep_unmark().to_json().unwrap_or_default(), sensitive });
             }
         }
     }
     // Deletes of what is no longer in configuration (or of everything, for destroy).
-    let deletes: Vec<ResourceChange> = plan.changes.iter().filter(|c| c.change.action == Action::Delete && !visited.contains(&c.address)).cloned().collect();
+    let deletes: Vec<ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.change.action == Action::Delete && !visited.contains(&c.address))
+        .cloned()
+        .collect();
     for wave in delete_order(deletes) {
         let units: Vec<Unit> = wave
             .into_iter()
@@ -388,7 +467,9 @@ pub fn apply(
         Err(error) => {
             diagnostics.push(Diagnostic::error(
                 "Failed to save state",
-                format!("{error}. The finished changes are kept in the state journal and will be folded in by the next run."),
+                format!(
+                    "{error}. The finished changes are kept in the state journal and will be folded in by the next run."
+                ),
             ));
             None
         }

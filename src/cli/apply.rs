@@ -1,15 +1,15 @@
 //! `infra apply [PLANFILE]` and `infra destroy`.
 
-use super::plan::{make_plan, PlanArgs};
-use super::session::Session;
 use super::Printer;
-use crate::apply::{apply, ApplyOptions, Progress};
+use super::plan::{PlanArgs, make_plan};
+use super::session::Session;
+use crate::apply::{ApplyOptions, Progress, apply};
 use crate::plan::{Action, Plan};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Arguments of `infra apply`.
@@ -63,7 +63,9 @@ impl Progress for Lines {
 }
 
 fn confirm(question: &str) -> bool {
-    print!("\n{question}\n  infra will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    print!(
+        "\n{question}\n  infra will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    );
     let _ = std::io::stdout().flush();
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
@@ -77,7 +79,9 @@ fn interrupt_handler() -> Arc<AtomicBool> {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             handler_flag.store(true, Ordering::SeqCst);
-            eprintln!("\nInterrupt received. Waiting for running operations to finish and saving state; press Ctrl-C again to abort.");
+            eprintln!(
+                "\nInterrupt received. Waiting for running operations to finish and saving state; press Ctrl-C again to abort."
+            );
             if tokio::signal::ctrl_c().await.is_ok() {
                 eprintln!("Aborted. Finished changes are kept in the state journal.");
                 std::process::exit(130);
@@ -87,21 +91,35 @@ fn interrupt_handler() -> Arc<AtomicBool> {
     flag
 }
 
-fn run_plan(session: Session, plan: Plan, args: &PlanArgs, auto_approve: bool, destroy: bool, printer: &Printer) -> ExitCode {
+fn run_plan(
+    session: Session,
+    plan: Plan,
+    args: &PlanArgs,
+    auto_approve: bool,
+    destroy: bool,
+    printer: &Printer,
+) -> ExitCode {
     if !plan.has_changes() {
         if !destroy || plan.changes.is_empty() {
             if plan.refresh_only && plan.drift.is_empty() || !plan.refresh_only {
-                println!("\nNo changes. Your infrastructure matches the configuration.\n\nApply complete! Resources: 0 added, 0 changed, 0 destroyed.");
+                println!(
+                    "\nNo changes. Your infrastructure matches the configuration.\n\nApply complete! Resources: 0 added, 0 changed, 0 destroyed."
+                );
                 return ExitCode::SUCCESS;
             }
         }
     }
     if !auto_approve {
         if !std::io::stdin().is_terminal() && std::env::var_os("INFRA_INPUT").is_none() {
-            printer.error("this run needs confirmation, but stdin is not a terminal; use `-auto-approve` or a saved plan");
+            printer
+                .error("this run needs confirmation, but stdin is not a terminal; use `-auto-approve` or a saved plan");
             return ExitCode::from(1);
         }
-        let question = if destroy { "Do you really want to destroy all resources?" } else { "Do you want to perform these actions?" };
+        let question = if destroy {
+            "Do you really want to destroy all resources?"
+        } else {
+            "Do you want to perform these actions?"
+        };
         if !confirm(question) {
             println!("\nApply cancelled.");
             return ExitCode::from(1);
@@ -109,7 +127,12 @@ fn run_plan(session: Session, plan: Plan, args: &PlanArgs, auto_approve: bool, d
     }
     let interrupted = interrupt_handler();
     let progress = Lines { tty: std::io::stderr().is_terminal() };
-    let options = ApplyOptions { parallelism: args.parallelism, interrupted, progress: &progress, workspace: session.workspace.clone() };
+    let options = ApplyOptions {
+        parallelism: args.parallelism,
+        interrupted,
+        progress: &progress,
+        workspace: session.workspace.clone(),
+    };
     let snapshot = match session.snapshot() {
         Ok(snapshot) => snapshot,
         Err(diagnostic) => {
@@ -118,27 +141,46 @@ fn run_plan(session: Session, plan: Plan, args: &PlanArgs, auto_approve: bool, d
         }
     };
     let lease = session.lease();
-    let (outcome, diagnostics) = apply(&session.config, &plan, snapshot.as_ref(), &session.registry, session.backend.as_ref(), lease.as_ref(), &options);
+    let (outcome, diagnostics) = apply(
+        &session.config,
+        &plan,
+        snapshot.as_ref(),
+        &session.registry,
+        session.backend.as_ref(),
+        lease.as_ref(),
+        &options,
+    );
     printer.diagnostics(&diagnostics, &session.config.sources);
     let summary = plan.summary();
     if outcome.interrupted {
         printer.status("Apply interrupted: the changes that finished are saved in state.");
     }
     if diagnostics.has_errors() || outcome.interrupted {
-        printer.status(&format!("{} change{} applied before the errors above.", outcome.applied, if outcome.applied == 1 { "" } else { "s" }));
+        printer.status(&format!(
+            "{} change{} applied before the errors above.",
+            outcome.applied,
+            if outcome.applied == 1 { "" } else { "s" }
+        ));
         session.close();
         return ExitCode::from(1);
     }
     if destroy {
         println!("\nDestroy complete! Resources: {} destroyed.", summary.destroy);
     } else {
-        println!("\nApply complete! Resources: {} added, {} changed, {} destroyed.", summary.add, summary.change, summary.destroy);
+        println!(
+            "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
+            summary.add, summary.change, summary.destroy
+        );
     }
     if let Some(snapshot) = &outcome.snapshot {
         if !snapshot.outputs.is_empty() && !destroy {
             println!("\nOutputs:\n");
             for (name, output) in &snapshot.outputs {
-                let text = if output.sensitive { "<sensitive>".to_string() } else { crate::render::value::human(&infra_provider::Value::from_json(&output.value)) };
+                let text = if output.sensitive {
+                    "<sensitive>".to_string()
+                } else {
+                    crate::render::value::human(&infra_provider::Value::from_json(&output.value))
+                };
                 println!("{name} = {text}");
             }
         }
@@ -157,7 +199,10 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
     };
     let (plan, auto_approve) = match &args.plan_file {
         Some(path) => {
-            let plan = match std::fs::read(path).map_err(|e| e.to_string()).and_then(|bytes| crate::plan::file::decode(&bytes)) {
+            let plan = match std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| crate::plan::file::decode(&bytes))
+            {
                 Ok(plan) => plan,
                 Err(error) => {
                     printer.error(&format!("cannot read the saved plan `{}`: {error}", path.display()));

@@ -9,8 +9,11 @@ mod fmt;
 mod output;
 mod plan;
 pub mod session;
+mod show;
+mod state;
 mod validate;
 pub mod vars;
+mod workspace;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -57,6 +60,21 @@ pub enum Command {
     Apply(apply::Args),
     /// Destroy every object in state.
     Destroy(apply::DestroyArgs),
+    /// Show the state, or a saved plan.
+    Show(show::ShowArgs),
+    /// Show output values from the state.
+    Output(show::OutputArgs),
+    /// Inspect and change the state.
+    State(state::Args),
+    /// Remove a state lock by its id (for a holder that is gone for good).
+    #[command(name = "force-unlock")]
+    ForceUnlock(state::ForceUnlockArgs),
+    /// Adopt an existing object into state.
+    Import(state::ImportArgs),
+    /// The dependency graph of the configuration, in DOT.
+    Graph(show::GraphArgs),
+    /// Manage workspaces (named states of one configuration).
+    Workspace(workspace::Args),
 }
 
 /// Rewrites Terraform-style single-dash long flags (`-chdir=DIR`, `-json`) to `--chdir=DIR`,
@@ -121,6 +139,13 @@ pub fn main() -> ExitCode {
             Command::Plan(args) => plan::run(args, &printer),
             Command::Apply(args) => apply::run(args, &printer),
             Command::Destroy(args) => apply::run_destroy(args, &printer),
+            Command::Show(args) => show::run_show(args, &printer),
+            Command::Output(args) => show::run_output(args, &printer),
+            Command::State(args) => state::run(args, &printer),
+            Command::ForceUnlock(args) => state::run_force_unlock(args, &printer),
+            Command::Import(args) => state::run_import(args, &printer),
+            Command::Graph(args) => show::run_graph(args, &printer),
+            Command::Workspace(args) => workspace::run(args, &printer),
         }
     })
 }

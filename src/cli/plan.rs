@@ -1,11 +1,11 @@
 //! `infra plan`: what an apply would do.
 
+use super::Printer;
 use super::session::{LockArgs, Session};
 use super::vars::VarArgs;
-use super::Printer;
 use crate::addr::Address;
-use crate::plan::planner::{plan, PlanOptions};
 use crate::plan::Plan;
+use crate::plan::planner::{PlanOptions, plan};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -102,7 +102,11 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
             return ExitCode::from(1);
         }
         if !args.json {
-            println!("\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    infra apply \"{}\"", path.display(), path.display());
+            println!(
+                "\nSaved the plan to: {}\n\nTo perform exactly these actions, run:\n    infra apply \"{}\"",
+                path.display(),
+                path.display()
+            );
         }
     }
     session.close();

@@ -2,9 +2,9 @@
 //! variables, open the workspace's backend, take the lock (waiting up to `--lock-timeout`),
 //! keep it alive by heartbeat, fold any journal left by a crashed run, and release the lock.
 
-use super::vars::{collect_variables, VarArgs};
 use super::Printer;
-use crate::config::{load_module_tree, LoadedConfig};
+use super::vars::{VarArgs, collect_variables};
+use crate::config::{LoadedConfig, load_module_tree};
 use crate::registry::Registry;
 use infra_provider::{Diagnostic, Diagnostics, Value};
 use infra_state::local::LocalBackend;
@@ -43,7 +43,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// The lease length: `INFRA_LOCK_TTL` seconds, or 60.
 fn lock_ttl() -> Duration {
-    std::env::var("INFRA_LOCK_TTL").ok().and_then(|s| s.parse::<f64>().ok()).map(Duration::from_secs_f64).unwrap_or(Duration::from_secs(60))
+    std::env::var("INFRA_LOCK_TTL")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .map(Duration::from_secs_f64)
+        .unwrap_or(Duration::from_secs(60))
 }
 
 /// An open workspace.
@@ -187,6 +191,23 @@ impl Session {
         let lease = self.lease();
         let folded = if lease.is_some() { self.backend.read_folded(lease.as_ref()) } else { self.backend.read() };
         folded.map_err(|error| Diagnostic::error("Failed to read state", error.to_string()))
+    }
+
+    /// The stored state without taking the lock or folding (read-only commands).
+    ///
+    /// # Errors
+    ///
+    /// The storage error, as a sentence.
+    pub fn backend_snapshot(&self) -> Result<Option<Snapshot>, String> {
+        let mut snapshot = self.backend.read().map_err(|e| e.to_string())?;
+        // Show what a crashed run finished too, without writing.
+        let journal = self.backend.journal_read().map_err(|e| e.to_string())?;
+        if !journal.is_empty() {
+            let mut folded = snapshot.unwrap_or_default();
+            folded.fold(&journal);
+            snapshot = Some(folded);
+        }
+        Ok(snapshot)
     }
 
     /// Releases the lock.

@@ -20,5 +20,5 @@ mod yaml;
 pub use load::{LoadedConfig, load_module, load_module_tree};
 pub use model::*;
 
-pub(crate) use yaml::decode_value as decode_yaml_value;
 pub(crate) use decode::is_identifier;
+pub(crate) use yaml::decode_value as decode_yaml_value;

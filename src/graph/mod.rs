@@ -113,7 +113,8 @@ impl ModuleGraph {
         let mut level: BTreeMap<&str, usize> = BTreeMap::new();
         let mut waves: Vec<Vec<String>> = Vec::new();
         for node in &self.order {
-            let depth = self.dependencies[node].iter().filter_map(|d| level.get(d.as_str())).map(|l| l + 1).max().unwrap_or(0);
+            let depth =
+                self.dependencies[node].iter().filter_map(|d| level.get(d.as_str())).map(|l| l + 1).max().unwrap_or(0);
             level.insert(node, depth);
             if waves.len() <= depth {
                 waves.resize(depth + 1, Vec::new());

@@ -7,7 +7,7 @@
 
 use super::{Action, Change, OutputChange, Plan, ReplaceOrder, ResourceChange};
 use infra_provider::Value;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
 /// The format version of saved plan files.
 pub const SAVED_PLAN_VERSION: u64 = 1;
@@ -20,7 +20,9 @@ fn encode_value(value: &Value) -> Json {
         Value::String(s) => Json::String(s.clone()),
         Value::List(items) => json!({ "l": items.iter().map(encode_value).collect::<Vec<_>>() }),
         Value::Set(items) => json!({ "s": items.iter().map(encode_value).collect::<Vec<_>>() }),
-        Value::Map(entries) => json!({ "m": entries.iter().map(|(k, v)| (k.clone(), encode_value(v))).collect::<Map<_, _>>() }),
+        Value::Map(entries) => {
+            json!({ "m": entries.iter().map(|(k, v)| (k.clone(), encode_value(v))).collect::<Map<_, _>>() })
+        }
         Value::Unknown => json!({ "u": true }),
         Value::Sensitive(inner) => json!({ "x": encode_value(inner) }),
     }
@@ -37,9 +39,9 @@ fn decode_value(json: &Json) -> Result<Value, String> {
             match (tag.as_str(), inner) {
                 ("l", Json::Array(items)) => Value::List(items.iter().map(decode_value).collect::<Result<_, _>>()?),
                 ("s", Json::Array(items)) => Value::set(items.iter().map(decode_value).collect::<Result<_, _>>()?),
-                ("m", Json::Object(entries)) => {
-                    Value::Map(entries.iter().map(|(k, v)| Ok((k.clone(), decode_value(v)?))).collect::<Result<_, String>>()?)
-                }
+                ("m", Json::Object(entries)) => Value::Map(
+                    entries.iter().map(|(k, v)| Ok((k.clone(), decode_value(v)?))).collect::<Result<_, String>>()?,
+                ),
                 ("u", _) => Value::Unknown,
                 ("x", inner) => decode_value(inner)?.mark_sensitive(),
                 _ => return Err(format!("unknown value tag {tag:?}")),
@@ -106,17 +108,35 @@ fn encode_change(change: &ResourceChange) -> Json {
 
 fn decode_change(json: &Json) -> Result<ResourceChange, String> {
     let text = |key: &str| json[key].as_str().map(str::to_string).ok_or_else(|| format!("missing {key}"));
-    let strings = |key: &str| -> Vec<String> { json[key].as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default() };
+    let strings = |key: &str| -> Vec<String> {
+        json[key]
+            .as_array()
+            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
     Ok(ResourceChange {
         address: text("address")?,
         mode: text("mode")?,
         kind: text("type")?,
         name: text("name")?,
         provider: text("provider")?,
-        change: Change { action: parse_action(&text("action")?)?, before: parse_optional(&json["before"])?, after: parse_optional(&json["after"])? },
+        change: Change {
+            action: parse_action(&text("action")?)?,
+            before: parse_optional(&json["before"])?,
+            after: parse_optional(&json["after"])?,
+        },
         requires_replace: json["requires_replace"]
             .as_array()
-            .map(|paths| paths.iter().map(|p| p.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()).collect())
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|p| {
+                        p.as_array()
+                            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
             .unwrap_or_default(),
         reason: json["reason"].as_str().map(str::to_string),
         dependencies: strings("dependencies"),
@@ -154,7 +174,9 @@ pub fn decode(bytes: &[u8]) -> Result<Plan, String> {
     if json["infra_saved_plan"].as_u64() != Some(SAVED_PLAN_VERSION) {
         return Err("it is not an infra saved plan of a version this infra reads".into());
     }
-    let changes = |key: &str| -> Result<Vec<ResourceChange>, String> { json[key].as_array().map(|a| a.iter().map(decode_change).collect()).unwrap_or(Ok(Vec::new())) };
+    let changes = |key: &str| -> Result<Vec<ResourceChange>, String> {
+        json[key].as_array().map(|a| a.iter().map(decode_change).collect()).unwrap_or(Ok(Vec::new()))
+    };
     let mut outputs = std::collections::BTreeMap::new();
     for (name, output) in json["outputs"].as_object().into_iter().flatten() {
         outputs.insert(
@@ -173,7 +195,12 @@ pub fn decode(bytes: &[u8]) -> Result<Plan, String> {
         changes: changes("changes")?,
         drift: changes("drift")?,
         outputs,
-        variables: json["variables"].as_object().into_iter().flatten().map(|(k, v)| Ok((k.clone(), decode_value(v)?))).collect::<Result<_, String>>()?,
+        variables: json["variables"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| Ok((k.clone(), decode_value(v)?)))
+            .collect::<Result<_, String>>()?,
         destroy: json["destroy"].as_bool().unwrap_or(false),
         refresh_only: json["refresh_only"].as_bool().unwrap_or(false),
         errored: false,

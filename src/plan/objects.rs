@@ -8,7 +8,7 @@
 
 use crate::config::types::TypeConstraint;
 use crate::config::{Body, NestedBlock};
-use crate::eval::{convert, Scope};
+use crate::eval::{Scope, convert};
 use crate::module_eval::eval_expr;
 use infra_provider::{AttrType, BlockSchema, Diagnostic, Diagnostics, Nesting, Value};
 use std::collections::BTreeMap;
@@ -26,7 +26,14 @@ pub fn constraint(kind: &AttrType) -> TypeConstraint {
             attributes
                 .iter()
                 .map(|(name, kind)| {
-                    (name.clone(), crate::config::types::ObjectAttribute { constraint: constraint(kind), optional: true, default: None })
+                    (
+                        name.clone(),
+                        crate::config::types::ObjectAttribute {
+                            constraint: constraint(kind),
+                            optional: true,
+                            default: None,
+                        },
+                    )
                 })
                 .collect(),
         ),
@@ -70,9 +77,10 @@ pub fn config_object(
             }
             let mut candidates: Vec<&str> = schema.attributes.keys().map(String::as_str).collect();
             candidates.extend(schema.blocks.keys().map(String::as_str));
-            let mut diagnostic = Diagnostic::error("Unsupported argument", format!("An argument named `{name}` is not expected here."))
-                .at(attribute.name_span.clone())
-                .for_address(address);
+            let mut diagnostic =
+                Diagnostic::error("Unsupported argument", format!("An argument named `{name}` is not expected here."))
+                    .at(attribute.name_span.clone())
+                    .for_address(address);
             if let Some(suggestion) = crate::suggest::did_you_mean(name, candidates) {
                 diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
             }
@@ -81,9 +89,12 @@ pub fn config_object(
         };
         if declared.computed && !declared.optional && !declared.required {
             diagnostics.push(
-                Diagnostic::error("Value for unconfigurable attribute", format!("`{name}` is set by the provider and cannot be configured."))
-                    .at(attribute.name_span.clone())
-                    .for_address(address),
+                Diagnostic::error(
+                    "Value for unconfigurable attribute",
+                    format!("`{name}` is set by the provider and cannot be configured."),
+                )
+                .at(attribute.name_span.clone())
+                .for_address(address),
             );
             continue;
         }
@@ -94,18 +105,24 @@ pub fn config_object(
                 object.insert(name.clone(), value.mark_if(declared.sensitive));
             }
             Err(message) => diagnostics.push(
-                Diagnostic::error("Incorrect attribute value type", format!("Inappropriate value for attribute `{name}`: {message}."))
-                    .at(attribute.expr.span())
-                    .for_address(address),
+                Diagnostic::error(
+                    "Incorrect attribute value type",
+                    format!("Inappropriate value for attribute `{name}`: {message}."),
+                )
+                .at(attribute.expr.span())
+                .for_address(address),
             ),
         }
     }
     for (name, declared) in &schema.attributes {
         if declared.required && !object.contains_key(name) {
             diagnostics.push(
-                Diagnostic::error("Missing required argument", format!("The argument `{name}` is required, but no definition was found."))
-                    .at(body.span.clone())
-                    .for_address(address),
+                Diagnostic::error(
+                    "Missing required argument",
+                    format!("The argument `{name}` is required, but no definition was found."),
+                )
+                .at(body.span.clone())
+                .for_address(address),
             );
         }
         object.entry(name.clone()).or_insert(Value::Null);
@@ -113,16 +130,28 @@ pub fn config_object(
     let mut blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for block in &body.blocks {
         let Some(declared) = schema.blocks.get(&block.kind) else {
-            let mut diagnostic = Diagnostic::error("Unsupported block type", format!("Blocks of type `{}` are not expected here.", block.kind))
-                .at(block.span.clone())
-                .for_address(address);
-            if let Some(suggestion) = crate::suggest::did_you_mean(&block.kind, schema.blocks.keys().map(String::as_str)) {
+            let mut diagnostic = Diagnostic::error(
+                "Unsupported block type",
+                format!("Blocks of type `{}` are not expected here.", block.kind),
+            )
+            .at(block.span.clone())
+            .for_address(address);
+            if let Some(suggestion) =
+                crate::suggest::did_you_mean(&block.kind, schema.blocks.keys().map(String::as_str))
+            {
                 diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
             }
             diagnostics.push(diagnostic);
             continue;
         };
-        blocks.entry(block.kind.clone()).or_default().extend(nested(block, &declared.block, scope, bindings, address, diagnostics));
+        blocks.entry(block.kind.clone()).or_default().extend(nested(
+            block,
+            &declared.block,
+            scope,
+            bindings,
+            address,
+            diagnostics,
+        ));
     }
     for (name, declared) in &schema.blocks {
         if object.contains_key(name) {
@@ -156,14 +185,23 @@ fn nested(
         Value::Set(items) => items.iter().map(|v| (v.clone(), v.clone())).collect(),
         Value::Map(entries) => entries.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect(),
         _ => {
-            diagnostics.push(Diagnostic::error("Invalid dynamic for_each value", "A dynamic block's `for_each` must be a known collection at plan time.").at(dynamic.for_each.span()));
+            diagnostics.push(
+                Diagnostic::error(
+                    "Invalid dynamic for_each value",
+                    "A dynamic block's `for_each` must be a known collection at plan time.",
+                )
+                .at(dynamic.for_each.span()),
+            );
             return Vec::new();
         }
     };
     let mut out = Vec::new();
     for (key, value) in pairs {
         let mut inner: Vec<(&str, Value)> = bindings.to_vec();
-        inner.push((dynamic.iterator.as_str(), Value::Map(BTreeMap::from([("key".to_string(), key), ("value".to_string(), value)]))));
+        inner.push((
+            dynamic.iterator.as_str(),
+            Value::Map(BTreeMap::from([("key".to_string(), key), ("value".to_string(), value)])),
+        ));
         out.extend(config_object(&block.body, schema, scope, &inner, address, diagnostics));
     }
     out

@@ -17,11 +17,11 @@ use super::{Action, Change, OutputChange, Plan, ReplaceOrder, ResourceChange};
 use crate::addr::Address;
 use crate::config::{LoadedConfig, Mode, Resource};
 use crate::eval::Scope;
-use crate::module_eval::{collect, evaluate_root_with, EvalOptions, ResourceHandler, ResourceItem};
+use crate::module_eval::{EvalOptions, ResourceHandler, ResourceItem, collect, evaluate_root_with};
 use crate::registry::Registry;
 use infra_provider::testing::check_planned;
 use infra_provider::{
-    values_equal, Diagnostic, Diagnostics, ImportRequest, PlanRequest, ReadDataRequest, ReadRequest, Value,
+    Diagnostic, Diagnostics, ImportRequest, PlanRequest, ReadDataRequest, ReadRequest, Value, values_equal,
 };
 use infra_state::{ResourceState, Snapshot};
 use std::collections::{BTreeMap, BTreeSet};
@@ -97,7 +97,10 @@ pub fn plan(
     for moved in &config.root.moved {
         let moves: Vec<String> = prior
             .keys()
-            .filter(|address| *address == &moved.from || address.strip_prefix(moved.from.as_str()).is_some_and(|rest| rest.starts_with('[')))
+            .filter(|address| {
+                *address == &moved.from
+                    || address.strip_prefix(moved.from.as_str()).is_some_and(|rest| rest.starts_with('['))
+            })
             .cloned()
             .collect();
         for old in moves {
@@ -121,17 +124,29 @@ pub fn plan(
             continue;
         }
         let Ok(address) = import.to.parse::<Address>() else {
-            diagnostics.push(Diagnostic::error("Invalid import address", format!("`{}` is not a resource instance address.", import.to)).at(import.span.clone()));
+            diagnostics.push(
+                Diagnostic::error(
+                    "Invalid import address",
+                    format!("`{}` is not a resource instance address.", import.to),
+                )
+                .at(import.span.clone()),
+            );
             continue;
         };
         let mut scope = Scope::new(&config.root.dir);
         scope.set("var", Value::Map(variables.clone()));
-        let id = match crate::module_eval::eval_expr(&scope, &import.id, &[], &mut diagnostics).as_ref().and_then(|v| v.as_str().map(str::to_string)) {
+        let id = match crate::module_eval::eval_expr(&scope, &import.id, &[], &mut diagnostics)
+            .as_ref()
+            .and_then(|v| v.as_str().map(str::to_string))
+        {
             Some(id) => id,
             None => continue,
         };
         let Some((provider_name, provider)) = registry.for_type(&address.kind) else {
-            diagnostics.push(Diagnostic::error("Invalid resource type", format!("No provider serves `{}`.", address.kind)).at(import.span.clone()));
+            diagnostics.push(
+                Diagnostic::error("Invalid resource type", format!("No provider serves `{}`.", address.kind))
+                    .at(import.span.clone()),
+            );
             continue;
         };
         match block_on(provider.import(ImportRequest { kind: address.kind.clone(), id: id.clone() })) {
@@ -150,7 +165,8 @@ pub fn plan(
                 prior.insert(import.to.clone(), PriorInstance { state, value: response.current });
                 imported.insert(import.to.clone(), id);
             }
-            Err(errors) => diagnostics.extend(errors.into_iter().map(|d| d.for_address(import.to.clone()).or_at(import.span.clone()))),
+            Err(errors) => diagnostics
+                .extend(errors.into_iter().map(|d| d.for_address(import.to.clone()).or_at(import.span.clone()))),
         }
     }
 
@@ -169,7 +185,9 @@ pub fn plan(
                 continue;
             }
             plan.changes.push(delete_change(address, instance, "because the whole configuration is being destroyed"));
-            if let Some(resource) = config.root.resources.get(&base_address(address)).filter(|r| r.lifecycle.prevent_destroy) {
+            if let Some(resource) =
+                config.root.resources.get(&base_address(address)).filter(|r| r.lifecycle.prevent_destroy)
+            {
                 diagnostics.push(
                     Diagnostic::error("Instance cannot be destroyed", format!("`{address}` has `lifecycle.prevent_destroy` set, so it cannot be destroyed. Remove `prevent_destroy` first."))
                         .at(resource.span.clone())
@@ -180,7 +198,12 @@ pub fn plan(
         for (name, output) in snapshot.map(|s| s.outputs.clone()).unwrap_or_default() {
             plan.outputs.insert(
                 name,
-                OutputChange { action: Action::Delete, before: Some(Value::from_json(&output.value).mark_if(output.sensitive)), after: None, sensitive: output.sensitive },
+                OutputChange {
+                    action: Action::Delete,
+                    before: Some(Value::from_json(&output.value).mark_if(output.sensitive)),
+                    after: None,
+                    sensitive: output.sensitive,
+                },
             );
         }
         filter_targets(&mut plan, options);
@@ -193,24 +216,31 @@ pub fn plan(
         prior: &prior,
         changes: Vec::new(),
         visited: BTreeSet::new(),
+        declared: BTreeSet::new(),
         replace: options.replace.iter().map(|a| a.to_string()).collect(),
         moved_from: &moved_from,
         imported: &imported,
     };
-    let eval_options = EvalOptions { plan_time: true, expansion_must_be_known: true, workspace: options.workspace.clone(), ..EvalOptions::default() };
+    let eval_options = EvalOptions {
+        plan_time: true,
+        expansion_must_be_known: true,
+        workspace: options.workspace.clone(),
+        ..EvalOptions::default()
+    };
     let (values, walk_diagnostics) = evaluate_root_with(config, variables, &eval_options, &mut planner);
     diagnostics.extend(walk_diagnostics);
-    let Planner { mut changes, visited, .. } = planner;
+    let Planner { mut changes, visited, declared, .. } = planner;
 
     // 5. Orphans: in state, not in configuration.
-    let declared: BTreeSet<String> = changes.iter().map(|c| base_address(&c.address)).collect();
     for (address, instance) in &prior {
         if visited.contains(address) || instance.state.mode != "managed" {
             continue;
         }
         let base = base_address(address);
         let reason = if declared.contains(&base) {
-            format!("because `{address}` is not in the configuration: its key is no longer in the `count` or `for_each` of `{base}`")
+            format!(
+                "because `{address}` is not in the configuration: its key is no longer in the `count` or `for_each` of `{base}`"
+            )
         } else {
             format!("because `{base}` is not in the configuration")
         };
@@ -235,7 +265,12 @@ pub fn plan(
         if !values.outputs.contains_key(&name) && !config.root.outputs.contains_key(&name) {
             plan.outputs.insert(
                 name,
-                OutputChange { action: Action::Delete, before: Some(Value::from_json(&output.value).mark_if(output.sensitive)), after: None, sensitive: output.sensitive },
+                OutputChange {
+                    action: Action::Delete,
+                    before: Some(Value::from_json(&output.value).mark_if(output.sensitive)),
+                    after: None,
+                    sensitive: output.sensitive,
+                },
             );
         }
     }
@@ -261,7 +296,9 @@ pub fn base_address(address: &str) -> String {
 
 /// Whether `address` is `dependency` or inside it (an instance of it, a resource of a module).
 pub fn depends_on(address: &str, dependency: &str) -> bool {
-    address.strip_prefix(dependency).is_some_and(|rest| rest.is_empty() || rest.starts_with('[') || rest.starts_with('.'))
+    address
+        .strip_prefix(dependency)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('[') || rest.starts_with('.'))
 }
 
 fn delete_change(address: &str, instance: &PriorInstance, reason: &str) -> ResourceChange {
@@ -319,7 +356,11 @@ fn filter_targets(plan: &mut Plan, options: &PlanOptions) {
 }
 
 /// Reads every instance through its provider, one `read_batch` per resource type.
-fn refresh(prior: &mut BTreeMap<String, PriorInstance>, registry: &Registry, diagnostics: &mut Diagnostics) -> Vec<ResourceChange> {
+fn refresh(
+    prior: &mut BTreeMap<String, PriorInstance>,
+    registry: &Registry,
+    diagnostics: &mut Diagnostics,
+) -> Vec<ResourceChange> {
     let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (address, instance) in prior.iter() {
         if instance.state.mode == "managed" {
@@ -328,10 +369,14 @@ fn refresh(prior: &mut BTreeMap<String, PriorInstance>, registry: &Registry, dia
     }
     let reads = by_type.into_iter().filter_map(|(kind, addresses)| {
         let Some((_, provider)) = registry.for_type(&kind) else {
-            diagnostics.push(Diagnostic::error("Missing provider", format!("No provider serves the resource type `{kind}` found in state.")));
+            diagnostics.push(Diagnostic::error(
+                "Missing provider",
+                format!("No provider serves the resource type `{kind}` found in state."),
+            ));
             return None;
         };
-        let requests: Vec<ReadRequest> = addresses.iter().map(|a| ReadRequest { kind: kind.clone(), current: prior[a].value.clone() }).collect();
+        let requests: Vec<ReadRequest> =
+            addresses.iter().map(|a| ReadRequest { kind: kind.clone(), current: prior[a].value.clone() }).collect();
         Some(async move { (kind, addresses, provider.read_batch(requests).await) })
     });
     let results = block_on(futures::future::join_all(reads));
@@ -355,7 +400,11 @@ fn refresh(prior: &mut BTreeMap<String, PriorInstance>, registry: &Registry, dia
                         };
                         if !values_equal(&current, &instance.value) {
                             drift.push(ResourceChange {
-                                change: Change { action: Action::Update, before: Some(instance.value.clone()), after: Some(current.clone()) },
+                                change: Change {
+                                    action: Action::Update,
+                                    before: Some(instance.value.clone()),
+                                    after: Some(current.clone()),
+                                },
                                 reason: Some("has changed outside infra".into()),
                                 ..delete_change(&address, instance, "")
                             });
@@ -379,6 +428,8 @@ struct Planner<'a> {
     prior: &'a BTreeMap<String, PriorInstance>,
     changes: Vec<ResourceChange>,
     visited: BTreeSet<String>,
+    /// Resource blocks seen in the walk (with module prefix), even with no instances.
+    declared: BTreeSet<String>,
     replace: BTreeSet<String>,
     moved_from: &'a BTreeMap<String, String>,
     imported: &'a BTreeMap<String, String>,
@@ -399,10 +450,17 @@ impl Planner<'_> {
         for reference in &resource.lifecycle.replace_triggered_by {
             let Some(text) = reference.as_reference() else { continue };
             let parts: Vec<&str> = text.split('.').collect();
-            let base = if parts.first() == Some(&"data") { parts.iter().take(3).copied().collect::<Vec<_>>().join(".") } else { parts.iter().take(2).copied().collect::<Vec<_>>().join(".") };
+            let base = if parts.first() == Some(&"data") {
+                parts.iter().take(3).copied().collect::<Vec<_>>().join(".")
+            } else {
+                parts.iter().take(2).copied().collect::<Vec<_>>().join(".")
+            };
             let base = base.split('[').next().unwrap_or(&base).to_string();
             let target = format!("{prefix}{base}");
-            if let Some(change) = self.changes.iter().find(|c| depends_on(&c.address, &target) && matches!(c.change.action, Action::Update | Action::Replace(_) | Action::Create)) {
+            if let Some(change) = self.changes.iter().find(|c| {
+                depends_on(&c.address, &target)
+                    && matches!(c.change.action, Action::Update | Action::Replace(_) | Action::Create)
+            }) {
                 return Some(change.address.clone());
             }
         }
@@ -418,20 +476,38 @@ impl ResourceHandler for Planner<'_> {
         for (index, item) in items.iter().enumerate() {
             let resource = item.resource;
             let prefix = item.prefix();
+            self.declared.insert(format!("{prefix}{}", resource.address()));
             let Some((_, provider)) = self.registry.for_type(&resource.kind) else {
-                let mut diagnostic = Diagnostic::error("Invalid resource type", format!("No provider serves the resource type `{}`.", resource.kind)).at(resource.span.clone());
+                let mut diagnostic = Diagnostic::error(
+                    "Invalid resource type",
+                    format!("No provider serves the resource type `{}`.", resource.kind),
+                )
+                .at(resource.span.clone());
                 let types = self.registry.resource_types();
-                if let Some(suggestion) = crate::suggest::did_you_mean(&resource.kind, types.iter().map(String::as_str)) {
+                if let Some(suggestion) = crate::suggest::did_you_mean(&resource.kind, types.iter().map(String::as_str))
+                {
                     diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
                 }
                 diagnostics.push(diagnostic);
                 continue;
             };
-            let schemas = if resource.mode == Mode::Data { &provider.schema().data_sources } else { &provider.schema().resources };
+            let schemas = if resource.mode == Mode::Data {
+                &provider.schema().data_sources
+            } else {
+                &provider.schema().resources
+            };
             let Some(schema) = schemas.get(&resource.kind) else {
                 diagnostics.push(
-                    Diagnostic::error("Invalid resource type", format!("The provider `{}` has no {} type `{}`.", provider.name(), if resource.mode == Mode::Data { "data source" } else { "resource" }, resource.kind))
-                        .at(resource.span.clone()),
+                    Diagnostic::error(
+                        "Invalid resource type",
+                        format!(
+                            "The provider `{}` has no {} type `{}`.",
+                            provider.name(),
+                            if resource.mode == Mode::Data { "data source" } else { "resource" },
+                            resource.kind
+                        ),
+                    )
+                    .at(resource.span.clone()),
                 );
                 continue;
             };
@@ -440,13 +516,23 @@ impl ResourceHandler for Planner<'_> {
                 let address = format!("{prefix}{}{key}", resource.address());
                 self.visited.insert(address.clone());
                 let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
-                let Some(mut config) = config_object(&resource.body, &schema.block, scope, &bindings, &address, diagnostics) else { continue };
+                let Some(mut config) =
+                    config_object(&resource.body, &schema.block, scope, &bindings, &address, diagnostics)
+                else {
+                    continue;
+                };
                 let prior = self.prior.get(&address).map(|p| p.value.clone());
                 if resource.mode == Mode::Data {
                     if config.is_wholly_known() {
-                        match block_on(provider.read_data(ReadDataRequest { kind: resource.kind.clone(), config: config.clone() })) {
-                            Ok(response) => values[index][position] = mark_schema_sensitive(response.state, &schema.block),
-                            Err(errors) => diagnostics.extend(errors.into_iter().map(|d| d.for_address(address.clone()))),
+                        match block_on(
+                            provider.read_data(ReadDataRequest { kind: resource.kind.clone(), config: config.clone() }),
+                        ) {
+                            Ok(response) => {
+                                values[index][position] = mark_schema_sensitive(response.state, &schema.block)
+                            }
+                            Err(errors) => {
+                                diagnostics.extend(errors.into_iter().map(|d| d.for_address(address.clone())))
+                            }
                         }
                     } else {
                         self.changes.push(ResourceChange {
@@ -470,7 +556,12 @@ impl ResourceHandler for Planner<'_> {
                     let ignored: Vec<String> = if resource.lifecycle.ignore_all_changes {
                         object.keys().cloned().collect()
                     } else {
-                        resource.lifecycle.ignore_changes.iter().map(|path| path.split(['.', '[']).next().unwrap_or(path).to_string()).collect()
+                        resource
+                            .lifecycle
+                            .ignore_changes
+                            .iter()
+                            .map(|path| path.split(['.', '[']).next().unwrap_or(path).to_string())
+                            .collect()
                     };
                     for name in ignored {
                         if let Some(before) = prior.get(&name) {
@@ -486,11 +577,18 @@ impl ResourceHandler for Planner<'_> {
         let requests = jobs.iter().map(|job| {
             let resource = items[job.item].resource;
             let provider = registry.for_type(&resource.kind).map(|(_, p)| p);
-            let request = PlanRequest { kind: resource.kind.clone(), prior: job.prior.clone(), proposed: job.config.clone(), config: job.config.clone() };
+            let request = PlanRequest {
+                kind: resource.kind.clone(),
+                prior: job.prior.clone(),
+                proposed: job.config.clone(),
+                config: job.config.clone(),
+            };
             async move {
                 match provider {
                     Some(provider) => provider.plan(request).await,
-                    None => Err(Diagnostic::error("Invalid resource type", "No provider serves this resource type.").into()),
+                    None => {
+                        Err(Diagnostic::error("Invalid resource type", "No provider serves this resource type.").into())
+                    }
                 }
             }
         });
@@ -502,21 +600,30 @@ impl ResourceHandler for Planner<'_> {
             let response = match response {
                 Ok(response) => response,
                 Err(errors) => {
-                    diagnostics.extend(errors.into_iter().map(|d| d.for_address(job.address.clone()).or_at(resource.span.clone())));
+                    diagnostics.extend(
+                        errors.into_iter().map(|d| d.for_address(job.address.clone()).or_at(resource.span.clone())),
+                    );
                     continue;
                 }
             };
             if let Err(message) = check_planned(&job.config, &response.planned) {
                 diagnostics.push(
-                    Diagnostic::error("Provider produced invalid plan", format!("The provider `{}` {message}. This is a bug in the provider.", provider.name()))
-                        .for_address(job.address.clone())
-                        .at(resource.span.clone()),
+                    Diagnostic::error(
+                        "Provider produced invalid plan",
+                        format!("The provider `{}` {message}. This is a bug in the provider.", provider.name()),
+                    )
+                    .for_address(job.address.clone())
+                    .at(resource.span.clone()),
                 );
                 continue;
             }
             let schema = provider.schema().resources.get(&resource.kind).map(|s| s.block.clone()).unwrap_or_default();
             let planned = mark_schema_sensitive(response.planned, &schema);
-            let order = if resource.lifecycle.create_before_destroy { ReplaceOrder::CreateBeforeDestroy } else { ReplaceOrder::DestroyBeforeCreate };
+            let order = if resource.lifecycle.create_before_destroy {
+                ReplaceOrder::CreateBeforeDestroy
+            } else {
+                ReplaceOrder::DestroyBeforeCreate
+            };
             let mut reason = None;
             let action = match &job.prior {
                 None => Action::Create,

@@ -4,7 +4,7 @@
 //! same without it.
 
 use crate::plan::{Action, Plan, ReplaceOrder, ResourceChange};
-use infra_provider::{values_equal, Value};
+use infra_provider::{Value, values_equal};
 use owo_colors::OwoColorize;
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -26,8 +26,11 @@ pub fn render(plan: &Plan, color: bool) -> String {
         }
         out.push_str("\n─────────────────────────────────────────────────────────────────────────────\n");
     }
-    let changes: Vec<&ResourceChange> =
-        plan.changes.iter().filter(|c| c.change.action != Action::NoOp || c.import_id.is_some() || c.moved_from.is_some()).collect();
+    let changes: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.change.action != Action::NoOp || c.import_id.is_some() || c.moved_from.is_some())
+        .collect();
     let outputs: Vec<_> = plan.outputs.iter().filter(|(_, o)| o.action != Action::NoOp).collect();
     if changes.is_empty() && outputs.is_empty() {
         if plan.refresh_only && !plan.drift.is_empty() {
@@ -39,9 +42,13 @@ pub fn render(plan: &Plan, color: bool) -> String {
     if !changes.is_empty() {
         let mut legend = BTreeSet::new();
         for change in &changes {
-            legend.insert(change.change.action);
+            if change.change.action != Action::NoOp {
+                legend.insert(change.change.action);
+            }
         }
-        out.push_str("\ninfra used the selected providers to generate the following execution plan. Resource actions are indicated with the following symbols:\n");
+        if !legend.is_empty() {
+            out.push_str("\ninfra used the selected providers to generate the following execution plan. Resource actions are indicated with the following symbols:\n");
+        }
         for action in legend {
             let text = match action {
                 Action::Create => "create",
@@ -62,9 +69,17 @@ pub fn render(plan: &Plan, color: bool) -> String {
         let summary = plan.summary();
         out.push('\n');
         if summary.import > 0 {
-            let _ = writeln!(out, "Plan: {} to import, {} to add, {} to change, {} to destroy.", summary.import, summary.add, summary.change, summary.destroy);
+            let _ = writeln!(
+                out,
+                "Plan: {} to import, {} to add, {} to change, {} to destroy.",
+                summary.import, summary.add, summary.change, summary.destroy
+            );
         } else {
-            let _ = writeln!(out, "Plan: {} to add, {} to change, {} to destroy.", summary.add, summary.change, summary.destroy);
+            let _ = writeln!(
+                out,
+                "Plan: {} to add, {} to change, {} to destroy.",
+                summary.add, summary.change, summary.destroy
+            );
         }
     }
     if !outputs.is_empty() {
@@ -72,8 +87,14 @@ pub fn render(plan: &Plan, color: bool) -> String {
         let width = outputs.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
         for (name, output) in outputs {
             let symbol = paint(output.action.symbol(), output.action, color);
-            let before = output.before.as_ref().map(|v| if output.sensitive { "(sensitive value)".to_string() } else { inline(v) });
-            let after = output.after.as_ref().map(|v| if output.sensitive { "(sensitive value)".to_string() } else { inline(v) });
+            let before = output
+                .before
+                .as_ref()
+                .map(|v| if output.sensitive { "(sensitive value)".to_string() } else { inline(v) });
+            let after = output
+                .after
+                .as_ref()
+                .map(|v| if output.sensitive { "(sensitive value)".to_string() } else { inline(v) });
             let text = match (before, after) {
                 (Some(b), Some(a)) => format!("{b} -> {a}"),
                 (None, Some(a)) => a,
@@ -116,12 +137,20 @@ fn resource(out: &mut String, change: &ResourceChange, drift: bool, color: bool)
             Action::Delete => "will be destroyed".to_string(),
             Action::Read => "will be read during apply".to_string(),
             Action::NoOp if change.import_id.is_some() => "will be imported".to_string(),
-            Action::NoOp => format!("has moved to `{}`", change.address),
+            Action::NoOp => String::new(),
         }
     };
-    let _ = writeln!(out, "  # {} {what}", change.address);
-    if let Some(from) = &change.moved_from {
-        let _ = writeln!(out, "  # (moved from {from})");
+    match (&change.moved_from, action) {
+        (Some(from), Action::NoOp) => {
+            let _ = writeln!(out, "  # {from} has moved to {}", change.address);
+        }
+        (Some(from), _) => {
+            let _ = writeln!(out, "  # {} {what}", change.address);
+            let _ = writeln!(out, "  # (moved from {from})");
+        }
+        (None, _) => {
+            let _ = writeln!(out, "  # {} {what}", change.address);
+        }
     }
     if let Some(id) = &change.import_id {
         if action != Action::NoOp {
@@ -129,11 +158,17 @@ fn resource(out: &mut String, change: &ResourceChange, drift: bool, color: bool)
         }
     }
     if let (Some(reason), false) = (&change.reason, drift) {
-        let _ = writeln!(out, "  # ({})", reason.trim_start_matches("because ").trim_start_matches("has ").to_string().replace('`', ""));
+        let _ = writeln!(out, "  # ({})", reason.replace('`', ""));
     }
     let keyword = if change.mode == "data" { "data" } else { "resource" };
     let symbol = if action == Action::NoOp { " ".to_string() } else { paint(action.symbol(), action, color) };
-    let pad = if symbol.len() >= 3 && !color { "" } else if action.symbol().len() == 3 { "" } else { "  " };
+    let pad = if symbol.len() >= 3 && !color {
+        ""
+    } else if action.symbol().len() == 3 {
+        ""
+    } else {
+        "  "
+    };
     let _ = writeln!(out, "{pad}{symbol} {keyword} \"{}\" \"{}\" {{", change.kind, change.name);
     let forced: BTreeSet<String> = change.requires_replace.iter().map(|p| p.join(".")).collect();
     let before = change.change.before.clone().unwrap_or(Value::Null);
@@ -165,8 +200,13 @@ fn inline(value: &Value) -> String {
         Value::Sensitive(_) => "(sensitive value)".into(),
         Value::List(items) | Value::Set(items) if items.is_empty() => "[]".into(),
         Value::Map(entries) if entries.is_empty() => "{}".into(),
-        Value::List(items) | Value::Set(items) => format!("[{}]", items.iter().map(inline).collect::<Vec<_>>().join(", ")),
-        Value::Map(entries) => format!("{{ {} }}", entries.iter().map(|(k, v)| format!("{k} = {}", inline(v))).collect::<Vec<_>>().join(", ")),
+        Value::List(items) | Value::Set(items) => {
+            format!("[{}]", items.iter().map(inline).collect::<Vec<_>>().join(", "))
+        }
+        Value::Map(entries) => format!(
+            "{{ {} }}",
+            entries.iter().map(|(k, v)| format!("{k} = {}", inline(v))).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -175,7 +215,8 @@ fn is_multiline(value: &Value) -> bool {
 }
 
 fn is_collection(value: &Value) -> bool {
-    matches!(value, Value::List(items) | Value::Set(items) if !items.is_empty()) || matches!(value, Value::Map(e) if !e.is_empty())
+    matches!(value, Value::List(items) | Value::Set(items) if !items.is_empty())
+        || matches!(value, Value::Map(e) if !e.is_empty())
 }
 
 fn key_text(key: &str) -> String {
@@ -322,7 +363,12 @@ fn block_value(value: &Value, indent: usize, symbol: &str) -> String {
                 if item.is_null() {
                     continue;
                 }
-                let _ = writeln!(out, "{pad}    {symbol} {:<width$} = {}", key_text(key), block_value(item, indent + 2, symbol));
+                let _ = writeln!(
+                    out,
+                    "{pad}    {symbol} {:<width$} = {}",
+                    key_text(key),
+                    block_value(item, indent + 2, symbol)
+                );
             }
             let _ = write!(out, "{pad}  }}");
             out

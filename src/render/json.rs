@@ -5,7 +5,7 @@
 
 use crate::plan::{Plan, ResourceChange};
 use infra_provider::Value;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 
 /// The plan JSON format version.
 pub const FORMAT_VERSION: &str = "1.0";

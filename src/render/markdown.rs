@@ -34,7 +34,11 @@ pub fn render(plan: &Plan, title: &str) -> String {
     );
     out.push('\n');
     if destructive > 0 {
-        let _ = writeln!(out, "> [!WARNING]\n> {destructive} resource{} will be destroyed or replaced:", if destructive == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "> [!WARNING]\n> {destructive} resource{} will be destroyed or replaced:",
+            if destructive == 1 { "" } else { "s" }
+        );
         for change in changes.iter().filter(|c| matches!(c.change.action, Action::Delete | Action::Replace(_))) {
             let _ = writeln!(out, "> - `{}` ({})", change.address, action_word(change.change.action));
         }
@@ -44,7 +48,13 @@ pub fn render(plan: &Plan, title: &str) -> String {
     let mut ordered = changes.clone();
     ordered.sort_by_key(|c| (!matches!(c.change.action, Action::Delete | Action::Replace(_)), c.address.clone()));
     for change in &ordered {
-        let _ = writeln!(out, "| {} {} | `{}` |", change.change.action.symbol(), action_word(change.change.action), change.address);
+        let _ = writeln!(
+            out,
+            "| {} {} | `{}` |",
+            change.change.action.symbol(),
+            action_word(change.change.action),
+            change.address
+        );
     }
     out.push('\n');
     for change in &ordered {
@@ -56,7 +66,13 @@ pub fn render(plan: &Plan, title: &str) -> String {
             .take_while(|line| !line.starts_with("Plan:"))
             .collect::<Vec<_>>()
             .join("\n");
-        let _ = writeln!(out, "<details><summary><code>{}</code> ({})</summary>\n\n```diff\n{}\n```\n\n</details>", change.address, action_word(change.change.action), body.trim_end());
+        let _ = writeln!(
+            out,
+            "<details><summary><code>{}</code> ({})</summary>\n\n```diff\n{}\n```\n\n</details>",
+            change.address,
+            action_word(change.change.action),
+            body.trim_end()
+        );
     }
     out
 }

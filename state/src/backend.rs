@@ -155,7 +155,8 @@ pub trait Backend: Send + Sync {
     /// # Errors
     ///
     /// Conflict, lost lock, storage failure.
-    fn write(&self, snapshot: &Snapshot, expected_serial: Option<u64>, lease: Option<&Lease>) -> Result<(), StateError>;
+    fn write(&self, snapshot: &Snapshot, expected_serial: Option<u64>, lease: Option<&Lease>)
+    -> Result<(), StateError>;
 
     /// Takes the lock, or reports who holds it.
     ///

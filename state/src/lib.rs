@@ -20,4 +20,4 @@ mod snapshot;
 pub mod testing;
 
 pub use backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError};
-pub use snapshot::{OutputState, ResourceState, Snapshot, FORMAT_VERSION};
+pub use snapshot::{FORMAT_VERSION, OutputState, ResourceState, Snapshot};

@@ -97,7 +97,8 @@ impl LocalBackend {
     }
 
     fn write_lease(&self, lease: &Lease) -> Result<(), StateError> {
-        let bytes = serde_json::to_vec_pretty(lease).map_err(|e| StateError::Corrupt { path: "lease".into(), reason: e.to_string() })?;
+        let bytes = serde_json::to_vec_pretty(lease)
+            .map_err(|e| StateError::Corrupt { path: "lease".into(), reason: e.to_string() })?;
         write_atomic(&self.lease_path(), &bytes)
     }
 
@@ -138,7 +139,11 @@ impl LocalBackend {
 /// Writes a file atomically: temp file beside it, fsync, rename, fsync of the directory.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let temp = dir.join(format!(".{}.{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("state"), uuid::Uuid::new_v4()));
+    let temp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("state"),
+        uuid::Uuid::new_v4()
+    ));
     let result = (|| {
         let mut file = File::create(&temp)?;
         file.write_all(bytes)?;
@@ -168,8 +173,14 @@ impl Backend for LocalBackend {
         }
     }
 
-    fn write(&self, snapshot: &Snapshot, expected_serial: Option<u64>, lease: Option<&Lease>) -> Result<(), StateError> {
-        let bytes = serde_json::to_vec_pretty(snapshot).map_err(|e| StateError::Corrupt { path: "snapshot".into(), reason: e.to_string() })?;
+    fn write(
+        &self,
+        snapshot: &Snapshot,
+        expected_serial: Option<u64>,
+        lease: Option<&Lease>,
+    ) -> Result<(), StateError> {
+        let bytes = serde_json::to_vec_pretty(snapshot)
+            .map_err(|e| StateError::Corrupt { path: "snapshot".into(), reason: e.to_string() })?;
         self.critical(|| {
             self.fence(lease)?;
             let found = self.stored_serial()?;
@@ -194,7 +205,10 @@ impl Backend for LocalBackend {
             let now = now();
             let (generation, took_over_from) = match &current {
                 Some(lease) if !lease.expired_at(now) => return Err(StateError::Locked(Box::new(lease.clone()))),
-                Some(lease) => (lease.generation + 1, Some(format!("{} ({}, expired {})", lease.holder, lease.operation, lease.expires))),
+                Some(lease) => (
+                    lease.generation + 1,
+                    Some(format!("{} ({}, expired {})", lease.holder, lease.operation, lease.expires)),
+                ),
                 None => (1, None),
             };
             let ttl = chrono::Duration::from_std(request.ttl).unwrap_or(chrono::Duration::seconds(60));
@@ -233,7 +247,9 @@ impl Backend for LocalBackend {
 
     fn force_unlock(&self, id: &str) -> Result<(), StateError> {
         self.critical(|| match self.read_lease()? {
-            Some(current) if current.id == id => std::fs::remove_file(self.lease_path()).map_err(io(&self.lease_path())),
+            Some(current) if current.id == id => {
+                std::fs::remove_file(self.lease_path()).map_err(io(&self.lease_path()))
+            }
             _ => Err(StateError::NoSuchLock(id.to_string())),
         })
     }
@@ -272,7 +288,8 @@ impl Backend for LocalBackend {
         }
         let mut text = Vec::with_capacity(entries.len() * 256);
         for entry in entries {
-            serde_json::to_writer(&mut text, entry).map_err(|e| StateError::Corrupt { path: "journal".into(), reason: e.to_string() })?;
+            serde_json::to_writer(&mut text, entry)
+                .map_err(|e| StateError::Corrupt { path: "journal".into(), reason: e.to_string() })?;
             text.push(b'\n');
         }
         if lease.is_some() {

@@ -33,7 +33,7 @@ impl Snapshot {
             version: FORMAT_VERSION,
             serial: 0,
             lineage: uuid::Uuid::new_v4().to_string(),
-            infra_version: String::new(),
+            infra_version: env!("CARGO_PKG_VERSION").to_string(),
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
         }

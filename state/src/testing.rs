@@ -35,8 +35,14 @@ pub fn conformance(make: impl Fn(&str) -> Box<dyn Backend>) {
     assert_eq!(backend.read().expect("read").as_ref(), Some(&snapshot), "reads what was written");
     let mut next = snapshot.clone();
     next.serial = 2;
-    assert!(matches!(backend.write(&next, None, None), Err(StateError::Conflict { .. })), "a write expecting no state conflicts");
-    assert!(matches!(backend.write(&next, Some(7), None), Err(StateError::Conflict { .. })), "a stale serial conflicts");
+    assert!(
+        matches!(backend.write(&next, None, None), Err(StateError::Conflict { .. })),
+        "a write expecting no state conflicts"
+    );
+    assert!(
+        matches!(backend.write(&next, Some(7), None), Err(StateError::Conflict { .. })),
+        "a stale serial conflicts"
+    );
     backend.write(&next, Some(1), None).expect("write with the right serial");
     // History keeps the previous version.
     let history = backend.history().expect("history");
@@ -63,12 +69,19 @@ pub fn conformance(make: impl Fn(&str) -> Box<dyn Backend>) {
     let backend = make("expiry");
     let old = backend.lock(&request("ann@laptop (pid 1)", Duration::from_millis(1))).expect("lock");
     std::thread::sleep(Duration::from_millis(20));
-    let new = backend.lock(&request("bob@laptop (pid 2)", Duration::from_secs(60))).expect("an expired lease is taken over");
+    let new =
+        backend.lock(&request("bob@laptop (pid 2)", Duration::from_secs(60))).expect("an expired lease is taken over");
     assert!(new.generation > old.generation, "the fencing generation grows");
-    assert!(new.took_over_from.as_deref().is_some_and(|from| from.contains("ann@laptop")), "the takeover names the old holder");
+    assert!(
+        new.took_over_from.as_deref().is_some_and(|from| from.contains("ann@laptop")),
+        "the takeover names the old holder"
+    );
     let mut snapshot = Snapshot::new();
     snapshot.serial = 1;
-    assert!(matches!(backend.write(&snapshot, None, Some(&old)), Err(StateError::LostLock { .. })), "an expired holder cannot write");
+    assert!(
+        matches!(backend.write(&snapshot, None, Some(&old)), Err(StateError::LostLock { .. })),
+        "an expired holder cannot write"
+    );
     assert!(matches!(backend.renew(&old, Duration::from_secs(1)), Err(StateError::LostLock { .. })));
     backend.write(&snapshot, None, Some(&new)).expect("the new holder writes");
     backend.unlock(&old).expect("unlocking a lost lease is harmless");
@@ -90,7 +103,9 @@ pub fn conformance(make: impl Fn(&str) -> Box<dyn Backend>) {
             None,
         )
         .expect("append");
-    backend.journal_append(&[JournalEntry::Set { address: "terraform_data.b".into(), resource: resource("b") }], None).expect("append");
+    backend
+        .journal_append(&[JournalEntry::Set { address: "terraform_data.b".into(), resource: resource("b") }], None)
+        .expect("append");
     assert_eq!(backend.journal_read().expect("journal").len(), 3);
     let folded = backend.read_folded(None).expect("fold").expect("state");
     assert_eq!(folded.serial, 4, "folding writes a new serial");

@@ -1,8 +1,8 @@
 //! `terraform_data`: a value kept in state, as Terraform's built-in resource of that name.
 
 use infra_provider::{
-    plan_by_schema, values_equal, ApplyRequest, ApplyResponse, AttrType, Attribute, BlockSchema, PlanRequest,
-    PlanResponse, ResourceSchema, Value,
+    ApplyRequest, ApplyResponse, AttrType, Attribute, BlockSchema, PlanRequest, PlanResponse, ResourceSchema, Value,
+    plan_by_schema, values_equal,
 };
 
 /// Its schema.
@@ -11,11 +11,16 @@ pub fn schema() -> ResourceSchema {
         version: 0,
         block: BlockSchema::new()
             .attribute("id", Attribute::computed(AttrType::String).describe("A unique id, set on create."))
-            .attribute("input", Attribute::optional(AttrType::Dynamic).describe("Any value; copied to `output` on apply."))
+            .attribute(
+                "input",
+                Attribute::optional(AttrType::Dynamic).describe("Any value; copied to `output` on apply."),
+            )
             .attribute("output", Attribute::computed(AttrType::Dynamic).describe("The `input` of the last apply."))
             .attribute(
                 "triggers_replace",
-                Attribute::optional(AttrType::Dynamic).force_new().describe("Any value; a change replaces the resource."),
+                Attribute::optional(AttrType::Dynamic)
+                    .force_new()
+                    .describe("Any value; a change replaces the resource."),
             ),
     }
 }
@@ -25,7 +30,8 @@ pub fn plan(schema: &BlockSchema, request: &PlanRequest) -> PlanResponse {
     let mut response = plan_by_schema(Some(schema), request);
     let input = request.config.as_map().and_then(|c| c.get("input")).cloned().unwrap_or(Value::Null);
     let prior_input = request.prior.as_ref().and_then(|p| p.as_map()).and_then(|p| p.get("input")).cloned();
-    let unchanged = response.requires_replace.is_empty() && prior_input.is_some_and(|prior| values_equal(&prior, &input));
+    let unchanged =
+        response.requires_replace.is_empty() && prior_input.is_some_and(|prior| values_equal(&prior, &input));
     if let Value::Map(planned) = &mut response.planned {
         if !unchanged {
             planned.insert("output".into(), Value::Unknown);

@@ -44,7 +44,8 @@ impl Builtin {
 }
 
 fn unknown_type(kind: &str) -> Diagnostics {
-    Diagnostic::error("Unsupported resource type", format!("The built-in provider has no resource type `{kind}`.")).into()
+    Diagnostic::error("Unsupported resource type", format!("The built-in provider has no resource type `{kind}`."))
+        .into()
 }
 
 #[async_trait]
@@ -58,7 +59,8 @@ impl Provider for Builtin {
     }
 
     async fn plan(&self, request: PlanRequest) -> Result<PlanResponse, Diagnostics> {
-        let schema = self.schema.resources.get(&request.kind).map(|r| &r.block).ok_or_else(|| unknown_type(&request.kind))?;
+        let schema =
+            self.schema.resources.get(&request.kind).map(|r| &r.block).ok_or_else(|| unknown_type(&request.kind))?;
         Ok(match request.kind.as_str() {
             "terraform_data" => data::plan(schema, &request),
             "random_id" | "random_string" | "random_password" => random::plan(schema, &request),
@@ -70,7 +72,9 @@ impl Provider for Builtin {
         match request.kind.as_str() {
             "terraform_data" => Ok(data::apply(&request)),
             "random_id" => Ok(random::apply_id(&request)),
-            "random_string" | "random_password" => Ok(random::apply_string(&request, request.kind == "random_password")),
+            "random_string" | "random_password" => {
+                Ok(random::apply_string(&request, request.kind == "random_password"))
+            }
             "local_file" => local_file::apply(&request),
             other => Err(unknown_type(other)),
         }
@@ -92,7 +96,11 @@ impl Provider for Builtin {
             "terraform_data" => Ok(ImportResponse { current: data::import(&request.id) }),
             "random_id" => random::import_id(&request.id).map(|current| ImportResponse { current }),
             "local_file" => local_file::import(&request.id).map(|current| ImportResponse { current }),
-            other => Err(Diagnostic::error("Import not supported", format!("The resource type `{other}` cannot be imported.")).into()),
+            other => Err(Diagnostic::error(
+                "Import not supported",
+                format!("The resource type `{other}` cannot be imported."),
+            )
+            .into()),
         }
     }
 }
@@ -100,8 +108,8 @@ impl Provider for Builtin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use infra_provider::testing::{lifecycle, LifecycleCase};
     use infra_provider::Value;
+    use infra_provider::testing::{LifecycleCase, lifecycle};
     use std::collections::BTreeMap;
 
     fn object(entries: &[(&str, Value)]) -> Value {
@@ -120,9 +128,24 @@ mod tests {
                 update: Some(object(&[("input", Value::from("b"))])),
                 remote: false,
             },
-            LifecycleCase { kind: "random_id".into(), create: object(&[("byte_length", Value::int(8))]), update: None, remote: false },
-            LifecycleCase { kind: "random_string".into(), create: object(&[("length", Value::int(12))]), update: None, remote: false },
-            LifecycleCase { kind: "random_password".into(), create: object(&[("length", Value::int(20))]), update: None, remote: false },
+            LifecycleCase {
+                kind: "random_id".into(),
+                create: object(&[("byte_length", Value::int(8))]),
+                update: None,
+                remote: false,
+            },
+            LifecycleCase {
+                kind: "random_string".into(),
+                create: object(&[("length", Value::int(12))]),
+                update: None,
+                remote: false,
+            },
+            LifecycleCase {
+                kind: "random_password".into(),
+                create: object(&[("length", Value::int(20))]),
+                update: None,
+                remote: false,
+            },
             LifecycleCase {
                 kind: "local_file".into(),
                 create: object(&[("filename", Value::from(file.as_str())), ("content", Value::from("hello\n"))]),

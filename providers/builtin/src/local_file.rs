@@ -3,8 +3,8 @@
 
 use base64::Engine;
 use infra_provider::{
-    plan_by_schema, ApplyRequest, ApplyResponse, AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics,
-    PlanRequest, PlanResponse, ReadRequest, ReadResponse, ResourceSchema, Value,
+    ApplyRequest, ApplyResponse, AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics, PlanRequest, PlanResponse,
+    ReadRequest, ReadResponse, ResourceSchema, Value, plan_by_schema,
 };
 use sha1::Digest;
 use std::collections::BTreeMap;
@@ -85,7 +85,9 @@ fn mode(object: &BTreeMap<String, Value>, name: &str) -> u32 {
 /// Any filesystem failure, naming the path.
 pub fn apply(request: &ApplyRequest) -> Result<ApplyResponse, Diagnostics> {
     let Some(Value::Map(mut object)) = request.planned.as_ref().map(|p| p.clone().deep_unmark()) else {
-        if let Some(filename) = request.prior.as_ref().and_then(|p| p.as_map()).and_then(|p| p.get("filename")).and_then(|v| v.as_str()) {
+        if let Some(filename) =
+            request.prior.as_ref().and_then(|p| p.as_map()).and_then(|p| p.get("filename")).and_then(|v| v.as_str())
+        {
             match std::fs::remove_file(filename) {
                 Ok(()) => {}
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
@@ -144,7 +146,10 @@ pub fn read(request: &ReadRequest) -> Result<ReadResponse, Diagnostics> {
                 object.insert("content".into(), Value::String(text));
             }
             _ => {
-                object.insert("content_base64".into(), Value::String(base64::engine::general_purpose::STANDARD.encode(&bytes)));
+                object.insert(
+                    "content_base64".into(),
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(&bytes)),
+                );
             }
         }
         hashes(&mut object, &bytes);

@@ -3,8 +3,8 @@
 
 use base64::Engine;
 use infra_provider::{
-    plan_by_schema, ApplyRequest, ApplyResponse, AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics,
-    PlanRequest, PlanResponse, ResourceSchema, Value,
+    ApplyRequest, ApplyResponse, AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics, PlanRequest, PlanResponse,
+    ResourceSchema, Value, plan_by_schema,
 };
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
@@ -15,7 +15,10 @@ pub fn id_schema() -> ResourceSchema {
     ResourceSchema {
         version: 0,
         block: BlockSchema::new()
-            .attribute("byte_length", Attribute::required(AttrType::Number).force_new().describe("Number of random bytes."))
+            .attribute(
+                "byte_length",
+                Attribute::required(AttrType::Number).force_new().describe("Number of random bytes."),
+            )
             .attribute("prefix", Attribute::optional(AttrType::String).force_new())
             .attribute("keepers", Attribute::optional(AttrType::Map(Box::new(AttrType::String))).force_new())
             .attribute("id", Attribute::computed(AttrType::String))
@@ -101,8 +104,14 @@ fn id_fields(object: &mut BTreeMap<String, Value>, bytes: &[u8]) {
     let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     object.insert("id".into(), Value::String(url.clone()));
     object.insert("b64_url".into(), Value::String(format!("{prefix}{url}")));
-    object.insert("b64_std".into(), Value::String(format!("{prefix}{}", base64::engine::general_purpose::STANDARD.encode(bytes))));
-    object.insert("hex".into(), Value::String(format!("{prefix}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())));
+    object.insert(
+        "b64_std".into(),
+        Value::String(format!("{prefix}{}", base64::engine::general_purpose::STANDARD.encode(bytes))),
+    );
+    object.insert(
+        "hex".into(),
+        Value::String(format!("{prefix}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())),
+    );
     object.insert("dec".into(), Value::String(format!("{prefix}{}", decimal(bytes))));
 }
 
@@ -127,9 +136,12 @@ pub fn apply_id(request: &ApplyRequest) -> ApplyResponse {
 ///
 /// When the id is not base64url.
 pub fn import_id(id: &str) -> Result<Value, Diagnostics> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(id)
-        .map_err(|_| Diagnostics::from(Diagnostic::error("Invalid import id", "A `random_id` is imported by its base64url id (the `id` attribute).")))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id).map_err(|_| {
+        Diagnostics::from(Diagnostic::error(
+            "Invalid import id",
+            "A `random_id` is imported by its base64url id (the `id` attribute).",
+        ))
+    })?;
     let mut object = BTreeMap::from([
         ("byte_length".to_string(), Value::int(bytes.len() as i64)),
         ("prefix".to_string(), Value::Null),
@@ -153,7 +165,12 @@ pub fn apply_string(request: &ApplyRequest, password: bool) -> ApplyResponse {
         return ApplyResponse { new: Some(Value::Map(object).mark_if(false)) };
     }
     let flag = |name: &str| object.get(name).and_then(|v| v.as_bool()).unwrap_or(true);
-    let special_set = object.get("override_special").and_then(|v| v.as_str()).filter(|s| !s.is_empty()).unwrap_or(SPECIAL).to_string();
+    let special_set = object
+        .get("override_special")
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+        .unwrap_or(SPECIAL)
+        .to_string();
     let classes: Vec<(bool, &str, i64)> = vec![
         (flag("lower"), LOWER, number(&object, "min_lower", 0)),
         (flag("upper"), UPPER, number(&object, "min_upper", 0)),

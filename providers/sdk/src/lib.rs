@@ -23,9 +23,9 @@ mod value;
 pub use diagnostic::{Diagnostic, DiagnosticData, Diagnostics, FileId, Severity, Span};
 pub use number::{MAX_EXPONENT, Number, NumberError};
 pub use provider::{
-    plan_by_schema, values_equal, ApplyRequest, ApplyResponse, AttrPath, ConfigureRequest, ImportRequest, ImportResponse,
-    PlanRequest, PlanResponse, Provider, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse,
-    DEFAULT_READ_CONCURRENCY,
+    ApplyRequest, ApplyResponse, AttrPath, ConfigureRequest, DEFAULT_READ_CONCURRENCY, ImportRequest, ImportResponse,
+    PlanRequest, PlanResponse, Provider, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, plan_by_schema,
+    values_equal,
 };
-pub use schema::{AttrType, Attribute, BlockSchema, Nesting, NestedBlock, ProviderSchema, ResourceSchema};
+pub use schema::{AttrType, Attribute, BlockSchema, NestedBlock, Nesting, ProviderSchema, ResourceSchema};
 pub use value::{Value, ValueKind};

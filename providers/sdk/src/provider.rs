@@ -157,12 +157,17 @@ pub trait Provider: Send + Sync {
 
     /// Adopts an existing object.
     async fn import(&self, request: ImportRequest) -> Result<ImportResponse, Diagnostics> {
-        Err(crate::Diagnostic::error("Import not supported", format!("The resource type `{}` cannot be imported.", request.kind)).into())
+        Err(crate::Diagnostic::error(
+            "Import not supported",
+            format!("The resource type `{}` cannot be imported.", request.kind),
+        )
+        .into())
     }
 
     /// Reads a data source.
     async fn read_data(&self, request: ReadDataRequest) -> Result<ReadDataResponse, Diagnostics> {
-        Err(crate::Diagnostic::error("Unsupported data source", format!("There is no data source `{}`.", request.kind)).into())
+        Err(crate::Diagnostic::error("Unsupported data source", format!("There is no data source `{}`.", request.kind))
+            .into())
     }
 }
 
@@ -196,7 +201,9 @@ pub fn plan_by_schema(schema: Option<&BlockSchema>, request: &PlanRequest) -> Pl
             }
         }
         for (name, block) in &schema.blocks {
-            if block.force_new && !values_equal(config.get(name).unwrap_or(&Value::Null), prior.get(name).unwrap_or(&Value::Null)) {
+            if block.force_new
+                && !values_equal(config.get(name).unwrap_or(&Value::Null), prior.get(name).unwrap_or(&Value::Null))
+            {
                 requires_replace.push(vec![name.clone()]);
             }
         }

@@ -44,7 +44,15 @@ pub struct Attribute {
 
 impl Attribute {
     fn new(kind: AttrType) -> Attribute {
-        Attribute { kind, required: false, optional: false, computed: false, force_new: false, sensitive: false, description: "" }
+        Attribute {
+            kind,
+            required: false,
+            optional: false,
+            computed: false,
+            force_new: false,
+            sensitive: false,
+            description: "",
+        }
     }
 
     /// A required argument.

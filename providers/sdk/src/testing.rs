@@ -4,7 +4,7 @@
 //! delete → read-gone, checking every answer with [`check_planned`] and [`check_new`] — the
 //! same checks the engine makes on every real run.
 
-use crate::provider::{values_equal, ApplyRequest, PlanRequest, Provider, ReadRequest};
+use crate::provider::{ApplyRequest, PlanRequest, Provider, ReadRequest, values_equal};
 use crate::value::Value;
 
 /// Checks a plan against the configuration: every attribute the configuration set must be
@@ -68,7 +68,12 @@ pub struct LifecycleCase {
     pub remote: bool,
 }
 
-async fn plan(provider: &dyn Provider, kind: &str, prior: Option<Value>, config: &Value) -> Result<crate::PlanResponse, String> {
+async fn plan(
+    provider: &dyn Provider,
+    kind: &str,
+    prior: Option<Value>,
+    config: &Value,
+) -> Result<crate::PlanResponse, String> {
     let proposed = config.clone();
     let response = provider
         .plan(PlanRequest { kind: kind.into(), prior, proposed, config: config.clone() })
@@ -88,14 +93,22 @@ pub async fn lifecycle(provider: &dyn Provider, case: LifecycleCase) -> Result<(
     // Create.
     let created_plan = plan(provider, kind, None, &case.create).await?;
     let created = provider
-        .apply(ApplyRequest { kind: kind.into(), prior: None, planned: Some(created_plan.planned.clone()), idempotency_key: format!("{kind}.test/create") })
+        .apply(ApplyRequest {
+            kind: kind.into(),
+            prior: None,
+            planned: Some(created_plan.planned.clone()),
+            idempotency_key: format!("{kind}.test/create"),
+        })
         .await
         .map_err(|d| format!("create failed: {d:?}"))?
         .new
         .ok_or("create returned no object")?;
     check_new(&created_plan.planned, &created).map_err(|m| format!("create {m}"))?;
     // Read what was created.
-    let read = provider.read(ReadRequest { kind: kind.into(), current: created.clone() }).await.map_err(|d| format!("read failed: {d:?}"))?;
+    let read = provider
+        .read(ReadRequest { kind: kind.into(), current: created.clone() })
+        .await
+        .map_err(|d| format!("read failed: {d:?}"))?;
     let read = read.current.ok_or("read after create says the object is gone")?;
     if !values_equal(&read, &created) {
         return Err("read after create returned a different object".into());
@@ -113,7 +126,12 @@ pub async fn lifecycle(provider: &dyn Provider, case: LifecycleCase) -> Result<(
             return Err(format!("the update case forces replacement ({:?})", updated_plan.requires_replace));
         }
         current = provider
-            .apply(ApplyRequest { kind: kind.into(), prior: Some(current), planned: Some(updated_plan.planned.clone()), idempotency_key: format!("{kind}.test/update") })
+            .apply(ApplyRequest {
+                kind: kind.into(),
+                prior: Some(current),
+                planned: Some(updated_plan.planned.clone()),
+                idempotency_key: format!("{kind}.test/update"),
+            })
             .await
             .map_err(|d| format!("update failed: {d:?}"))?
             .new
@@ -122,7 +140,12 @@ pub async fn lifecycle(provider: &dyn Provider, case: LifecycleCase) -> Result<(
     }
     // Delete, then it is gone.
     let deleted = provider
-        .apply(ApplyRequest { kind: kind.into(), prior: Some(current.clone()), planned: None, idempotency_key: format!("{kind}.test/delete") })
+        .apply(ApplyRequest {
+            kind: kind.into(),
+            prior: Some(current.clone()),
+            planned: None,
+            idempotency_key: format!("{kind}.test/delete"),
+        })
         .await
         .map_err(|d| format!("delete failed: {d:?}"))?;
     if deleted.new.is_some() {
@@ -131,7 +154,10 @@ pub async fn lifecycle(provider: &dyn Provider, case: LifecycleCase) -> Result<(
     if !case.remote {
         return Ok(());
     }
-    let gone = provider.read(ReadRequest { kind: kind.into(), current }).await.map_err(|d| format!("read after delete failed: {d:?}"))?;
+    let gone = provider
+        .read(ReadRequest { kind: kind.into(), current })
+        .await
+        .map_err(|d| format!("read after delete failed: {d:?}"))?;
     if gone.current.is_some() {
         return Err("read after delete still finds the object".into());
     }

@@ -1,0 +1,340 @@
+//! `infra state list|show|mv|rm|pull|push|history`, `infra force-unlock ID`, `infra import ADDR ID`.
+
+use super::Printer;
+use super::session::{LockArgs, Session};
+use super::vars::VarArgs;
+use crate::plan::objects::{from_state, to_state};
+use infra_provider::{Diagnostic, ImportRequest};
+use infra_state::{Backend, JournalEntry, ResourceState, Snapshot};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `infra state ...`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: StateCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum StateCommand {
+    /// List the resource instances in state (optionally only those under ADDRESS prefixes).
+    List {
+        /// Address prefixes to filter by.
+        addresses: Vec<String>,
+    },
+    /// Show one resource instance's attributes (sensitive values hidden).
+    Show {
+        /// The instance address.
+        address: String,
+    },
+    /// Move an instance (or all instances of a resource) to a new address.
+    Mv {
+        /// From.
+        source: String,
+        /// To.
+        destination: String,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Forget instances (the objects are not destroyed).
+    Rm {
+        /// Addresses (instances, or resources meaning all their instances).
+        addresses: Vec<String>,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Print the state as JSON (docs/state-format.md).
+    Pull,
+    /// Replace the state with a file (same lineage, newer serial; `-force` overrides).
+    Push {
+        /// The state file.
+        file: PathBuf,
+        /// Push even if lineage or serial do not fit.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Earlier versions of the state, newest first.
+    History,
+}
+
+fn open(lock: Option<(&LockArgs, &str)>, printer: &Printer) -> Option<(Session, Option<Snapshot>)> {
+    let session = match Session::open(&VarArgs::default(), lock, printer) {
+        Ok(session) => session,
+        Err(error) => {
+            printer.diagnostics(&error.diagnostics, &error.config.sources);
+            return None;
+        }
+    };
+    match session.snapshot() {
+        Ok(snapshot) => Some((session, snapshot)),
+        Err(diagnostic) => {
+            printer.diagnostics(&diagnostic.into(), &session.config.sources);
+            None
+        }
+    }
+}
+
+fn matches(address: &str, filter: &str) -> bool {
+    crate::plan::planner::depends_on(address, filter)
+}
+
+fn write(session: &Session, snapshot: &Snapshot, previous: Option<u64>, printer: &Printer) -> ExitCode {
+    match session.backend.write(snapshot, previous, session.lease().as_ref()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            printer.error(&error.to_string());
+            ExitCode::from(1)
+        }
+    }
+}
+
+pub fn run(args: Args, printer: &Printer) -> ExitCode {
+    match args.command {
+        StateCommand::List { addresses } => {
+            let Some((_, snapshot)) = open(None, printer) else { return ExitCode::from(1) };
+            for address in snapshot.map(|s| s.resources.into_keys().collect::<Vec<_>>()).unwrap_or_default() {
+                if addresses.is_empty() || addresses.iter().any(|f| matches(&address, f)) {
+                    printer.data(&address);
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        StateCommand::Show { address } => {
+            let Some((_, snapshot)) = open(None, printer) else { return ExitCode::from(1) };
+            let Some(resource) = snapshot.as_ref().and_then(|s| s.resources.get(&address)) else {
+                printer.error(&format!("no instance `{address}` in state; `infra state list` shows what there is"));
+                return ExitCode::from(1);
+            };
+            printer.data(&format!("# {address}:"));
+            let value = from_state(&resource.attributes, &resource.sensitive_attributes);
+            printer.data(&format!(
+                "resource \"{}\" \"{}\" {}",
+                resource.kind,
+                address.rsplit('.').next().unwrap_or("").split('[').next().unwrap_or(""),
+                crate::render::value::human(&value)
+            ));
+            ExitCode::SUCCESS
+        }
+        StateCommand::Mv { source, destination, lock } => {
+            let Some((session, Some(mut snapshot))) = open(Some((&lock, "state mv")), printer) else {
+                printer.error("there is no state to move things in");
+                return ExitCode::from(1);
+            };
+            let moves: Vec<String> = snapshot
+                .resources
+                .keys()
+                .filter(|a| *a == &source || a.strip_prefix(source.as_str()).is_some_and(|r| r.starts_with('[')))
+                .cloned()
+                .collect();
+            if moves.is_empty() {
+                printer.error(&format!("no instance `{source}` in state"));
+                return ExitCode::from(1);
+            }
+            for old in moves {
+                let new = format!("{destination}{}", &old[source.len()..]);
+                if snapshot.resources.contains_key(&new) {
+                    printer.error(&format!("`{new}` already exists in state; nothing was moved"));
+                    return ExitCode::from(1);
+                }
+                let resource = snapshot.resources.remove(&old).expect("listed above");
+                snapshot.resources.insert(new.clone(), resource);
+                printer.data(&format!("Move \"{old}\" to \"{new}\""));
+            }
+            let previous = snapshot.serial;
+            snapshot.serial += 1;
+            write(&session, &snapshot, Some(previous), printer)
+        }
+        StateCommand::Rm { addresses, lock } => {
+            let Some((session, Some(mut snapshot))) = open(Some((&lock, "state rm")), printer) else {
+                printer.error("there is no state to remove things from");
+                return ExitCode::from(1);
+            };
+            let doomed: Vec<String> =
+                snapshot.resources.keys().filter(|a| addresses.iter().any(|f| matches(a, f))).cloned().collect();
+            if doomed.is_empty() {
+                printer.error("no matching instances in state; nothing was removed");
+                return ExitCode::from(1);
+            }
+            for address in &doomed {
+                snapshot.resources.remove(address);
+                printer.data(&format!("Removed {address}"));
+            }
+            let previous = snapshot.serial;
+            snapshot.serial += 1;
+            write(&session, &snapshot, Some(previous), printer)
+        }
+        StateCommand::Pull => {
+            let Some((_, snapshot)) = open(None, printer) else { return ExitCode::from(1) };
+            match snapshot {
+                Some(snapshot) => printer.data(&serde_json::to_string_pretty(&snapshot).unwrap_or_default()),
+                None => printer.status("There is no state yet."),
+            }
+            ExitCode::SUCCESS
+        }
+        StateCommand::Push { file, force, lock } => {
+            let pushed: Snapshot = match std::fs::read(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+            {
+                Ok(snapshot) => snapshot,
+                Err(error) => {
+                    printer.error(&format!("cannot read `{}` as a state: {error}", file.display()));
+                    return ExitCode::from(1);
+                }
+            };
+            let Some((session, current)) = open(Some((&lock, "state push")), printer) else { return ExitCode::from(1) };
+            let mut pushed = pushed;
+            if let Some(current) = &current {
+                if !force && current.lineage != pushed.lineage {
+                    printer.error(&format!(
+                        "the pushed state has lineage {} but the current state has {}; use -force to replace it anyway",
+                        pushed.lineage, current.lineage
+                    ));
+                    return ExitCode::from(1);
+                }
+                if !force && pushed.serial < current.serial {
+                    printer.error(&format!(
+                        "the pushed state has serial {}, older than the current {}; use -force to replace it anyway",
+                        pushed.serial, current.serial
+                    ));
+                    return ExitCode::from(1);
+                }
+                pushed.serial = current.serial + 1;
+            }
+            write(&session, &pushed, current.as_ref().map(|s| s.serial), printer)
+        }
+        StateCommand::History => {
+            let Some((session, _)) = open(None, printer) else { return ExitCode::from(1) };
+            match session.backend.history() {
+                Ok(history) => {
+                    printer.data("serial  written                   resources");
+                    for entry in history {
+                        printer.data(&format!("{:<7} {:<25} {}", entry.serial, entry.written, entry.resources));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    printer.error(&error.to_string());
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+/// `infra force-unlock ID`.
+#[derive(Debug, clap::Args)]
+pub struct ForceUnlockArgs {
+    /// The lock id (shown in the "state is locked" error).
+    id: String,
+}
+
+pub fn run_force_unlock(args: ForceUnlockArgs, printer: &Printer) -> ExitCode {
+    let Some((session, _)) = open(None, printer) else { return ExitCode::from(1) };
+    match session.backend.force_unlock(&args.id) {
+        Ok(()) => {
+            printer.data("infra state has been successfully unlocked!");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            printer.error(&error.to_string());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `infra import ADDRESS ID`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Where the object goes (a `resource` block must exist for it).
+    address: String,
+    /// The provider's id of the existing object.
+    id: String,
+    #[command(flatten)]
+    vars: VarArgs,
+    #[command(flatten)]
+    lock: LockArgs,
+}
+
+pub fn run_import(args: ImportArgs, printer: &Printer) -> ExitCode {
+    let address: crate::addr::Address = match args.address.parse() {
+        Ok(address) => address,
+        Err(error) => {
+            printer.error(&error.to_string());
+            return ExitCode::from(1);
+        }
+    };
+    let session = match Session::open(&args.vars, Some((&args.lock, "import")), printer) {
+        Ok(session) => session,
+        Err(error) => {
+            printer.diagnostics(&error.diagnostics, &error.config.sources);
+            return ExitCode::from(1);
+        }
+    };
+    let base = crate::plan::planner::base_address(&args.address);
+    if address.module.is_empty() && !session.config.root.resources.contains_key(&base) {
+        let diagnostic = Diagnostic::error(
+            "Configuration for import target does not exist",
+            format!("The configuration has no `resource` block for `{base}`. Add one first, then import into it."),
+        );
+        printer.diagnostics(&diagnostic.into(), &session.config.sources);
+        return ExitCode::from(1);
+    }
+    let snapshot = match session.snapshot() {
+        Ok(snapshot) => snapshot,
+        Err(diagnostic) => {
+            printer.diagnostics(&diagnostic.into(), &session.config.sources);
+            return ExitCode::from(1);
+        }
+    };
+    if snapshot.as_ref().is_some_and(|s| s.resources.contains_key(&args.address)) {
+        printer.error(&format!(
+            "`{}` is already managed; `infra state rm` it first to import another object there",
+            args.address
+        ));
+        return ExitCode::from(1);
+    }
+    let Some((provider_name, provider)) = session.registry.for_type(&address.kind) else {
+        printer.error(&format!("no provider serves `{}`", address.kind));
+        return ExitCode::from(1);
+    };
+    let imported = crate::plan::planner::block_on(
+        provider.import(ImportRequest { kind: address.kind.clone(), id: args.id.clone() }),
+    );
+    let value = match imported {
+        Ok(response) => response.current,
+        Err(errors) => {
+            printer.diagnostics(&errors, &session.config.sources);
+            return ExitCode::from(1);
+        }
+    };
+    let (attributes, sensitive_attributes) = to_state(&value);
+    let resource = ResourceState {
+        mode: "managed".into(),
+        kind: address.kind.clone(),
+        provider: provider_name,
+        schema_version: 0,
+        attributes,
+        sensitive_attributes,
+        dependencies: Vec::new(),
+        create_before_destroy: false,
+    };
+    let lease = session.lease();
+    let result = session
+        .backend
+        .journal_append(&[JournalEntry::Set { address: args.address.clone(), resource }], lease.as_ref())
+        .and_then(|_| session.backend.read_folded(lease.as_ref()));
+    match result {
+        Ok(_) => {
+            printer.data(&format!("{}: Import prepared!\n\nImport successful!\n\nThe resources that were imported are shown above. These resources are now in\nyour infra state and will henceforth be managed by infra.", args.address));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            printer.error(&error.to_string());
+            ExitCode::from(1)
+        }
+    }
+}
