@@ -18,10 +18,10 @@ pub fn state_dir(config_dir: &Path) -> PathBuf {
 /// The selected workspace.
 pub fn current(config_dir: &Path) -> String {
     for variable in ["INFRA_WORKSPACE", "TF_WORKSPACE"] {
-        if let Ok(name) = std::env::var(variable) {
-            if !name.is_empty() {
-                return name;
-            }
+        if let Ok(name) = std::env::var(variable)
+            && !name.is_empty()
+        {
+            return name;
         }
     }
     std::fs::read_to_string(config_dir.join(".infra").join("workspace"))
@@ -77,17 +77,17 @@ pub fn open_backend(config: &LoadedConfig, workspace: &str) -> Result<LocalBacke
             format!("`{workspace}` is not a valid workspace name: use letters, digits, `-`, `_` and `.`."),
         ));
     }
-    if let Some(backend) = &config.root.settings.backend {
-        if backend.kind != "local" {
-            return Err(Diagnostic::error(
-                "Unsupported backend",
-                format!(
-                    "The backend `{}` is not available in this build of infra; the `local` backend (the default) is.",
-                    backend.kind
-                ),
-            )
-            .at(backend.span.clone()));
-        }
+    if let Some(backend) = &config.root.settings.backend
+        && backend.kind != "local"
+    {
+        return Err(Diagnostic::error(
+            "Unsupported backend",
+            format!(
+                "The backend `{}` is not available in this build of infra; the `local` backend (the default) is.",
+                backend.kind
+            ),
+        )
+        .at(backend.span.clone()));
     }
     Ok(LocalBackend::new(state_dir(&config.root.dir), workspace))
 }

@@ -113,9 +113,9 @@ impl Shared<'_> {
     }
 }
 
-fn resource_state(change: &ResourceChange, value: &Value, cbd: bool) -> ResourceState {
+fn resource_state(change: &ResourceChange, value: &Value, cbd: bool) -> Box<ResourceState> {
     let (attributes, sensitive_attributes) = to_state(value);
-    ResourceState {
+    Box::new(ResourceState {
         mode: change.mode.clone(),
         kind: change.kind.clone(),
         provider: change.provider.clone(),
@@ -124,7 +124,7 @@ fn resource_state(change: &ResourceChange, value: &Value, cbd: bool) -> Resource
         sensitive_attributes,
         dependencies: change.dependencies.clone(),
         create_before_destroy: cbd,
-    }
+    })
 }
 
 /// One instance's work: everything it needs, evaluated on the walk's thread.
@@ -235,11 +235,11 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
                 None => Some(JournalEntry::Remove { address: address.to_string() }),
                 Some(_) => None,
             };
-            if let Some(entry) = entry {
-                if let Err(errors) = shared.record(entry) {
-                    shared.fail(address, errors);
-                    return None;
-                }
+            if let Some(entry) = entry
+                && let Err(errors) = shared.record(entry)
+            {
+                shared.fail(address, errors);
+                return None;
             }
             shared.applied.fetch_add(1, Ordering::SeqCst);
             let id = new
@@ -454,10 +454,11 @@ pub fn apply(
         block_on(futures::future::join_all(units.iter().map(|unit| run_unit(unit, &shared, &permits))));
         let _ = backend.journal_flush();
     }
-    if !plan.refresh_only && (plan.destroy || !outputs.is_empty() || snapshot.is_some_and(|s| !s.outputs.is_empty())) {
-        if let Err(errors) = shared.record(JournalEntry::Outputs { outputs }) {
-            diagnostics.extend(errors);
-        }
+    if !plan.refresh_only
+        && (plan.destroy || !outputs.is_empty() || snapshot.is_some_and(|s| !s.outputs.is_empty()))
+        && let Err(errors) = shared.record(JournalEntry::Outputs { outputs })
+    {
+        diagnostics.extend(errors);
     }
     let _ = backend.journal_flush();
     diagnostics.extend(shared.diagnostics.into_inner().unwrap_or_else(|p| p.into_inner()));

@@ -100,14 +100,13 @@ fn run_plan(
     printer: &Printer,
 ) -> ExitCode {
     if !plan.has_changes() {
-        if !destroy || plan.changes.is_empty() {
-            if plan.refresh_only && plan.drift.is_empty() || !plan.refresh_only {
-                println!(
-                    "\nNo changes. Your infrastructure matches the configuration.\n\nApply complete! Resources: 0 added, 0 changed, 0 destroyed."
-                );
-                return ExitCode::SUCCESS;
-            }
-        }
+        let done = if destroy {
+            "Destroy complete! Resources: 0 destroyed."
+        } else {
+            "Apply complete! Resources: 0 added, 0 changed, 0 destroyed."
+        };
+        println!("\nNo changes. Your infrastructure matches the configuration.\n\n{done}");
+        return ExitCode::SUCCESS;
     }
     if !auto_approve {
         if !std::io::stdin().is_terminal() && std::env::var_os("INFRA_INPUT").is_none() {
@@ -172,17 +171,18 @@ fn run_plan(
             summary.add, summary.change, summary.destroy
         );
     }
-    if let Some(snapshot) = &outcome.snapshot {
-        if !snapshot.outputs.is_empty() && !destroy {
-            println!("\nOutputs:\n");
-            for (name, output) in &snapshot.outputs {
-                let text = if output.sensitive {
-                    "<sensitive>".to_string()
-                } else {
-                    crate::render::value::human(&infra_provider::Value::from_json(&output.value))
-                };
-                println!("{name} = {text}");
-            }
+    if let Some(snapshot) = &outcome.snapshot
+        && !snapshot.outputs.is_empty()
+        && !destroy
+    {
+        println!("\nOutputs:\n");
+        for (name, output) in &snapshot.outputs {
+            let text = if output.sensitive {
+                "<sensitive>".to_string()
+            } else {
+                crate::render::value::human(&infra_provider::Value::from_json(&output.value))
+            };
+            println!("{name} = {text}");
         }
     }
     session.close();

@@ -107,15 +107,14 @@ impl Session {
             stop: Arc::new(AtomicBool::new(false)),
             heartbeat: None,
         };
-        if let Some((args, operation)) = lock {
-            if args.lock {
-                if let Err(diagnostic) = session.take_lock(args, operation, printer) {
-                    let mut diagnostics = Diagnostics::new();
-                    diagnostics.push(diagnostic);
-                    let config = std::mem::take(&mut session.config);
-                    return Err(Box::new(OpenError { diagnostics, config }));
-                }
-            }
+        if let Some((args, operation)) = lock
+            && args.lock
+            && let Err(diagnostic) = session.take_lock(args, operation, printer)
+        {
+            let mut diagnostics = Diagnostics::new();
+            diagnostics.push(diagnostic);
+            let config = std::mem::take(&mut session.config);
+            return Err(Box::new(OpenError { diagnostics, config }));
         }
         Ok(session)
     }

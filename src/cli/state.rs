@@ -325,7 +325,10 @@ pub fn run_import(args: ImportArgs, printer: &Printer) -> ExitCode {
     let lease = session.lease();
     let result = session
         .backend
-        .journal_append(&[JournalEntry::Set { address: args.address.clone(), resource }], lease.as_ref())
+        .journal_append(
+            &[JournalEntry::Set { address: args.address.clone(), resource: Box::new(resource) }],
+            lease.as_ref(),
+        )
         .and_then(|_| session.backend.read_folded(lease.as_ref()));
     match result {
         Ok(_) => {

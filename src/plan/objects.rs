@@ -212,10 +212,10 @@ pub fn mark_schema_sensitive(value: Value, schema: &BlockSchema) -> Value {
     match value {
         Value::Map(mut entries) => {
             for (name, attribute) in &schema.attributes {
-                if attribute.sensitive {
-                    if let Some(entry) = entries.remove(name) {
-                        entries.insert(name.clone(), entry.mark_sensitive());
-                    }
+                if attribute.sensitive
+                    && let Some(entry) = entries.remove(name)
+                {
+                    entries.insert(name.clone(), entry.mark_sensitive());
                 }
             }
             Value::Map(entries)

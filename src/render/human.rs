@@ -152,23 +152,17 @@ fn resource(out: &mut String, change: &ResourceChange, drift: bool, color: bool)
             let _ = writeln!(out, "  # {} {what}", change.address);
         }
     }
-    if let Some(id) = &change.import_id {
-        if action != Action::NoOp {
-            let _ = writeln!(out, "  # (imported from \"{id}\")");
-        }
+    if let Some(id) = &change.import_id
+        && action != Action::NoOp
+    {
+        let _ = writeln!(out, "  # (imported from \"{id}\")");
     }
     if let (Some(reason), false) = (&change.reason, drift) {
         let _ = writeln!(out, "  # ({})", reason.replace('`', ""));
     }
     let keyword = if change.mode == "data" { "data" } else { "resource" };
     let symbol = if action == Action::NoOp { " ".to_string() } else { paint(action.symbol(), action, color) };
-    let pad = if symbol.len() >= 3 && !color {
-        ""
-    } else if action.symbol().len() == 3 {
-        ""
-    } else {
-        "  "
-    };
+    let pad = if action.symbol().len() == 3 { "" } else { "  " };
     let _ = writeln!(out, "{pad}{symbol} {keyword} \"{}\" \"{}\" {{", change.kind, change.name);
     let forced: BTreeSet<String> = change.requires_replace.iter().map(|p| p.join(".")).collect();
     let before = change.change.before.clone().unwrap_or(Value::Null);

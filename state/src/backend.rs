@@ -117,7 +117,7 @@ pub enum JournalEntry {
         /// The instance address.
         address: String,
         /// Its new state.
-        resource: ResourceState,
+        resource: Box<ResourceState>,
     },
     /// Deleted.
     Remove {

@@ -363,7 +363,7 @@ impl LocalBackend {
                 Some((serial, entry.path()))
             })
             .collect();
-        versions.sort_by(|a, b| b.0.cmp(&a.0));
+        versions.sort_by_key(|version| std::cmp::Reverse(version.0));
         versions
     }
 

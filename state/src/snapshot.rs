@@ -44,7 +44,7 @@ impl Snapshot {
         for entry in entries {
             match entry {
                 crate::JournalEntry::Set { address, resource } => {
-                    self.resources.insert(address.clone(), resource.clone());
+                    self.resources.insert(address.clone(), (**resource).clone());
                 }
                 crate::JournalEntry::Remove { address } => {
                     self.resources.remove(address);

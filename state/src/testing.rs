@@ -97,14 +97,17 @@ pub fn conformance(make: impl Fn(&str) -> Box<dyn Backend>) {
     backend
         .journal_append(
             &[
-                JournalEntry::Set { address: "terraform_data.a".into(), resource: resource("a") },
+                JournalEntry::Set { address: "terraform_data.a".into(), resource: Box::new(resource("a")) },
                 JournalEntry::Remove { address: "terraform_data.gone".into() },
             ],
             None,
         )
         .expect("append");
     backend
-        .journal_append(&[JournalEntry::Set { address: "terraform_data.b".into(), resource: resource("b") }], None)
+        .journal_append(
+            &[JournalEntry::Set { address: "terraform_data.b".into(), resource: Box::new(resource("b")) }],
+            None,
+        )
         .expect("append");
     assert_eq!(backend.journal_read().expect("journal").len(), 3);
     let folded = backend.read_folded(None).expect("fold").expect("state");

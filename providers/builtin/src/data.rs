@@ -32,10 +32,10 @@ pub fn plan(schema: &BlockSchema, request: &PlanRequest) -> PlanResponse {
     let prior_input = request.prior.as_ref().and_then(|p| p.as_map()).and_then(|p| p.get("input")).cloned();
     let unchanged =
         response.requires_replace.is_empty() && prior_input.is_some_and(|prior| values_equal(&prior, &input));
-    if let Value::Map(planned) = &mut response.planned {
-        if !unchanged {
-            planned.insert("output".into(), Value::Unknown);
-        }
+    if let Value::Map(planned) = &mut response.planned
+        && !unchanged
+    {
+        planned.insert("output".into(), Value::Unknown);
     }
     response
 }

@@ -34,10 +34,10 @@ pub fn plan(schema: &BlockSchema, request: &PlanRequest) -> PlanResponse {
     let mut response = plan_by_schema(Some(schema), request);
     if let Value::Map(planned) = &mut response.planned {
         for name in ["file_permission", "directory_permission"] {
-            if let Some(value) = planned.get_mut(name) {
-                if !value.is_known() {
-                    *value = Value::from("0777");
-                }
+            if let Some(value) = planned.get_mut(name)
+                && !value.is_known()
+            {
+                *value = Value::from("0777");
             }
         }
     }
@@ -107,10 +107,8 @@ pub fn apply(request: &ApplyRequest) -> Result<ApplyResponse, Diagnostics> {
     set_mode(path, mode(&object, "file_permission"));
     hashes(&mut object, &bytes);
     let sensitive = object.get("sensitive_content").is_some_and(|v| !v.is_null());
-    if sensitive {
-        if let Some(value) = object.remove("sensitive_content") {
-            object.insert("sensitive_content".into(), value.mark_sensitive());
-        }
+    if sensitive && let Some(value) = object.remove("sensitive_content") {
+        object.insert("sensitive_content".into(), value.mark_sensitive());
     }
     Ok(ApplyResponse { new: Some(Value::Map(object)) })
 }

@@ -67,10 +67,10 @@ pub fn plan(schema: &BlockSchema, request: &PlanRequest) -> PlanResponse {
             ("min_lower", Value::int(0)),
             ("min_numeric", Value::int(0)),
         ] {
-            if let Some(value) = planned.get_mut(name) {
-                if !value.is_known() {
-                    *value = default;
-                }
+            if let Some(value) = planned.get_mut(name)
+                && !value.is_known()
+            {
+                *value = default;
             }
         }
     }
