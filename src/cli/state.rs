@@ -68,10 +68,13 @@ fn open(lock: Option<(&LockArgs, &str)>, printer: &Printer) -> Option<(Session, 
             return None;
         }
     };
-    match session.snapshot() {
+    // Read-only commands see a crashed run's journal folded in memory; writers fold it for real.
+    let snapshot =
+        if lock.is_some() { session.snapshot().map_err(|d| d.detail.clone()) } else { session.backend_snapshot() };
+    match snapshot {
         Ok(snapshot) => Some((session, snapshot)),
-        Err(diagnostic) => {
-            printer.diagnostics(&diagnostic.into(), &session.config.sources);
+        Err(message) => {
+            printer.error(&message);
             None
         }
     }
