@@ -411,3 +411,13 @@ fn state_commands_workspaces_and_outputs() {
     let graph = project.ok(&["graph"]);
     assert!(graph.stdout.contains("\"output.ids\" -> \"terraform_data.a\""), "{}", graph.stdout);
 }
+
+/// Regression: a list holding values known only after apply used to fail the final-plan check.
+#[test]
+fn lists_with_values_known_after_apply_apply_cleanly() {
+    let project = Project::new(
+        "resource \"terraform_data\" \"a\" {\n  input = 1\n}\nresource \"terraform_data\" \"b\" {\n  input = [\"x\", terraform_data.a.output, { id = terraform_data.a.id }]\n}\n",
+    );
+    project.ok(&["apply", "-auto-approve"]);
+    assert_eq!(project.run(&["plan", "-detailed-exitcode"]).code, 0);
+}

@@ -79,6 +79,11 @@ fn consistent(saved: &Value, fresh: &Value, path: &str) -> Result<(), String> {
             }
             Ok(())
         }
+        (Value::List(s), Value::List(f)) if s.len() == f.len() => {
+            s.iter().zip(f).enumerate().try_for_each(|(index, (s, f))| consistent(s, f, &format!("{path}[{index}]")))
+        }
+        // A collection with unknown parts may take any shape once they are known.
+        (s @ (Value::List(_) | Value::Set(_)), _) if !s.is_wholly_known() => Ok(()),
         (s, f) if values_equal(s, f) => Ok(()),
         _ => Err(format!("planned a different value for `{path}` at apply than in the saved plan")),
     }

@@ -73,7 +73,7 @@ pub fn make_plan(session: &Session, args: &PlanArgs, destroy: bool, printer: &Pr
         replace: args.replace.clone(),
         workspace: session.workspace.clone(),
     };
-    let (plan, diagnostics) = plan(&session.config, &session.variables, snapshot.as_ref(), &session.registry, &options);
+    let (plan, diagnostics) = plan(&session.config, &session.variables, snapshot, &session.registry, &options);
     printer.diagnostics(&diagnostics, &session.config.sources);
     if diagnostics.has_errors() {
         printer.status("The plan could not be made; nothing was changed.");

@@ -52,18 +52,24 @@ pub struct PriorInstance {
     pub value: Value,
 }
 
-/// Reads a snapshot's instances as values.
+/// Reads a snapshot's instances as values. The record keeps everything but its attributes
+/// (they are in `value`, and holding both would double the memory of a large state).
 pub fn prior_instances(snapshot: Option<&Snapshot>, registry: &Registry) -> BTreeMap<String, PriorInstance> {
     let Some(snapshot) = snapshot else { return BTreeMap::new() };
+    let mut schemas: BTreeMap<&str, Option<infra_provider::BlockSchema>> = BTreeMap::new();
     snapshot
         .resources
         .iter()
         .map(|(address, state)| {
             let mut value = from_state(&state.attributes, &state.sensitive_attributes);
-            if let Some(schema) = registry.resource_schema(&state.kind) {
-                value = mark_schema_sensitive(value, &schema.block);
+            let schema = schemas
+                .entry(state.kind.as_str())
+                .or_insert_with(|| registry.resource_schema(&state.kind).map(|s| s.block));
+            if let Some(schema) = schema {
+                value = mark_schema_sensitive(value, schema);
             }
-            (address.clone(), PriorInstance { state: state.clone(), value })
+            let record = state.clone_without_attributes();
+            (address.clone(), PriorInstance { state: record, value })
         })
         .collect()
 }
@@ -74,23 +80,31 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
 }
 
 /// Makes a plan.
+///
+/// The snapshot is taken by value: its attributes are converted to values and dropped at once,
+/// so a large state is held in memory once, not twice.
 pub fn plan(
     config: &LoadedConfig,
     variables: &BTreeMap<String, Value>,
-    snapshot: Option<&Snapshot>,
+    snapshot: Option<Snapshot>,
     registry: &Registry,
     options: &PlanOptions,
 ) -> (Plan, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
     let mut plan = Plan {
-        prior_serial: snapshot.map(|s| s.serial),
-        prior_lineage: snapshot.map(|s| s.lineage.clone()),
+        prior_serial: snapshot.as_ref().map(|s| s.serial),
+        prior_lineage: snapshot.as_ref().map(|s| s.lineage.clone()),
         variables: variables.clone(),
         destroy: options.destroy,
         refresh_only: options.refresh_only,
         ..Plan::default()
     };
-    let mut prior = prior_instances(snapshot, registry);
+    let mut prior = prior_instances(snapshot.as_ref(), registry);
+    let snapshot = snapshot.map(|mut s| {
+        s.resources.clear();
+        s
+    });
+    let snapshot = snapshot.as_ref();
 
     // 1. `moved` and `import` blocks.
     let mut moved_from = BTreeMap::new();
@@ -213,9 +227,8 @@ pub fn plan(
     // 4. The walk.
     let mut planner = Planner {
         registry,
-        prior: &prior,
+        prior,
         changes: Vec::new(),
-        visited: BTreeSet::new(),
         declared: BTreeSet::new(),
         replace: options.replace.iter().map(|a| a.to_string()).collect(),
         moved_from: &moved_from,
@@ -229,11 +242,13 @@ pub fn plan(
     };
     let (values, walk_diagnostics) = evaluate_root_with(config, variables, &eval_options, &mut planner);
     diagnostics.extend(walk_diagnostics);
-    let Planner { mut changes, visited, declared, .. } = planner;
+    // The planner took the instances it planned out of `prior`; what is left is not in the
+    // configuration.
+    let Planner { mut changes, declared, prior, .. } = planner;
 
     // 5. Orphans: in state, not in configuration.
     for (address, instance) in &prior {
-        if visited.contains(address) || instance.state.mode != "managed" {
+        if instance.state.mode != "managed" {
             continue;
         }
         let base = base_address(address);
@@ -425,9 +440,9 @@ fn refresh(
 /// The resource handler of the planning walk.
 struct Planner<'a> {
     registry: &'a Registry,
-    prior: &'a BTreeMap<String, PriorInstance>,
+    /// State instances not planned yet; each is moved out as it is planned.
+    prior: BTreeMap<String, PriorInstance>,
     changes: Vec<ResourceChange>,
-    visited: BTreeSet<String>,
     /// Resource blocks seen in the walk (with module prefix), even with no instances.
     declared: BTreeSet<String>,
     replace: BTreeSet<String>,
@@ -514,14 +529,15 @@ impl ResourceHandler for Planner<'_> {
             for (position, instance) in item.instances.iter().enumerate() {
                 let key = instance.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
                 let address = format!("{prefix}{}{key}", resource.address());
-                self.visited.insert(address.clone());
+                // Taken out of `prior` first, so an instance whose configuration fails is never
+                // mistaken for one that left the configuration.
+                let prior = self.prior.remove(&address).map(|p| p.value);
                 let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
                 let Some(mut config) =
                     config_object(&resource.body, &schema.block, scope, &bindings, &address, diagnostics)
                 else {
                     continue;
                 };
-                let prior = self.prior.get(&address).map(|p| p.value.clone());
                 if resource.mode == Mode::Data {
                     if config.is_wholly_known() {
                         match block_on(

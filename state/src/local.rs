@@ -179,7 +179,7 @@ impl Backend for LocalBackend {
         expected_serial: Option<u64>,
         lease: Option<&Lease>,
     ) -> Result<(), StateError> {
-        let bytes = serde_json::to_vec_pretty(snapshot)
+        let bytes = serde_json::to_vec(snapshot)
             .map_err(|e| StateError::Corrupt { path: "snapshot".into(), reason: e.to_string() })?;
         self.critical(|| {
             self.fence(lease)?;

@@ -88,6 +88,22 @@ pub struct ResourceState {
     pub create_before_destroy: bool,
 }
 
+impl ResourceState {
+    /// A copy without the (possibly large) attributes.
+    pub fn clone_without_attributes(&self) -> ResourceState {
+        ResourceState {
+            mode: self.mode.clone(),
+            kind: self.kind.clone(),
+            provider: self.provider.clone(),
+            schema_version: self.schema_version,
+            attributes: serde_json::Value::Null,
+            sensitive_attributes: Vec::new(),
+            dependencies: self.dependencies.clone(),
+            create_before_destroy: self.create_before_destroy,
+        }
+    }
+}
+
 fn managed() -> String {
     "managed".into()
 }

@@ -228,7 +228,15 @@ pub fn plan_by_schema(schema: Option<&BlockSchema>, request: &PlanRequest) -> Pl
     PlanResponse { planned: Value::Map(planned), requires_replace }
 }
 
-/// Equality that ignores sensitive marks.
+/// Equality that ignores sensitive marks (without copying either value).
 pub fn values_equal(a: &Value, b: &Value) -> bool {
-    a.clone().deep_unmark() == b.clone().deep_unmark()
+    match (a.bare(), b.bare()) {
+        (Value::List(x), Value::List(y)) | (Value::Set(x), Value::Set(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| values_equal(x, y))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((kx, vx), (ky, vy))| kx == ky && values_equal(vx, vy))
+        }
+        (x, y) => x == y,
+    }
 }

@@ -48,6 +48,11 @@ pub fn check_new(planned: &Value, new: &Value) -> Result<(), String> {
                 }
                 Ok(())
             }
+            (Value::List(p), Value::List(n)) if p.len() == n.len() => {
+                p.iter().zip(n).enumerate().try_for_each(|(index, (p, n))| walk(&format!("{path}[{index}]"), p, n))
+            }
+            // A collection with unknown parts may take any shape once they are known.
+            (p @ (Value::List(_) | Value::Set(_)), _) if !p.is_wholly_known() => Ok(()),
             (p, n) if values_equal(p, n) => Ok(()),
             _ => Err(format!("produced a value for `{path}` that differs from its plan")),
         }
