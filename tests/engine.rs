@@ -421,3 +421,60 @@ fn lists_with_values_known_after_apply_apply_cleanly() {
     project.ok(&["apply", "-auto-approve"]);
     assert_eq!(project.run(&["plan", "-detailed-exitcode"]).code, 0);
 }
+
+#[test]
+fn apply_asks_for_yes_unless_auto_approved() {
+    let project = Project::new("resource \"terraform_data\" \"a\" {}\n");
+    let refused = project.command().arg("apply").write_stdin("no\n").output().expect("runs");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("Apply cancelled."));
+    assert!(
+        !project.path().join(".infra/state/default.json").exists()
+            || project.state()["resources"] == serde_json::json!({})
+    );
+    let accepted = project.command().arg("apply").write_stdin("yes\n").output().expect("runs");
+    assert_eq!(accepted.status.code(), Some(0), "{}", String::from_utf8_lossy(&accepted.stderr));
+    assert!(project.state()["resources"].get("terraform_data.a").is_some());
+}
+
+#[test]
+fn ctrl_c_finishes_running_work_and_saves_state() {
+    let mut main = String::new();
+    for i in 0..3000 {
+        main.push_str(&format!("resource \"terraform_data\" \"r{i}\" {{\n  input = {i}\n}}\n"));
+    }
+    let project = Project::new(&main);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("infra"))
+        .current_dir(project.path())
+        .args(["apply", "-auto-approve", "-parallelism=1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Wait until it is applying (the first progress line), then interrupt once.
+    let mut stderr_pipe = std::io::BufReader::new(child.stderr.take().expect("piped"));
+    let mut stderr = String::new();
+    loop {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut stderr_pipe, &mut line).expect("read") == 0 {
+            break;
+        }
+        stderr.push_str(&line);
+        if line.contains("Creation complete") {
+            std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+            break;
+        }
+    }
+    std::io::Read::read_to_string(&mut stderr_pipe, &mut stderr).expect("read the rest");
+    let status = child.wait().expect("wait");
+    if status.success() {
+        // The apply finished before the signal landed: nothing to check.
+        return;
+    }
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Interrupt received"), "{stderr}");
+    let saved = project.state()["resources"].as_object().map(|r| r.len()).unwrap_or(0);
+    assert!(saved < 3000, "the interrupt stopped the apply early");
+    let again = project.ok(&["apply", "-auto-approve"]);
+    assert!(again.stdout.contains(&format!("{} added", 3000 - saved)), "the rest is applied once:\n{}", again.stdout);
+}

@@ -92,6 +92,7 @@ fn interrupt_handler() -> Arc<AtomicBool> {
 }
 
 fn run_plan(
+    interrupted: Option<Arc<AtomicBool>>,
     session: Session,
     plan: Plan,
     args: &PlanArgs,
@@ -109,11 +110,6 @@ fn run_plan(
         return ExitCode::SUCCESS;
     }
     if !auto_approve {
-        if !std::io::stdin().is_terminal() && std::env::var_os("INFRA_INPUT").is_none() {
-            printer
-                .error("this run needs confirmation, but stdin is not a terminal; use `-auto-approve` or a saved plan");
-            return ExitCode::from(1);
-        }
         let question = if destroy {
             "Do you really want to destroy all resources?"
         } else {
@@ -124,7 +120,7 @@ fn run_plan(
             return ExitCode::from(1);
         }
     }
-    let interrupted = interrupt_handler();
+    let interrupted = interrupted.unwrap_or_else(interrupt_handler);
     let progress = Lines { tty: std::io::stderr().is_terminal() };
     let options = ApplyOptions {
         parallelism: args.parallelism,
@@ -155,8 +151,9 @@ fn run_plan(
         printer.status("Apply interrupted: the changes that finished are saved in state.");
     }
     if diagnostics.has_errors() || outcome.interrupted {
+        let cause = if diagnostics.has_errors() { "the errors above" } else { "the interrupt" };
         printer.status(&format!(
-            "{} change{} applied before the errors above.",
+            "{} change{} applied before {cause}.",
             outcome.applied,
             if outcome.applied == 1 { "" } else { "s" }
         ));
@@ -190,6 +187,8 @@ fn run_plan(
 }
 
 pub fn run(args: Args, printer: &Printer) -> ExitCode {
+    // Installed first, so a Ctrl-C while planning lets the run stop cleanly (lock released).
+    let interrupted = interrupt_handler();
     let session = match Session::open(&args.plan.vars, Some((&args.plan.lock, "apply")), printer) {
         Ok(session) => session,
         Err(error) => {
@@ -235,10 +234,11 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
         }
     };
     let destroy = plan.destroy;
-    run_plan(session, plan, &args.plan, auto_approve, destroy, printer)
+    run_plan(Some(interrupted), session, plan, &args.plan, auto_approve, destroy, printer)
 }
 
 pub fn run_destroy(args: DestroyArgs, printer: &Printer) -> ExitCode {
+    let interrupted = interrupt_handler();
     let session = match Session::open(&args.plan.vars, Some((&args.plan.lock, "destroy")), printer) {
         Ok(session) => session,
         Err(error) => {
@@ -248,5 +248,5 @@ pub fn run_destroy(args: DestroyArgs, printer: &Printer) -> ExitCode {
     };
     let Some(plan) = make_plan(&session, &args.plan, true, printer) else { return ExitCode::from(1) };
     print!("{}", crate::render::human::render(&plan, printer.color()));
-    run_plan(session, plan, &args.plan, args.auto_approve, true, printer)
+    run_plan(Some(interrupted), session, plan, &args.plan, args.auto_approve, true, printer)
 }
