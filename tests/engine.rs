@@ -478,3 +478,24 @@ fn ctrl_c_finishes_running_work_and_saves_state() {
     let again = project.ok(&["apply", "-auto-approve"]);
     assert!(again.stdout.contains(&format!("{} added", 3000 - saved)), "the rest is applied once:\n{}", again.stdout);
 }
+
+#[test]
+fn modules_plan_apply_and_shrink() {
+    let project = Project::new(
+        "variable \"envs\" {\n  type = list(string)\n  default = [\"dev\", \"prod\"]\n}\nmodule \"env\" {\n  source   = \"./env\"\n  for_each = toset(var.envs)\n  name     = each.key\n}\noutput \"ids\" {\n  value = { for k, m in module.env : k => m.id }\n}\n",
+    );
+    std::fs::create_dir_all(project.path().join("env")).expect("mkdir");
+    project.write(
+        "env/main.tf",
+        "variable \"name\" {\n  type = string\n}\nresource \"terraform_data\" \"this\" {\n  count = 2\n  input = \"${var.name}-${count.index}\"\n}\noutput \"id\" {\n  value = terraform_data.this[0].id\n}\n",
+    );
+    let applied = project.ok(&["apply", "-auto-approve"]);
+    assert!(applied.stdout.contains("4 added"), "{}", applied.stdout);
+    let state = project.state();
+    assert!(state["resources"].get("module.env[\"prod\"].terraform_data.this[1]").is_some(), "{state}");
+    assert_eq!(project.run(&["plan", "-detailed-exitcode"]).code, 0);
+    let shrunk = project.run(&["plan", "-no-color", "-var", "envs=[\"dev\"]"]);
+    assert_eq!(shrunk.code, 0, "{}", shrunk.stderr);
+    assert!(shrunk.stdout.contains("# module.env[\"prod\"].terraform_data.this[0] will be destroyed"), "{}", shrunk.stdout);
+    assert!(shrunk.stdout.contains("Plan: 0 to add, 0 to change, 2 to destroy."), "{}", shrunk.stdout);
+}
