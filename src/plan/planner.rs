@@ -210,15 +210,7 @@ pub fn plan(
             }
         }
         for (name, output) in snapshot.map(|s| s.outputs.clone()).unwrap_or_default() {
-            plan.outputs.insert(
-                name,
-                OutputChange {
-                    action: Action::Delete,
-                    before: Some(Value::from_json(&output.value).mark_if(output.sensitive)),
-                    after: None,
-                    sensitive: output.sensitive,
-                },
-            );
+            plan.outputs.insert(name, removed_output(&output));
         }
         filter_targets(&mut plan, options);
         return finish(plan, diagnostics);
@@ -278,19 +270,21 @@ pub fn plan(
     }
     for (name, output) in prior_outputs {
         if !values.outputs.contains_key(&name) && !config.root.outputs.contains_key(&name) {
-            plan.outputs.insert(
-                name,
-                OutputChange {
-                    action: Action::Delete,
-                    before: Some(Value::from_json(&output.value).mark_if(output.sensitive)),
-                    after: None,
-                    sensitive: output.sensitive,
-                },
-            );
+            plan.outputs.insert(name, removed_output(&output));
         }
     }
     filter_targets(&mut plan, options);
     finish(plan, diagnostics)
+}
+
+/// The change of an output that goes away.
+fn removed_output(output: &infra_state::OutputState) -> OutputChange {
+    OutputChange {
+        action: Action::Delete,
+        before: Some(Value::from_json(&output.value).mark_if(output.sensitive)),
+        after: None,
+        sensitive: output.sensitive,
+    }
 }
 
 fn finish(mut plan: Plan, diagnostics: Diagnostics) -> (Plan, Diagnostics) {
