@@ -3,7 +3,8 @@
 
 Shapes:
   independent  N resources, no references
-  layered      layers of 100; each resource references 2-3 of the previous layer (fan-out/fan-in)
+  layered      layers of 100; each resource references the ids of 2-3 resources of the previous
+               layer (fan-out/fan-in)
   nested       N resources with ~1 KB nested inputs
 
 usage: generate.py SHAPE N DIR [--change 1]   (--change G alters every 100th input: generation G)
@@ -37,7 +38,7 @@ def main():
                 body = f'  input = "root-{i}-{gen}"'
             else:
                 previous = [(layer - 1) * width + (position + k) % width for k in range(2 + i % 2)]
-                refs = ", ".join(f"terraform_data.r{p}.output" for p in previous)
+                refs = ", ".join(f"terraform_data.r{p}.id" for p in previous)
                 body = f'  input = ["layer-{i}-{gen}", {refs}]'
         elif shape == "nested":
             body = f"  input = {nested_input(i, gen)}"

@@ -21,7 +21,7 @@ fn generate(shape: &str, n: usize) -> String {
             "layered" if i >= 100 => {
                 let (layer, position) = (i / 100, i % 100);
                 let refs: Vec<String> = (0..2 + i % 2)
-                    .map(|k| format!("terraform_data.r{}.output", (layer - 1) * 100 + (position + k) % 100))
+                    .map(|k| format!("terraform_data.r{}.id", (layer - 1) * 100 + (position + k) % 100))
                     .collect();
                 format!("[\"layer-{i}\", {}]", refs.join(", "))
             }

@@ -57,6 +57,9 @@ pub struct ResourceItem<'a> {
     /// Resource-level addresses (with module prefix) it depends on, directly or through the
     /// module call it is in: `aws_vpc.main`, `module.net[0].aws_subnet.a`, `module.db`.
     pub dependencies: Vec<String>,
+    /// Whether any expression of the module refers to it. When nothing does, a handler may
+    /// leave its value out of the scope (return Unknown) and save a copy of every object.
+    pub referenced: bool,
 }
 
 impl ResourceItem<'_> {
@@ -278,7 +281,14 @@ impl Walk<'_> {
                         diagnostics,
                     ) {
                         Some(Expansion::Known(instances)) => {
-                            items.push(ResourceItem { path: path.to_vec(), resource, instances, dependencies });
+                            let referenced = graph.referenced(&node);
+                            items.push(ResourceItem {
+                                path: path.to_vec(),
+                                resource,
+                                instances,
+                                dependencies,
+                                referenced,
+                            });
                         }
                         Some(Expansion::Unknown { kind }) => {
                             let bindings = [unknown_binding(kind)];

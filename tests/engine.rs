@@ -496,6 +496,10 @@ fn modules_plan_apply_and_shrink() {
     assert_eq!(project.run(&["plan", "-detailed-exitcode"]).code, 0);
     let shrunk = project.run(&["plan", "-no-color", "-var", "envs=[\"dev\"]"]);
     assert_eq!(shrunk.code, 0, "{}", shrunk.stderr);
-    assert!(shrunk.stdout.contains("# module.env[\"prod\"].terraform_data.this[0] will be destroyed"), "{}", shrunk.stdout);
+    assert!(
+        shrunk.stdout.contains("# module.env[\"prod\"].terraform_data.this[0] will be destroyed"),
+        "{}",
+        shrunk.stdout
+    );
     assert!(shrunk.stdout.contains("Plan: 0 to add, 0 to change, 2 to destroy."), "{}", shrunk.stdout);
 }

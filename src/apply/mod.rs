@@ -274,7 +274,10 @@ fn blame(provider: &dyn Provider, what: &str, message: &str) -> Diagnostics {
 struct Applier<'a> {
     registry: &'a Registry,
     changes: &'a BTreeMap<String, ResourceChange>,
+    /// State instances the plan does not cover (targeted away).
     prior: &'a BTreeMap<String, PriorInstance>,
+    /// Instances refresh found changed outside infra: their new values go into state.
+    drifted: BTreeSet<String>,
     shared: &'a Shared<'a>,
     permits: &'a tokio::sync::Semaphore,
     visited: BTreeSet<String>,
@@ -303,10 +306,18 @@ impl ResourceHandler for Applier<'_> {
                     continue;
                 };
                 if change.change.action == Action::NoOp {
+                    let journaled = change.mode == "managed"
+                        && (self.drifted.contains(&address)
+                            || change.moved_from.is_some()
+                            || change.import_id.is_some());
+                    if !item.referenced && !journaled {
+                        continue;
+                    }
                     let value = change.change.after.clone().unwrap_or(Value::Null);
-                    let stored = self.prior.get(&address).map(|p| &p.value);
                     if change.mode == "managed"
-                        && (stored.is_none_or(|s| !values_equal(s, &value)) || change.moved_from.is_some())
+                        && (self.drifted.contains(&address)
+                            || change.moved_from.is_some()
+                            || change.import_id.is_some())
                     {
                         // Refreshed, moved or imported: the state takes the object as it is.
                         if let Some(from) = &change.moved_from {
@@ -351,7 +362,9 @@ impl ResourceHandler for Applier<'_> {
             diagnostics.push(Diagnostic::error("Failed to record changes in state", error.to_string()));
         }
         for (unit, result) in units.iter().zip(results) {
-            values[unit.item][unit.position] = result.unwrap_or(Value::Unknown);
+            if items[unit.item].referenced {
+                values[unit.item][unit.position] = result.unwrap_or(Value::Unknown);
+            }
         }
         items.iter().zip(values).map(|(item, values)| collect(&item.instances, values)).collect()
     }
@@ -379,19 +392,38 @@ fn delete_order(deletes: Vec<ResourceChange>) -> Vec<Vec<ResourceChange>> {
     waves
 }
 
+/// The part of a snapshot the plan does not cover.
+fn uncovered(snapshot: &Snapshot, plan: &Plan) -> Snapshot {
+    let covered: BTreeSet<&str> = plan.changes.iter().map(|c| c.address.as_str()).collect();
+    Snapshot {
+        resources: snapshot
+            .resources
+            .iter()
+            .filter(|(a, _)| !covered.contains(a.as_str()))
+            .map(|(a, r)| (a.clone(), r.clone()))
+            .collect(),
+        outputs: BTreeMap::new(),
+        ..Snapshot::new()
+    }
+}
+
 /// Applies a plan. The caller holds the lock (`lease`) and has checked that the plan was made
-/// against the current state.
+/// against the current state (`snapshot`, taken by value so a large state is held once).
 pub fn apply(
     config: &LoadedConfig,
     plan: &Plan,
-    snapshot: Option<&Snapshot>,
+    snapshot: Option<Snapshot>,
     registry: &Registry,
     backend: &dyn Backend,
     lease: Option<&Lease>,
     options: &ApplyOptions<'_>,
 ) -> (Outcome, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
-    let prior = prior_instances(snapshot, registry);
+    // The state's attributes become values once; the JSON is dropped at once.
+    // Instances the plan covers are taken from the plan; only the rest are converted.
+    let prior = prior_instances(snapshot.as_ref().map(|s| uncovered(s, plan)).as_ref(), registry);
+    let had_outputs = snapshot.as_ref().is_some_and(|s| !s.outputs.is_empty());
+    drop(snapshot);
     let changes: BTreeMap<String, ResourceChange> =
         plan.changes.iter().map(|c| (c.address.clone(), c.clone())).collect();
     let shared = Shared {
@@ -421,6 +453,7 @@ pub fn apply(
             registry,
             changes: &changes,
             prior: &prior,
+            drifted: plan.drift.iter().map(|d| d.address.clone()).collect(),
             shared: &shared,
             permits: &permits,
             visited: BTreeSet::new(),
@@ -460,7 +493,7 @@ pub fn apply(
         let _ = backend.journal_flush();
     }
     if !plan.refresh_only
-        && (plan.destroy || !outputs.is_empty() || snapshot.is_some_and(|s| !s.outputs.is_empty()))
+        && (plan.destroy || !outputs.is_empty() || had_outputs)
         && let Err(errors) = shared.record(JournalEntry::Outputs { outputs })
     {
         diagnostics.extend(errors);

@@ -136,15 +136,8 @@ fn run_plan(
         }
     };
     let lease = session.lease();
-    let (outcome, diagnostics) = apply(
-        &session.config,
-        &plan,
-        snapshot.as_ref(),
-        &session.registry,
-        session.backend.as_ref(),
-        lease.as_ref(),
-        &options,
-    );
+    let (outcome, diagnostics) =
+        apply(&session.config, &plan, snapshot, &session.registry, session.backend.as_ref(), lease.as_ref(), &options);
     printer.diagnostics(&diagnostics, &session.config.sources);
     let summary = plan.summary();
     if outcome.interrupted {

@@ -20,6 +20,8 @@ pub struct ModuleGraph {
     pub order: Vec<String>,
     /// What each node depends on.
     pub dependencies: BTreeMap<String, Vec<String>>,
+    /// Nodes something depends on.
+    referenced: std::collections::BTreeSet<String>,
 }
 
 struct Node<'a> {
@@ -73,10 +75,14 @@ impl ModuleGraph {
             dependencies.insert(node.name.clone(), targets);
         }
         match toposort(&graph, None) {
-            Ok(order) => Ok(ModuleGraph {
-                order: order.into_iter().map(|i| nodes[graph[i]].name.clone()).collect(),
-                dependencies,
-            }),
+            Ok(order) => {
+                let referenced = dependencies.values().flatten().cloned().collect();
+                Ok(ModuleGraph {
+                    order: order.into_iter().map(|i| nodes[graph[i]].name.clone()).collect(),
+                    dependencies,
+                    referenced,
+                })
+            }
             Err(_) => {
                 let mut diagnostics = Diagnostics::new();
                 for component in tarjan_scc(&graph) {
@@ -107,6 +113,11 @@ impl ModuleGraph {
 }
 
 impl ModuleGraph {
+    /// Whether any node depends on `node`.
+    pub fn referenced(&self, node: &str) -> bool {
+        self.referenced.contains(node)
+    }
+
     /// The nodes in waves: each wave holds the nodes whose dependencies are all in earlier
     /// waves, so the nodes of one wave can be worked on at the same time.
     pub fn waves(&self) -> Vec<Vec<String>> {

@@ -667,7 +667,9 @@ impl ResourceHandler for Planner<'_> {
                 Action::NoOp => job.prior.clone().unwrap_or(planned),
                 _ => planned,
             };
-            values[job.item][job.position] = after.clone();
+            if item.referenced {
+                values[job.item][job.position] = after.clone();
+            }
             self.changes.push(ResourceChange {
                 address: job.address.clone(),
                 mode: "managed".into(),
