@@ -508,19 +508,7 @@ impl HclWriter<'_> {
 /// Writes `text` as a quoted HCL template: escapes quotes, backslashes and control characters,
 /// keeps `${...}` and `%{...}` as template syntax (as Terraform's JSON syntax does).
 fn quote(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    crate::eval::functions::write_quoted(out, text, true);
 }
 
 /// Decodes YAML text into a value (`yamldecode`): one document.

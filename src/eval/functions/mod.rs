@@ -304,11 +304,18 @@ pub(crate) fn map_arg(
 /// A string as a quoted HCL/JSON literal (`"a\"b"`), as addresses and messages show keys.
 pub fn quote_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
+    write_quoted(&mut out, text, false);
+    out
+}
+
+/// Writes `text` as a quoted HCL string: quotes, backslashes and control characters escaped;
+/// `${` and `%{` escaped as `$${` and `%%{` unless `templates` keeps them as template syntax.
+pub fn write_quoted(out: &mut String, text: &str, templates: bool) {
     out.push('"');
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '$' | '%' if chars.peek() == Some(&'{') => {
+            '$' | '%' if !templates && chars.peek() == Some(&'{') => {
                 out.push(c);
                 out.push(c);
             }
@@ -322,7 +329,6 @@ pub fn quote_string(text: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 #[cfg(test)]
