@@ -5,7 +5,7 @@ use super::plan::{PlanArgs, make_plan};
 use super::session::Session;
 use crate::apply::{ApplyOptions, Progress, apply};
 use crate::plan::{Action, Plan};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -35,9 +35,7 @@ pub struct DestroyArgs {
 }
 
 /// Progress lines on stderr: `terraform_data.a: Creating...`.
-struct Lines {
-    tty: bool,
-}
+struct Lines;
 
 fn verbs(action: Action) -> (&'static str, &'static str) {
     match action {
@@ -52,7 +50,6 @@ fn verbs(action: Action) -> (&'static str, &'static str) {
 
 impl Progress for Lines {
     fn started(&self, address: &str, action: Action) {
-        let _ = self.tty;
         let _ = writeln!(std::io::stderr().lock(), "{address}: {}", verbs(action).0);
     }
 
@@ -121,7 +118,7 @@ fn run_plan(
         }
     }
     let interrupted = interrupted.unwrap_or_else(interrupt_handler);
-    let progress = Lines { tty: std::io::stderr().is_terminal() };
+    let progress = Lines;
     let options = ApplyOptions {
         parallelism: args.parallelism,
         interrupted,

@@ -1,6 +1,6 @@
 //! Encoding functions: base64, CSV, JSON, YAML, URL and text encodings.
 
-use super::{CallContext, FunctionError, bad_arg, fail, string_arg};
+use super::{CallContext, FunctionError, bad_arg, string_arg};
 use base64::Engine;
 use infra_provider::Value;
 use std::fmt::Write;
@@ -276,8 +276,7 @@ fn write_yaml(value: &Value, indent: usize, out: &mut String) {
                 }
             }
         }
-        _ => {
-            let _ = fail("unreachable");
-        }
+        // Scalars and empty collections were written by `yaml_scalar` above.
+        _ => {}
     }
 }
