@@ -57,7 +57,9 @@ fn main() {
                 let (created, _) = time(&format!("{n} {shape}: plan (empty state)"), || {
                     plan(&config, &BTreeMap::new(), None, &registry, &options)
                 });
-                let backend = LocalBackend::new(dir.path().join("state"), "default");
+                let mut backend = LocalBackend::new(dir.path().join("state"), "default");
+                // As the CLI does: appends written at once, fsynced once per wave.
+                backend.sync = false;
                 let apply_options = ApplyOptions {
                     parallelism: 10,
                     interrupted: Arc::new(AtomicBool::new(false)),
