@@ -503,3 +503,14 @@ fn modules_plan_apply_and_shrink() {
     );
     assert!(shrunk.stdout.contains("Plan: 0 to add, 0 to change, 2 to destroy."), "{}", shrunk.stdout);
 }
+
+#[test]
+fn a_corrupt_state_is_a_clear_error_not_a_panic() {
+    let project = Project::new("resource \"terraform_data\" \"a\" {}\n");
+    project.ok(&["apply", "-auto-approve"]);
+    project.write(".infra/state/default.json", "{\"version\": 1, \"serial\": ");
+    let run = project.run(&["plan"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("is corrupt") && run.stderr.contains("earlier versions are kept in"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}

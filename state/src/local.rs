@@ -86,14 +86,7 @@ impl LocalBackend {
     }
 
     fn read_lease(&self) -> Result<Option<Lease>, StateError> {
-        let path = self.lease_path();
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| StateError::Corrupt { path: path.display().to_string(), reason: e.to_string() }),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(io(&path)(error)),
-        }
+        read_json(&self.lease_path(), "")
     }
 
     fn write_lease(&self, lease: &Lease) -> Result<(), StateError> {
@@ -136,6 +129,17 @@ impl LocalBackend {
     }
 }
 
+/// A JSON file, `None` when it does not exist; `advice` is appended to a corruption message.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, advice: &str) -> Result<Option<T>, StateError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| StateError::Corrupt { path: path.display().to_string(), reason: format!("{e}{advice}") }),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(io(path)(error)),
+    }
+}
+
 /// Writes a file atomically: temp file beside it, fsync, rename, fsync of the directory.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -162,15 +166,8 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
 
 impl Backend for LocalBackend {
     fn read(&self) -> Result<Option<Snapshot>, StateError> {
-        let path = self.state_path();
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| StateError::Corrupt {
-                path: path.display().to_string(),
-                reason: format!("{e}; earlier versions are kept in `{}`", self.history_dir().display()),
-            }),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(io(&path)(error)),
-        }
+        let advice = format!("; earlier versions are kept in `{}`", self.history_dir().display());
+        read_json(&self.state_path(), &advice)
     }
 
     fn write(
@@ -272,14 +269,7 @@ impl Backend for LocalBackend {
     }
 
     fn read_version(&self, serial: u64) -> Result<Option<Snapshot>, StateError> {
-        let path = self.history_dir().join(format!("{}.{serial}.json", self.workspace));
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| StateError::Corrupt { path: path.display().to_string(), reason: e.to_string() }),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(io(&path)(error)),
-        }
+        read_json(&self.history_dir().join(format!("{}.{serial}.json", self.workspace)), "")
     }
 
     fn journal_append(&self, entries: &[JournalEntry], lease: Option<&Lease>) -> Result<(), StateError> {
