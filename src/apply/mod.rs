@@ -230,8 +230,10 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
     .await;
     match result {
         Ok(new) => {
-            let schema = provider.schema().resources.get(&change.kind).map(|s| s.block.clone()).unwrap_or_default();
-            let new = new.map(|v| mark_schema_sensitive(v, &schema));
+            let new = match provider.schema().resources.get(&change.kind) {
+                Some(schema) => new.map(|v| mark_schema_sensitive(v, &schema.block)),
+                None => new,
+            };
             let entry = match &new {
                 Some(value) if change.mode == "managed" => Some(JournalEntry::Set {
                     address: address.to_string(),

@@ -627,8 +627,10 @@ impl ResourceHandler for Planner<'_> {
                 );
                 continue;
             }
-            let schema = provider.schema().resources.get(&resource.kind).map(|s| s.block.clone()).unwrap_or_default();
-            let planned = mark_schema_sensitive(response.planned, &schema);
+            let planned = match provider.schema().resources.get(&resource.kind) {
+                Some(schema) => mark_schema_sensitive(response.planned, &schema.block),
+                None => response.planned,
+            };
             let order = if resource.lifecycle.create_before_destroy {
                 ReplaceOrder::CreateBeforeDestroy
             } else {
