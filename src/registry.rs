@@ -48,11 +48,6 @@ impl Registry {
         self.providers.get(name).map(|provider| (name.clone(), provider.clone()))
     }
 
-    /// A provider by name.
-    pub fn get(&self, name: &str) -> Option<Arc<dyn Provider>> {
-        self.providers.get(name).cloned()
-    }
-
     /// The schema of a managed resource type.
     pub fn resource_schema(&self, kind: &str) -> Option<ResourceSchema> {
         self.for_type(kind).and_then(|(_, provider)| provider.schema().resources.get(kind).cloned())

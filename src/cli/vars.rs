@@ -100,13 +100,6 @@ fn load_file(
     }
 }
 
-impl VarArgs {
-    /// Whether nothing was given on the command line.
-    pub fn is_empty(&self) -> bool {
-        self.var.is_empty() && self.var_file.is_empty()
-    }
-}
-
 /// Collects variable values for the root module.
 pub fn collect_variables(
     args: &VarArgs,

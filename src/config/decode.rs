@@ -11,7 +11,9 @@ use infra_provider::{Diagnostic, Diagnostics, FileId, Span, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-const TOP_LEVEL_BLOCKS: &[&str] = &[
+/// The block types a configuration file may hold at its top level (also the keys of a YAML
+/// block document).
+pub(crate) const TOP_LEVEL_BLOCKS: &[&str] = &[
     "infra",
     "terraform",
     "provider",

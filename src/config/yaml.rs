@@ -20,19 +20,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
 
-const BLOCK_KEYS: &[&str] = &[
-    "variable",
-    "locals",
-    "resource",
-    "data",
-    "output",
-    "module",
-    "provider",
-    "terraform",
-    "infra",
-    "moved",
-    "import",
-];
+use super::decode::TOP_LEVEL_BLOCKS as BLOCK_KEYS;
 
 /// A YAML node with its location.
 pub(crate) type Node = Spanned<NodeKind>;

@@ -456,16 +456,14 @@ struct Job {
 impl Planner<'_> {
     /// Whether a `replace_triggered_by` reference changes in this plan.
     fn triggered(&self, resource: &Resource, prefix: &str) -> Option<String> {
-        for reference in &resource.lifecycle.replace_triggered_by {
-            let Some(text) = reference.as_reference() else { continue };
-            let parts: Vec<&str> = text.split('.').collect();
-            let base = if parts.first() == Some(&"data") {
-                parts.iter().take(3).copied().collect::<Vec<_>>().join(".")
-            } else {
-                parts.iter().take(2).copied().collect::<Vec<_>>().join(".")
-            };
-            let base = base.split('[').next().unwrap_or(&base).to_string();
-            let target = format!("{prefix}{base}");
+        let targets = resource
+            .lifecycle
+            .replace_triggered_by
+            .iter()
+            .flat_map(|expr| crate::eval::references::references(&expr.ast))
+            .filter_map(|reference| reference.target());
+        for target in targets {
+            let target = format!("{prefix}{target}");
             if let Some(change) = self.changes.iter().find(|c| {
                 depends_on(&c.address, &target)
                     && matches!(c.change.action, Action::Update | Action::Replace(_) | Action::Create)
