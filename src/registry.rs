@@ -1,16 +1,30 @@
 //! The provider registry: providers are compiled in and found by name; a resource type finds
-//! its provider by its prefix (`aws_instance` → `aws`) unless `provider = ...` says otherwise.
-//! No engine code knows a provider's resource types.
+//! its provider by its prefix (`aws_instance` → `aws`) unless `provider = aws.east` says
+//! otherwise. No engine code knows a provider's resource types.
+//!
+//! Each `provider` block is one *configuration*, keyed `aws` or `aws.east`, with its own
+//! provider instance (made by the provider's factory and configured once per run). A type
+//! whose provider has no block gets the default instance, unconfigured (the AWS provider then
+//! takes everything from the environment, as Terraform's does).
 
+use crate::config::LoadedConfig;
+use crate::eval::Scope;
+use crate::module_eval::{EvalOptions, ResourceHandler, ResourceItem, evaluate_root_with};
+use infra_aws::Aws;
 use infra_builtin::Builtin;
-use infra_provider::{Provider, ResourceSchema};
+use infra_provider::{ConfigureRequest, Diagnostic, Diagnostics, Provider, ResourceSchema, Value};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
-/// Providers by name, and which type prefixes each serves.
+/// Makes a fresh instance of a provider.
+pub type Factory = Arc<dyn Fn() -> Arc<dyn Provider> + Send + Sync>;
+
+/// Providers by name, which type prefixes each serves, and the configured instances.
 pub struct Registry {
-    providers: BTreeMap<String, Arc<dyn Provider>>,
+    factories: BTreeMap<String, Factory>,
+    defaults: BTreeMap<String, Arc<dyn Provider>>,
     prefixes: BTreeMap<String, String>,
+    configured: RwLock<BTreeMap<String, Arc<dyn Provider>>>,
 }
 
 impl Default for Registry {
@@ -22,30 +36,67 @@ impl Default for Registry {
 impl Registry {
     /// An empty registry.
     pub fn new() -> Registry {
-        Registry { providers: BTreeMap::new(), prefixes: BTreeMap::new() }
+        Registry {
+            factories: BTreeMap::new(),
+            defaults: BTreeMap::new(),
+            prefixes: BTreeMap::new(),
+            configured: RwLock::new(BTreeMap::new()),
+        }
     }
 
-    /// The registry with the built-in provider: `terraform_data`, `random_*`, `local_*`.
+    /// The registry with every compiled-in provider: the built-in one (`terraform_data`,
+    /// `random_*`, `local_*`) and AWS.
     pub fn with_builtins() -> Registry {
         let mut registry = Registry::new();
-        registry.register(Arc::new(Builtin::new()), &["terraform", "random", "local"]);
+        registry
+            .register(Arc::new(|| Arc::new(Builtin::new()) as Arc<dyn Provider>), &["terraform", "random", "local"]);
+        registry.register(Arc::new(|| Arc::new(Aws::new()) as Arc<dyn Provider>), &["aws"]);
         registry
     }
 
-    /// Adds a provider serving the given type prefixes.
-    pub fn register(&mut self, provider: Arc<dyn Provider>, prefixes: &[&str]) {
+    /// Adds a provider, by its factory, serving the given type prefixes. The first prefix is
+    /// also the local name its `provider` blocks use.
+    pub fn register(&mut self, factory: Factory, prefixes: &[&str]) {
+        let provider = factory();
         let name = provider.name().to_string();
         for prefix in prefixes {
             self.prefixes.insert((*prefix).to_string(), name.clone());
         }
-        self.providers.insert(name, provider);
+        self.defaults.insert(name.clone(), provider);
+        self.factories.insert(name, factory);
+    }
+
+    fn local_name_of<'a>(&'a self, key: &'a str) -> Option<&'a String> {
+        self.prefixes.get(key.split('.').next().unwrap_or(key))
+    }
+
+    /// The instance for a configuration key (`aws`, `aws.east`): the configured one, else —
+    /// for an unaliased key — the default.
+    pub fn instance(&self, key: &str) -> Option<Arc<dyn Provider>> {
+        if let Some(provider) = self.configured.read().ok()?.get(key) {
+            return Some(provider.clone());
+        }
+        if key.contains('.') {
+            return None;
+        }
+        self.defaults.get(self.local_name_of(key)?).cloned()
     }
 
     /// The provider for a resource type, by the type's prefix: its name and the provider.
     pub fn for_type(&self, kind: &str) -> Option<(String, Arc<dyn Provider>)> {
         let prefix = kind.split('_').next().unwrap_or(kind);
         let name = self.prefixes.get(prefix)?;
-        self.providers.get(name).map(|provider| (name.clone(), provider.clone()))
+        let provider = self.instance(prefix).or_else(|| self.defaults.get(name).cloned())?;
+        Some((name.clone(), provider))
+    }
+
+    /// The provider for a resource with an optional `provider = aws.east`, or for an object in
+    /// state with its recorded provider: the key to record and the instance.
+    pub fn for_resource(&self, kind: &str, provider: Option<&str>) -> Option<(String, Arc<dyn Provider>)> {
+        match provider.filter(|key| key.contains('.')) {
+            Some(key) => self.instance(key).map(|p| (key.to_string(), p)),
+            None => self.for_type(kind),
+        }
     }
 
     /// The schema of a managed resource type.
@@ -55,6 +106,98 @@ impl Registry {
 
     /// Every resource type name known (for "did you mean").
     pub fn resource_types(&self) -> Vec<String> {
-        self.providers.values().flat_map(|p| p.schema().resources.keys().cloned().collect::<Vec<_>>()).collect()
+        self.defaults.values().flat_map(|p| p.schema().resources.keys().cloned().collect::<Vec<_>>()).collect()
+    }
+
+    /// API calls made so far, by configuration key, for the providers that count them.
+    pub fn api_calls(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        if let Ok(configured) = self.configured.read() {
+            out.extend(configured.iter().filter_map(|(key, p)| Some((key.clone(), p.api_calls()?))));
+        }
+        for (name, provider) in &self.defaults {
+            if let Some(calls) = provider.api_calls().filter(|c| *c > 0) {
+                *out.entry(name.clone()).or_default() += calls;
+            }
+        }
+        out.retain(|_, calls| *calls > 0);
+        out
+    }
+
+    /// Configures every `provider` block of the root module (once per registry): each is
+    /// evaluated against its provider's schema with the root module's variables and locals, and
+    /// a new instance is configured with it.
+    pub fn configure(&self, config: &LoadedConfig, variables: &BTreeMap<String, Value>, diagnostics: &mut Diagnostics) {
+        let pending: Vec<_> = config
+            .root
+            .providers
+            .iter()
+            .filter(|(key, _)| self.configured.read().is_ok_and(|c| !c.contains_key(*key)))
+            .collect();
+        if pending.is_empty() {
+            return;
+        }
+        let options = EvalOptions { plan_time: true, ..EvalOptions::default() };
+        let (values, _) = evaluate_root_with(config, variables, &options, &mut SkipResources);
+        for (key, block) in pending {
+            let Some(factory) = self.local_name_of(key).and_then(|name| self.factories.get(name)) else {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Unknown provider",
+                        format!("There is no provider named `{}` in this build of infra.", block.name),
+                    )
+                    .at(block.span.clone()),
+                );
+                continue;
+            };
+            let provider = factory();
+            let address = format!("provider.{key}");
+            let Some(value) = configuration(&block.body, &provider, &values.scope, &address, diagnostics) else {
+                continue;
+            };
+            if !value.is_wholly_known() {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Provider configuration not known",
+                        format!("The configuration of `{address}` depends on values known only after apply."),
+                    )
+                    .at(block.span.clone())
+                    .with_hint("configure providers from variables and locals, not from resource attributes"),
+                );
+                continue;
+            }
+            match crate::plan::planner::block_on(provider.configure(ConfigureRequest { config: value })) {
+                Ok(()) => {
+                    if let Ok(mut configured) = self.configured.write() {
+                        configured.insert(key.clone(), provider);
+                    }
+                }
+                Err(errors) => diagnostics.extend(errors.into_iter().map(|d| d.or_at(block.span.clone()))),
+            }
+        }
+    }
+}
+
+fn configuration(
+    body: &crate::config::Body,
+    provider: &Arc<dyn Provider>,
+    scope: &Scope,
+    address: &str,
+    diagnostics: &mut Diagnostics,
+) -> Option<Value> {
+    crate::plan::objects::config_object(body, &provider.schema().provider, scope, &[], address, diagnostics)
+}
+
+/// A walk that evaluates variables and locals only: resources are Unknown, unevaluated.
+struct SkipResources;
+
+impl ResourceHandler for SkipResources {
+    fn resources(
+        &mut self,
+        items: Vec<ResourceItem<'_>>,
+        _scope: &Scope,
+        _diagnostics: &mut Diagnostics,
+    ) -> Vec<Value> {
+        items.iter().map(|_| Value::Unknown).collect()
     }
 }

@@ -291,7 +291,9 @@ impl ResourceHandler for Applier<'_> {
         let mut units = Vec::new();
         for (index, item) in items.iter().enumerate() {
             let resource = item.resource;
-            let Some((_, provider)) = self.registry.for_type(&resource.kind) else { continue };
+            let Some((_, provider)) = self.registry.for_resource(&resource.kind, resource.provider.as_deref()) else {
+                continue;
+            };
             let schemas = if resource.mode == Mode::Data {
                 &provider.schema().data_sources
             } else {
@@ -421,6 +423,10 @@ pub fn apply(
     options: &ApplyOptions<'_>,
 ) -> (Outcome, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
+    registry.configure(config, &plan.variables, &mut diagnostics);
+    if diagnostics.has_errors() {
+        return (Outcome::default(), diagnostics);
+    }
     // The state's attributes become values once; the JSON is dropped at once.
     // Instances the plan covers are taken from the plan; only the rest are converted.
     let prior = prior_instances(snapshot.as_ref().map(|s| uncovered(s, plan)).as_ref(), registry);
@@ -487,7 +493,7 @@ pub fn apply(
         let units: Vec<Unit> = wave
             .into_iter()
             .filter_map(|change| {
-                let provider = registry.for_type(&change.kind).map(|(_, p)| p)?;
+                let provider = registry.for_resource(&change.kind, Some(&change.provider)).map(|(_, p)| p)?;
                 Some(Unit { item: 0, position: 0, change, config: None, provider, create_before_destroy: false })
             })
             .collect();

@@ -123,6 +123,9 @@ pub fn main() -> ExitCode {
         printer.error(&format!("cannot switch to `{}`: {error}", dir.display()));
         return ExitCode::from(1);
     }
+    crate::logging::init();
+    // One TLS crypto provider for every client (AWS SDK, Kubernetes, forges).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -300,7 +300,20 @@ pub fn run_import(args: ImportArgs, printer: &Printer) -> ExitCode {
         ));
         return ExitCode::from(1);
     }
-    let Some((provider_name, provider)) = session.registry.for_type(&address.kind) else {
+    let resource_provider = session
+        .config
+        .root
+        .resources
+        .get(&crate::plan::planner::base_address(&args.address))
+        .and_then(|r| r.provider.clone());
+    let mut diagnostics = infra_provider::Diagnostics::new();
+    session.registry.configure(&session.config, &session.variables, &mut diagnostics);
+    if diagnostics.has_errors() {
+        printer.diagnostics(&diagnostics, &session.config.sources);
+        return ExitCode::from(1);
+    }
+    let Some((provider_name, provider)) = session.registry.for_resource(&address.kind, resource_provider.as_deref())
+    else {
         printer.error(&format!("no provider serves `{}`", address.kind));
         return ExitCode::from(1);
     };

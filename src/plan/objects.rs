@@ -208,19 +208,50 @@ fn nested(
 }
 
 /// Marks the attributes the schema declares sensitive.
+///
+/// It also gives collections the shape the schema declares: a set read back from JSON state
+/// (where it is an array) becomes a set again, so it compares equal to the same set read from
+/// the provider.
 pub fn mark_schema_sensitive(value: Value, schema: &BlockSchema) -> Value {
     match value {
         Value::Map(mut entries) => {
             for (name, attribute) in &schema.attributes {
-                if attribute.sensitive
-                    && let Some(entry) = entries.remove(name)
-                {
-                    entries.insert(name.clone(), entry.mark_sensitive());
-                }
+                let Some(entry) = entries.remove(name) else { continue };
+                let entry = shape(entry, &attribute.kind);
+                entries.insert(name.clone(), entry.mark_if(attribute.sensitive));
+            }
+            for (name, block) in &schema.blocks {
+                let Some(entry) = entries.remove(name) else { continue };
+                let entry = match entry {
+                    Value::List(items) | Value::Set(items) => {
+                        let items = items.into_iter().map(|item| mark_schema_sensitive(item, &block.block)).collect();
+                        if block.nesting == Nesting::Set { Value::set(items) } else { Value::List(items) }
+                    }
+                    Value::Map(_) => mark_schema_sensitive(entry, &block.block),
+                    other => other,
+                };
+                entries.insert(name.clone(), entry);
             }
             Value::Map(entries)
         }
         other => other,
+    }
+}
+
+/// A value in the collection shape of its type (sets sorted and deduplicated).
+fn shape(value: Value, kind: &AttrType) -> Value {
+    match (value, kind) {
+        (Value::List(items) | Value::Set(items), AttrType::Set(inner)) => {
+            Value::set(items.into_iter().map(|item| shape(item, inner)).collect())
+        }
+        (Value::List(items), AttrType::List(inner)) => {
+            Value::List(items.into_iter().map(|item| shape(item, inner)).collect())
+        }
+        (Value::Map(entries), AttrType::Map(inner)) => {
+            Value::Map(entries.into_iter().map(|(k, v)| (k, shape(v, inner))).collect())
+        }
+        (Value::Sensitive(inner), kind) => shape(*inner, kind).mark_sensitive(),
+        (value, _) => value,
     }
 }
 

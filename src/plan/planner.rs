@@ -91,6 +91,10 @@ pub fn plan(
     options: &PlanOptions,
 ) -> (Plan, Diagnostics) {
     let mut diagnostics = Diagnostics::new();
+    registry.configure(config, variables, &mut diagnostics);
+    if diagnostics.has_errors() {
+        return (Plan::default(), diagnostics);
+    }
     let mut plan = Plan {
         prior_serial: snapshot.as_ref().map(|s| s.serial),
         prior_lineage: snapshot.as_ref().map(|s| s.lineage.clone()),
@@ -156,7 +160,7 @@ pub fn plan(
             Some(id) => id,
             None => continue,
         };
-        let Some((provider_name, provider)) = registry.for_type(&address.kind) else {
+        let Some((provider_name, provider)) = registry.for_resource(&address.kind, import.provider.as_deref()) else {
             diagnostics.push(
                 Diagnostic::error("Invalid resource type", format!("No provider serves `{}`.", address.kind))
                     .at(import.span.clone()),
@@ -370,18 +374,19 @@ fn refresh(
     registry: &Registry,
     diagnostics: &mut Diagnostics,
 ) -> Vec<ResourceChange> {
-    let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut by_type: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for (address, instance) in prior.iter() {
         if instance.state.mode == "managed" {
-            by_type.entry(instance.state.kind.clone()).or_default().push(address.clone());
+            let key = (instance.state.kind.clone(), instance.state.provider.clone());
+            by_type.entry(key).or_default().push(address.clone());
         }
     }
-    let reads = by_type.into_iter().filter_map(|(kind, addresses)| {
-        let Some((_, provider)) = registry.for_type(&kind) else {
+    let reads = by_type.into_iter().filter_map(|((kind, provider_key), addresses)| {
+        let Some((_, provider)) = registry.for_resource(&kind, Some(&provider_key)) else {
             diagnostics.push(Diagnostic::error(
                 "Missing provider",
-                format!("No provider serves the resource type `{kind}` found in state."),
-            ));
+                format!("No provider configuration `{provider_key}` serves the resource type `{kind}` found in state."),
+            ).with_hint("an aliased provider's `provider` block must stay in the configuration until its objects are destroyed"));
             return None;
         };
         let requests: Vec<ReadRequest> =
@@ -484,7 +489,22 @@ impl ResourceHandler for Planner<'_> {
             let resource = item.resource;
             let prefix = item.prefix();
             self.declared.insert(format!("{prefix}{}", resource.address()));
-            let Some((_, provider)) = self.registry.for_type(&resource.kind) else {
+            let Some((_, provider)) = self.registry.for_resource(&resource.kind, resource.provider.as_deref()) else {
+                if let Some(key) =
+                    resource.provider.as_deref().filter(|_| self.registry.for_type(&resource.kind).is_some())
+                {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "Provider configuration not present",
+                            format!(
+                                "`{}` uses `provider = {key}`, but there is no `provider` block with that alias.",
+                                resource.address()
+                            ),
+                        )
+                        .at(resource.span.clone()),
+                    );
+                    continue;
+                }
                 let mut diagnostic = Diagnostic::error(
                     "Invalid resource type",
                     format!("No provider serves the resource type `{}`.", resource.kind),
@@ -536,7 +556,23 @@ impl ResourceHandler for Planner<'_> {
                             provider.read_data(ReadDataRequest { kind: resource.kind.clone(), config: config.clone() }),
                         ) {
                             Ok(response) => {
-                                values[index][position] = mark_schema_sensitive(response.state, &schema.block)
+                                let value = mark_schema_sensitive(response.state, &schema.block);
+                                values[index][position] = value.clone();
+                                // Kept in the plan so that apply evaluates against the very
+                                // values this plan was made with.
+                                self.changes.push(ResourceChange {
+                                    address: address.clone(),
+                                    mode: "data".into(),
+                                    kind: resource.kind.clone(),
+                                    name: resource.name.clone(),
+                                    provider: provider.name().to_string(),
+                                    change: Change { action: Action::NoOp, before: None, after: Some(value) },
+                                    requires_replace: Vec::new(),
+                                    reason: None,
+                                    dependencies: item.dependencies.clone(),
+                                    import_id: None,
+                                    moved_from: None,
+                                });
                             }
                             Err(errors) => {
                                 diagnostics.extend(errors.into_iter().map(|d| d.for_address(address.clone())))
@@ -584,7 +620,7 @@ impl ResourceHandler for Planner<'_> {
         let registry = self.registry;
         let requests = jobs.iter().map(|job| {
             let resource = items[job.item].resource;
-            let provider = registry.for_type(&resource.kind).map(|(_, p)| p);
+            let provider = registry.for_resource(&resource.kind, resource.provider.as_deref()).map(|(_, p)| p);
             let request = PlanRequest {
                 kind: resource.kind.clone(),
                 prior: job.prior.clone(),
@@ -604,7 +640,11 @@ impl ResourceHandler for Planner<'_> {
         for (job, response) in jobs.into_iter().zip(responses) {
             let item = &items[job.item];
             let resource = item.resource;
-            let Some((provider_name, provider)) = self.registry.for_type(&resource.kind) else { continue };
+            let Some((provider_name, provider)) =
+                self.registry.for_resource(&resource.kind, resource.provider.as_deref())
+            else {
+                continue;
+            };
             let response = match response {
                 Ok(response) => response,
                 Err(errors) => {

@@ -12,10 +12,17 @@ use std::fmt::Write;
 /// Renders a plan.
 pub fn render(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
-    if !plan.drift.is_empty() {
+    // As Terraform does, outside changes are reported when they matter to this plan: every one
+    // in a refresh-only plan, else those of objects the plan changes. An instance whose public IP
+    // moved to an Elastic IP is not news when nothing is to be done about it.
+    let changed: BTreeSet<&str> =
+        plan.changes.iter().filter(|c| c.change.action != Action::NoOp).map(|c| c.address.as_str()).collect();
+    let drift: Vec<&ResourceChange> =
+        plan.drift.iter().filter(|d| plan.refresh_only || changed.contains(d.address.as_str())).collect();
+    if !drift.is_empty() {
         out.push_str("\nNote: Objects have changed outside of infra\n\n");
         out.push_str("infra detected the following changes made outside of infra since the last \"infra apply\":\n");
-        for change in &plan.drift {
+        for change in drift {
             out.push('\n');
             resource(&mut out, change, true, color);
         }

@@ -131,6 +131,12 @@ pub trait Provider: Send + Sync {
     /// What it accepts.
     fn schema(&self) -> &ProviderSchema;
 
+    /// How many API calls this provider instance has made (for `-json` output and debug logs),
+    /// when it counts them.
+    fn api_calls(&self) -> Option<u64> {
+        None
+    }
+
     /// Applies the `provider` block.
     async fn configure(&self, _request: ConfigureRequest) -> Result<(), Diagnostics> {
         Ok(())

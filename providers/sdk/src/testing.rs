@@ -16,7 +16,10 @@ use crate::value::Value;
 pub fn check_planned(config: &Value, planned: &Value) -> Result<(), String> {
     let (Some(config), Some(planned)) = (config.as_map(), planned.as_map()) else { return Ok(()) };
     for (name, configured) in config {
-        if configured.is_null() || !configured.is_wholly_known() {
+        // An empty collection is how an absent nested block arrives; a provider may fill a
+        // block that is optional and computed (an instance's root volume).
+        let absent_block = configured.as_items().is_some_and(<[Value]>::is_empty);
+        if configured.is_null() || absent_block || !configured.is_wholly_known() {
             continue;
         }
         match planned.get(name) {
