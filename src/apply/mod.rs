@@ -95,6 +95,8 @@ struct Shared<'a> {
     diagnostics: Mutex<Diagnostics>,
     applied: std::sync::atomic::AtomicUsize,
     options: &'a ApplyOptions<'a>,
+    /// Idempotency keys of creates a crashed run sent (from the state's `pending`).
+    pending: BTreeMap<String, String>,
 }
 
 impl Shared<'_> {
@@ -168,7 +170,8 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
     shared.options.progress.started(address, action);
     let provider = unit.provider.as_ref();
     let kind = change.kind.clone();
-    let key = format!("{address}/{}", uuid::Uuid::new_v4());
+    // A create that a crashed run already sent is retried with the key it used.
+    let key = shared.pending.get(address).cloned().unwrap_or_else(|| format!("{address}/{}", uuid::Uuid::new_v4()));
     let prior = change.change.before.clone();
     let result: Result<Option<Value>, Diagnostics> = async {
         let create = |prior: Option<Value>| async {
@@ -184,6 +187,9 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
             check_planned(&config, &fresh.planned).map_err(|m| blame(provider, "invalid plan", &m))?;
             if let Some(saved) = &change.change.after {
                 consistent(saved, &fresh.planned, "").map_err(|m| blame(provider, "inconsistent final plan", &m))?;
+            }
+            if prior.is_none() && change.mode == "managed" {
+                shared.record(JournalEntry::Intent { address: address.to_string(), key: key.clone() })?;
             }
             let new = provider
                 .apply(ApplyRequest {
@@ -431,6 +437,7 @@ pub fn apply(
     // Instances the plan covers are taken from the plan; only the rest are converted.
     let prior = prior_instances(snapshot.as_ref().map(|s| uncovered(s, plan)).as_ref(), registry);
     let had_outputs = snapshot.as_ref().is_some_and(|s| !s.outputs.is_empty());
+    let pending = snapshot.as_ref().map(|s| s.pending.clone()).unwrap_or_default();
     drop(snapshot);
     let changes: BTreeMap<String, ResourceChange> =
         plan.changes.iter().map(|c| (c.address.clone(), c.clone())).collect();
@@ -440,6 +447,7 @@ pub fn apply(
         diagnostics: Mutex::new(Diagnostics::new()),
         applied: std::sync::atomic::AtomicUsize::new(0),
         options,
+        pending,
     };
     let permits = tokio::sync::Semaphore::new(options.parallelism.max(1));
     // Refresh-only: the state takes the drift.

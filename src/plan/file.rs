@@ -190,6 +190,7 @@ pub fn decode(bytes: &[u8]) -> Result<Plan, String> {
         );
     }
     Ok(Plan {
+        api_calls: std::collections::BTreeMap::new(),
         prior_serial: json["prior_serial"].as_u64(),
         prior_lineage: json["prior_lineage"].as_str().map(str::to_string),
         changes: changes("changes")?,

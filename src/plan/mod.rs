@@ -138,6 +138,8 @@ pub struct Plan {
     pub refresh_only: bool,
     /// The plan could not be completed (errors were reported).
     pub errored: bool,
+    /// API calls each provider configuration made while planning (for those that count).
+    pub api_calls: BTreeMap<String, u64>,
 }
 
 /// Counts for the summary line.

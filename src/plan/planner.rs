@@ -193,7 +193,7 @@ pub fn plan(
         plan.drift = refresh(&mut prior, registry, &mut diagnostics);
     }
     if options.refresh_only {
-        return finish(plan, diagnostics);
+        return finish_counted(plan, registry, diagnostics);
     }
 
     // 3. Destroy: every managed instance, dependents first (the apply orders them).
@@ -217,7 +217,7 @@ pub fn plan(
             plan.outputs.insert(name, removed_output(&output));
         }
         filter_targets(&mut plan, options);
-        return finish(plan, diagnostics);
+        return finish_counted(plan, registry, diagnostics);
     }
 
     // 4. The walk.
@@ -278,7 +278,7 @@ pub fn plan(
         }
     }
     filter_targets(&mut plan, options);
-    finish(plan, diagnostics)
+    finish_counted(plan, registry, diagnostics)
 }
 
 /// The change of an output that goes away.
@@ -294,6 +294,15 @@ fn removed_output(output: &infra_state::OutputState) -> OutputChange {
 fn finish(mut plan: Plan, diagnostics: Diagnostics) -> (Plan, Diagnostics) {
     plan.errored = diagnostics.has_errors();
     (plan, diagnostics)
+}
+
+/// Records the providers' API call counts and finishes.
+fn finish_counted(mut plan: Plan, registry: &Registry, diagnostics: Diagnostics) -> (Plan, Diagnostics) {
+    plan.api_calls = registry.api_calls();
+    for (provider, calls) in &plan.api_calls {
+        tracing::debug!(target: "infra::plan", provider, calls, "provider API calls while planning");
+    }
+    finish(plan, diagnostics)
 }
 
 /// `aws_subnet.a` for `aws_subnet.a["x"]`, `module.m[0].aws_vpc.v` for `module.m[0].aws_vpc.v[1]`.

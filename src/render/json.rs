@@ -113,7 +113,7 @@ pub fn render(plan: &Plan) -> String {
         })
         .collect();
     let summary = plan.summary();
-    let document = json!({
+    let mut document = json!({
         "format_version": FORMAT_VERSION,
         "infra_version": env!("CARGO_PKG_VERSION"),
         "prior_state": { "serial": plan.prior_serial, "lineage": plan.prior_lineage },
@@ -125,5 +125,9 @@ pub fn render(plan: &Plan) -> String {
         "summary": { "add": summary.add, "change": summary.change, "destroy": summary.destroy, "import": summary.import },
         "errored": plan.errored,
     });
+    // infra's addition to Terraform's format: how many API calls refresh and planning took.
+    if !plan.api_calls.is_empty() {
+        document["api_calls"] = json!(plan.api_calls);
+    }
     document.to_string()
 }

@@ -124,6 +124,16 @@ pub enum JournalEntry {
         /// The instance address.
         address: String,
     },
+    /// A create is about to be sent with this idempotency key. Folded into
+    /// [`Snapshot::pending`](crate::Snapshot::pending) until the object's `Set` arrives, so a
+    /// run that follows a crash retries the create with the same key and the provider finds the
+    /// object instead of making a second one.
+    Intent {
+        /// The instance address.
+        address: String,
+        /// The key given to the provider.
+        key: String,
+    },
     /// The root module's outputs.
     Outputs {
         /// All of them.

@@ -24,6 +24,9 @@ pub struct Snapshot {
     /// Root module outputs.
     #[serde(default)]
     pub outputs: BTreeMap<String, OutputState>,
+    /// Creates sent but not known to have finished: address → idempotency key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<String, String>,
 }
 
 impl Snapshot {
@@ -36,6 +39,7 @@ impl Snapshot {
             infra_version: env!("CARGO_PKG_VERSION").to_string(),
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            pending: BTreeMap::new(),
         }
     }
 
@@ -45,9 +49,13 @@ impl Snapshot {
             match entry {
                 crate::JournalEntry::Set { address, resource } => {
                     self.resources.insert(address.clone(), (**resource).clone());
+                    self.pending.remove(address);
                 }
                 crate::JournalEntry::Remove { address } => {
                     self.resources.remove(address);
+                }
+                crate::JournalEntry::Intent { address, key } => {
+                    self.pending.insert(address.clone(), key.clone());
                 }
                 crate::JournalEntry::Outputs { outputs } => self.outputs = outputs.clone(),
             }
