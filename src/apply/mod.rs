@@ -438,6 +438,19 @@ pub fn apply(
     let prior = prior_instances(snapshot.as_ref().map(|s| uncovered(s, plan)).as_ref(), registry);
     let had_outputs = snapshot.as_ref().is_some_and(|s| !s.outputs.is_empty());
     let pending = snapshot.as_ref().map(|s| s.pending.clone()).unwrap_or_default();
+    // Objects the plan leaves alone whose stored dependencies are not the configuration's (an
+    // imported object has none): they are recorded again, so a later destroy orders them right.
+    let stale_dependencies: BTreeSet<String> = snapshot
+        .as_ref()
+        .map(|snapshot| {
+            plan.changes
+                .iter()
+                .filter(|c| c.mode == "managed" && c.change.action == Action::NoOp)
+                .filter(|c| snapshot.resources.get(&c.address).is_some_and(|r| r.dependencies != c.dependencies))
+                .map(|c| c.address.clone())
+                .collect()
+        })
+        .unwrap_or_default();
     drop(snapshot);
     let changes: BTreeMap<String, ResourceChange> =
         plan.changes.iter().map(|c| (c.address.clone(), c.clone())).collect();
@@ -469,7 +482,8 @@ pub fn apply(
             registry,
             changes: &changes,
             prior: &prior,
-            drifted: plan.drift.iter().map(|d| d.address.clone()).collect(),
+            // Drifted objects, and those with stale dependencies, are recorded as they are.
+            drifted: plan.drift.iter().map(|d| d.address.clone()).chain(stale_dependencies).collect(),
             shared: &shared,
             permits: &permits,
             visited: BTreeSet::new(),

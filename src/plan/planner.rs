@@ -198,11 +198,22 @@ pub fn plan(
 
     // 3. Destroy: every managed instance, dependents first (the apply orders them).
     if options.destroy {
+        // Dependencies from state, and from the configuration where the object is still in it
+        // (state may not know them: an imported object has none).
+        let graph = crate::graph::ModuleGraph::build(&config.root).ok();
         for (address, instance) in &prior {
             if instance.state.mode != "managed" {
                 continue;
             }
-            plan.changes.push(delete_change(address, instance, "because the whole configuration is being destroyed"));
+            let mut change = delete_change(address, instance, "because the whole configuration is being destroyed");
+            if let Some(configured) = graph.as_ref().and_then(|g| g.dependencies.get(&base_address(address))) {
+                for dependency in configured {
+                    if !change.dependencies.contains(dependency) {
+                        change.dependencies.push(dependency.clone());
+                    }
+                }
+            }
+            plan.changes.push(change);
             if let Some(resource) =
                 config.root.resources.get(&base_address(address)).filter(|r| r.lifecycle.prevent_destroy)
             {

@@ -118,6 +118,16 @@ pub fn client_token(key: &str) -> String {
     digest.iter().take(20).map(|b| format!("{b:02x}")).collect()
 }
 
+/// An object with every attribute of its schema (null where the read had none), so an
+/// imported object compares equal to the same object planned from configuration.
+fn complete(value: Value, schema: Option<&BlockSchema>) -> Value {
+    let (Value::Map(mut map), Some(schema)) = (value.clone(), schema) else { return value };
+    for name in schema.attributes.keys() {
+        map.entry(name.clone()).or_insert(Value::Null);
+    }
+    Value::Map(map)
+}
+
 /// `planned` with the id set.
 fn with_id(planned: &Value, id: &str) -> Value {
     let mut map = planned.as_map().cloned().unwrap_or_default();
@@ -246,7 +256,9 @@ impl Provider for Aws {
             };
             match outcome {
                 Ok(found) => {
+                    let schema = self.block(kind);
                     for (index, current) in indexes.into_iter().zip(found) {
+                        let current = current.map(|value| complete(value, schema));
                         answers[index] = Some(Ok(ReadResponse { current }));
                     }
                 }
@@ -268,7 +280,7 @@ impl Provider for Aws {
         })?;
         let ec2 = self.ec2().await?;
         match resource.read(ec2, &[stub]).await?.pop().flatten() {
-            Some(current) => Ok(ImportResponse { current }),
+            Some(current) => Ok(ImportResponse { current: complete(current, self.block(&request.kind)) }),
             None => Err(Diagnostic::error(
                 "Cannot import non-existent remote object",
                 format!("No `{}` with id `{}` exists in {}.", request.kind, request.id, ec2.region),

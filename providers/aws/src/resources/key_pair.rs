@@ -1,6 +1,6 @@
 //! `aws_key_pair`: an SSH public key registered with EC2 (ImportKeyPair). Everything but tags
-//! replaces; the id is the key name. EC2 does not return the key material, so `public_key` is
-//! kept from state.
+//! replaces; the id is the key name. EC2 returns the key material without its comment, so
+//! `public_key` is kept from state as written (an import reads it).
 
 use super::vpc::filter;
 use super::{FILTER_CHUNK, Resource, in_order};
@@ -77,6 +77,7 @@ impl Resource for KeyPair {
                 .client
                 .describe_key_pairs()
                 .filters(filter("key-name", chunk))
+                .include_public_key(true)
                 .send()
                 .await
                 .map_err(sdk("DescribeKeyPairs"))?;
@@ -89,7 +90,8 @@ impl Resource for KeyPair {
                     .set("arn", Value::string(format!("arn:aws:ec2:{}::key-pair/{pair_id}", ec2.region)))
                     .str("key_pair_id", key.key_pair_id())
                     .str("key_type", key.key_type().map(|t| t.as_str()))
-                    .str("fingerprint", key.key_fingerprint());
+                    .str("fingerprint", key.key_fingerprint())
+                    .str("public_key", key.public_key().map(str::trim));
                 let mut value = tags::read_into(ec2, object, key.tags()).build();
                 if let Some(prior) = priors.get(&name) {
                     value = object::keep(value, prior, &["public_key", "key_name_prefix"]);

@@ -209,6 +209,16 @@ impl Resource for Association {
             .attribute("route_table_id", Attribute::required(AttrType::String))
     }
 
+    fn plan(&self, request: &infra_provider::PlanRequest, response: &mut infra_provider::PlanResponse) {
+        // ReplaceRouteTableAssociation gives the association a new id.
+        if let Some(prior) = &request.prior
+            && object::changed(prior, &response.planned, "route_table_id")
+            && let Value::Map(map) = &mut response.planned
+        {
+            map.insert("id".into(), Value::Unknown);
+        }
+    }
+
     async fn create(&self, ec2: &Ec2, planned: &Value, _token: &str) -> Result<String, AwsError> {
         let call = ec2
             .client

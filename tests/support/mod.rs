@@ -1,0 +1,309 @@
+//! Test support: real peers started on loopback for the tests of one test binary.
+//!
+//! - [`moto`]: one `moto_server` per test binary (EC2 with AMI, instance-type and key-pair
+//!   validation on), on a free port, stopped when the test binary exits. Each test works in its
+//!   own VPC, so tests run in parallel against it.
+//! - [`Stack`]: a configuration directory and the `infra` binary run in it against moto.
+//! - [`KillOnRunInstances`]: a TCP relay in front of moto that SIGKILLs a child `infra` the
+//!   moment EC2 has answered RunInstances — after the instance exists, before infra can
+//!   record it.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A running moto server.
+pub struct Moto {
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn answers(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = "POST /moto-api/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200")
+}
+
+/// The moto server of this test binary, started on first use.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        let log = std::env::temp_dir().join(format!("infra-moto-{}.log", std::process::id()));
+        for _ in 0..3 {
+            let port = free_port();
+            // The shell watches the test process and stops moto when it is gone, so no server
+            // outlives its tests.
+            let script = format!(
+                "moto_server -H 127.0.0.1 -p {port} >'{}' 2>&1 & pid=$!; \
+                 while kill -0 {parent} 2>/dev/null && kill -0 $pid 2>/dev/null; do sleep 0.5; done; kill $pid 2>/dev/null",
+                log.display(),
+                parent = std::process::id()
+            );
+            let spawned = Command::new("sh")
+                .args(["-c", &script])
+                .env("MOTO_ENABLE_AMI_VALIDATION", "true")
+                .env("MOTO_EC2_ENABLE_INSTANCE_TYPE_VALIDATION", "true")
+                .env("MOTO_ENABLE_KEYPAIR_VALIDATION", "true")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+            if spawned.is_err() {
+                panic!("cannot run `sh` to start moto_server");
+            }
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                if answers(port) {
+                    return Moto { endpoint: format!("http://127.0.0.1:{port}") };
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+        panic!(
+            "moto_server did not start (is `moto[server]` installed? ./scripts/test installs it); log: {}",
+            log.display()
+        );
+    })
+}
+
+/// The environment that points AWS clients at moto.
+pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_string()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_CONFIG_FILE", "/nonexistent".into()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
+    ]
+}
+
+/// A runtime for the SDK calls tests make themselves.
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime")
+    })
+}
+
+/// Runs a future on the test runtime.
+pub fn block<F: std::future::Future>(future: F) -> F::Output {
+    runtime().block_on(future)
+}
+
+/// An EC2 client for moto (the tests' own view, independent of infra's).
+pub fn ec2() -> aws_sdk_ec2::Client {
+    let moto = moto();
+    let config = aws_sdk_ec2::Config::builder()
+        .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+        .region(aws_sdk_ec2::config::Region::new("us-east-1"))
+        .endpoint_url(&moto.endpoint)
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "tests"))
+        .build();
+    aws_sdk_ec2::Client::from_conf(config)
+}
+
+/// An OpenSSH ed25519 public key (well-formed; nobody holds its private half).
+pub fn ssh_public_key() -> String {
+    use base64::Engine as _;
+    let mut blob = Vec::new();
+    blob.extend_from_slice(&11u32.to_be_bytes());
+    blob.extend_from_slice(b"ssh-ed25519");
+    blob.extend_from_slice(&32u32.to_be_bytes());
+    blob.extend((0u8..32).map(|b| b.wrapping_mul(7).wrapping_add(3)));
+    format!("ssh-ed25519 {} infra-tests", base64::engine::general_purpose::STANDARD.encode(blob))
+}
+
+/// A configuration directory with `infra` run in it against moto.
+pub struct Stack {
+    dir: tempfile::TempDir,
+    endpoint: String,
+}
+
+impl Stack {
+    /// An empty stack against this binary's moto.
+    pub fn new() -> Stack {
+        Stack::with_endpoint(&moto().endpoint)
+    }
+
+    /// An empty stack against another endpoint (a relay in front of moto).
+    pub fn with_endpoint(endpoint: &str) -> Stack {
+        Stack { dir: tempfile::tempdir().expect("temp dir"), endpoint: endpoint.to_string() }
+    }
+
+    /// Its directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Points later runs at another endpoint.
+    pub fn set_endpoint(&mut self, endpoint: &str) {
+        self.endpoint = endpoint.to_string();
+    }
+
+    /// Writes `main.tf`.
+    pub fn write(&self, text: &str) {
+        std::fs::write(self.dir.path().join("main.tf"), text).expect("write main.tf");
+    }
+
+    /// Copies the files of a directory in.
+    pub fn copy_from(&self, from: &Path) {
+        for entry in std::fs::read_dir(from).expect("example dir").flatten() {
+            let path: PathBuf = entry.path();
+            if path.is_file() {
+                std::fs::copy(&path, self.dir.path().join(entry.file_name())).expect("copy");
+            }
+        }
+    }
+
+    /// The `infra` command, set up for this stack.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin("infra"));
+        command.current_dir(self.dir.path()).args(args).stdin(Stdio::null()).env("NO_COLOR", "1");
+        command.env("INFRA_LOCK_TTL", "0.6");
+        for (key, value) in aws_env(&self.endpoint) {
+            command.env(key, value);
+        }
+        command
+    }
+
+    /// Runs `infra ARGS`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("infra runs")
+    }
+
+    /// Runs `infra ARGS` and insists on success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "`infra {}` failed:\n{}\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// `apply -auto-approve`.
+    pub fn apply(&self) -> String {
+        self.ok(&["apply", "-auto-approve", "-no-color"])
+    }
+
+    /// `plan -detailed-exitcode`: its exit code and output.
+    pub fn plan(&self) -> (i32, String) {
+        let output = self.run(&["plan", "-detailed-exitcode", "-no-color"]);
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        (output.status.code().unwrap_or(-1), text)
+    }
+
+    /// The state as JSON.
+    pub fn state(&self) -> serde_json::Value {
+        let text = self.ok(&["state", "pull"]);
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// One attribute of an object in state.
+    pub fn attribute(&self, address: &str, name: &str) -> String {
+        let state = self.state();
+        let value = &state["resources"][address]["attributes"][name];
+        value.as_str().map_or_else(|| value.to_string(), str::to_string)
+    }
+}
+
+/// A relay in front of moto that kills a child process as soon as EC2 answers a RunInstances
+/// call: the instance exists, the child never hears of it.
+pub struct KillOnRunInstances {
+    /// The relay's endpoint.
+    pub endpoint: String,
+    child: Arc<Mutex<Option<Child>>>,
+    fired: Arc<AtomicBool>,
+}
+
+impl KillOnRunInstances {
+    /// Starts the relay.
+    pub fn start(upstream: &str) -> KillOnRunInstances {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the relay");
+        let endpoint = format!("http://{}", listener.local_addr().expect("relay address"));
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        let child: Arc<Mutex<Option<Child>>> = Arc::new(Mutex::new(None));
+        let fired = Arc::new(AtomicBool::new(false));
+        let (child_for_thread, fired_for_thread) = (child.clone(), fired.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(&upstream) else { continue };
+                let saw_run = Arc::new(AtomicBool::new(false));
+                let (mut client_read, mut server_write) =
+                    (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+                let saw = saw_run.clone();
+                std::thread::spawn(move || {
+                    let mut buffer = [0u8; 65536];
+                    while let Ok(n) = client_read.read(&mut buffer) {
+                        if n == 0 {
+                            break;
+                        }
+                        if String::from_utf8_lossy(&buffer[..n]).contains("Action=RunInstances") {
+                            saw.store(true, Ordering::SeqCst);
+                        }
+                        if server_write.write_all(&buffer[..n]).is_err() {
+                            break;
+                        }
+                    }
+                });
+                let (mut server_read, mut client_write) = (server, client);
+                let (child, fired) = (child_for_thread.clone(), fired_for_thread.clone());
+                std::thread::spawn(move || {
+                    let mut buffer = [0u8; 65536];
+                    while let Ok(n) = server_read.read(&mut buffer) {
+                        if n == 0 {
+                            break;
+                        }
+                        if saw_run.load(Ordering::SeqCst) && !fired.swap(true, Ordering::SeqCst) {
+                            if let Some(child) = child.lock().expect("child lock").as_mut() {
+                                let _ = child.kill();
+                            }
+                            return;
+                        }
+                        if client_write.write_all(&buffer[..n]).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        KillOnRunInstances { endpoint, child, fired }
+    }
+
+    /// Runs a command through the relay until it exits (killed or not); whether the kill fired.
+    pub fn run(&self, mut command: Command) -> bool {
+        let child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn infra");
+        *self.child.lock().expect("child lock") = Some(child);
+        loop {
+            let mut guard = self.child.lock().expect("child lock");
+            if let Some(child) = guard.as_mut()
+                && let Ok(Some(_)) = child.try_wait()
+            {
+                break;
+            }
+            drop(guard);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.fired.load(Ordering::SeqCst)
+    }
+}
