@@ -770,3 +770,290 @@ fn launch_template_lives_a_full_life() {
         }),
     });
 }
+
+/// Objects of a test run still in EC2: VPCs, live instances, security groups and key pairs
+/// carrying its `stack` tag.
+fn leftovers(name: &str) -> Vec<String> {
+    let client = ec2();
+    let tagged = filter("tag:stack", name);
+    let mut out = Vec::new();
+    let vpcs = block(client.describe_vpcs().filters(tagged.clone()).send()).expect("describe vpcs");
+    out.extend(vpcs.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)));
+    let instances = block(client.describe_instances().filters(tagged.clone()).send()).expect("describe instances");
+    out.extend(
+        instances
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter(|i| i.state().and_then(|s| s.name()) != Some(&aws_sdk_ec2::types::InstanceStateName::Terminated))
+            .filter_map(|i| i.instance_id().map(str::to_string)),
+    );
+    let groups = block(client.describe_security_groups().filters(tagged.clone()).send()).expect("describe groups");
+    out.extend(groups.security_groups().iter().filter_map(|g| g.group_id().map(str::to_string)));
+    let keys = block(client.describe_key_pairs().filters(filter("key-name", &format!("{name}-deploy"))).send())
+        .expect("describe keys");
+    out.extend(keys.key_pairs().iter().filter_map(|k| k.key_name().map(str::to_string)));
+    out
+}
+
+#[test]
+fn the_network_example_applies_plans_clean_and_destroys_everything() {
+    let stack = Stack::new();
+    stack.copy_from(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/aws-network"));
+    let key = format!("ssh_public_key={}", ssh_public_key());
+    let vars = ["-var", "name=example-test", "-var", key.as_str()];
+    let with = |args: &[&'static str]| -> Vec<String> {
+        args.iter().map(|a| a.to_string()).chain(vars.iter().map(|a| a.to_string())).collect()
+    };
+    let run = |args: &[&'static str]| {
+        let args = with(args);
+        stack.command(&args.iter().map(String::as_str).collect::<Vec<_>>()).output().expect("infra runs")
+    };
+    let ok = |args: &[&'static str]| {
+        let output = run(args);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let applied = ok(&["apply", "-auto-approve", "-no-color"]);
+    assert!(applied.contains("Apply complete! Resources: 17 added, 0 changed, 0 destroyed."), "{applied}");
+    assert_eq!(leftovers("example-test").len(), 1 + 3 + 1 + 1, "a VPC, three instances, a group and a key");
+
+    let output = run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+
+    let destroyed = ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(destroyed.contains("Destroy complete! Resources: 17 destroyed."), "{destroyed}");
+    assert_eq!(leftovers("example-test"), Vec::<String>::new(), "destroy leaves nothing of the example in EC2");
+}
+
+/// Ids in plan text, made stable for snapshots.
+fn redact_ids(text: &str) -> String {
+    let pattern = regex::Regex::new(r"\b(vpc|subnet|sg|i|ami|igw|rtb|eni|vol)-[0-9a-f]{8,17}\b").expect("regex");
+    let text = pattern.replace_all(text, "$1-…");
+    let addresses = regex::Regex::new(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b").expect("regex");
+    let text = addresses.replace_all(&text, "x.x.x.x");
+    let names = regex::Regex::new(r"ec2-[x0-9-]+\.compute-1\.amazonaws\.com|ip-[0-9-]+\.ec2\.internal").expect("regex");
+    names.replace_all(&text, "…").into_owned()
+}
+
+#[test]
+fn an_instance_type_changes_in_place_and_an_ami_replaces() {
+    let stack = Stack::new();
+    let base = network("plans");
+    let older = format!("\"{}\"", older_ubuntu());
+    stack.write(&format!("{base}{}", instance("data.aws_ami.ubuntu.id", "t3.micro")));
+    stack.apply();
+
+    stack.write(&format!("{base}{}", instance("data.aws_ami.ubuntu.id", "t3.large")));
+    let (code, text) = stack.plan();
+    assert_eq!(code, 2);
+    insta::assert_snapshot!("instance_type_in_place", redact_ids(&text));
+
+    stack.write(&format!("{base}{}", instance(&older, "t3.micro")));
+    let (code, text) = stack.plan();
+    assert_eq!(code, 2);
+    insta::assert_snapshot!("ami_replaces", redact_ids(&text));
+    stack.ok(&["destroy", "-auto-approve"]);
+}
+
+#[test]
+fn data_sources_find_amis_zones_vpcs_and_subnets() {
+    let stack = Stack::new();
+    stack.write(&format!(
+        r#"{}
+data "aws_availability_zones" "all" {{}}
+
+data "aws_vpc" "mine" {{
+  id = aws_vpc.net.id
+}}
+
+data "aws_subnets" "mine" {{
+  depends_on = [aws_subnet.net]
+  filter {{
+    name   = "vpc-id"
+    values = [aws_vpc.net.id]
+  }}
+}}
+
+output "ami_name" {{
+  value = data.aws_ami.ubuntu.name
+}}
+output "zones" {{
+  value = length(data.aws_availability_zones.all.names)
+}}
+output "vpc_cidr" {{
+  value = data.aws_vpc.mine.cidr_block
+}}
+output "subnets" {{
+  value = data.aws_subnets.mine.ids == [aws_subnet.net.id]
+}}
+"#,
+        network("data")
+    ));
+    let applied = stack.apply();
+    assert!(applied.contains("ami_name = \"ubuntu/images/hvm-ssd/ubuntu-"), "{applied}");
+    assert!(applied.contains("zones = 6"), "moto's us-east-1 has six zones:\n{applied}");
+    assert!(applied.contains("vpc_cidr = \"10.9.0.0/16\""), "{applied}");
+    assert!(applied.contains("subnets = true"), "{applied}");
+    stack.ok(&["destroy", "-auto-approve"]);
+}
+
+#[test]
+fn a_missing_ami_is_one_clear_error_naming_the_resource() {
+    let stack = Stack::new();
+    stack.write(&format!("{}{}", network("bad-ami"), instance("\"ami-00000000000000000\"", "t3.micro")));
+    let output = stack.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("in `aws_instance.main`"), "{stderr}");
+    assert!(stderr.contains("RunInstances failed: InvalidAMIID.NotFound"), "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stack.ok(&["destroy", "-auto-approve"]);
+}
+
+#[test]
+fn an_unreachable_endpoint_is_a_clear_error() {
+    let stack = Stack::with_endpoint("http://127.0.0.1:9");
+    stack.write(r#"resource "aws_vpc" "main" { cidr_block = "10.0.0.0/16" }"#);
+    let output =
+        stack.command(&["apply", "-auto-approve", "-no-color"]).env("AWS_MAX_ATTEMPTS", "1").output().expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("in `aws_vpc.main`"), "{stderr}");
+    assert!(stderr.contains("could not be reached"), "{stderr}");
+    assert!(!stderr.contains("testing"), "no credential in errors:\n{stderr}");
+}
+
+#[test]
+fn provider_aliases_configure_separate_instances() {
+    let stack = Stack::new();
+    stack.write(
+        r#"
+provider "aws" {
+  region = "us-east-1"
+}
+provider "aws" {
+  alias  = "west"
+  region = "us-west-2"
+}
+resource "aws_vpc" "east" {
+  cidr_block = "10.1.0.0/16"
+}
+resource "aws_vpc" "west" {
+  provider   = aws.west
+  cidr_block = "10.2.0.0/16"
+}
+"#,
+    );
+    stack.apply();
+    assert!(stack.attribute("aws_vpc.east", "arn").contains(":us-east-1:"));
+    assert!(stack.attribute("aws_vpc.west", "arn").contains(":us-west-2:"));
+    assert_eq!(stack.state()["resources"]["aws_vpc.west"]["provider"], "aws.west");
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "{text}");
+    stack.ok(&["destroy", "-auto-approve"]);
+}
+
+fn object(entries: &[(&str, infra_provider::Value)]) -> infra_provider::Value {
+    infra_provider::Value::Map(entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+}
+
+/// A provider configured for moto, used directly (no engine around it).
+fn provider() -> infra_aws::Aws {
+    use infra_provider::{ConfigureRequest, Provider, Value};
+    let aws = infra_aws::Aws::new();
+    let endpoints = object(&[("ec2", Value::string(support::moto().endpoint.clone()))]);
+    let config = object(&[
+        ("region", Value::string("us-east-1")),
+        ("access_key", Value::string("testing")),
+        ("secret_key", Value::string("testing")),
+        ("endpoints", endpoints),
+    ]);
+    block(aws.configure(ConfigureRequest { config })).expect("configure");
+    aws
+}
+
+/// Starts `count` instances in a fresh subnet with one SDK call; their ids.
+fn many_instances(count: i32) -> Vec<String> {
+    let client = ec2();
+    let vpc = block(client.create_vpc().cidr_block("10.50.0.0/16").send()).expect("vpc");
+    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
+    let subnet = block(client.create_subnet().vpc_id(&vpc).cidr_block("10.50.0.0/20").send()).expect("subnet");
+    let subnet = subnet.subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_string();
+    let output = block(
+        client
+            .run_instances()
+            .image_id(older_ubuntu())
+            .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+            .subnet_id(subnet)
+            .min_count(count)
+            .max_count(count)
+            .send(),
+    )
+    .expect("run instances");
+    output.instances().iter().filter_map(|i| i.instance_id().map(str::to_string)).collect()
+}
+
+#[test]
+fn refreshing_500_instances_takes_a_handful_of_calls() {
+    use infra_provider::{Provider, ReadRequest, Value};
+    let ids = many_instances(500);
+    assert_eq!(ids.len(), 500);
+    let aws = provider();
+    let mut requests: Vec<ReadRequest> = ids
+        .iter()
+        .map(|id| ReadRequest { kind: "aws_instance".into(), current: object(&[("id", Value::string(id.clone()))]) })
+        .collect();
+    // One of them is gone: it reads as gone, and does not fail the others.
+    requests.push(ReadRequest {
+        kind: "aws_instance".into(),
+        current: object(&[("id", Value::string("i-0123456789abcdef0"))]),
+    });
+    let before = aws.api_calls().unwrap_or(0);
+    let answers = block(aws.read_batch(requests));
+    let calls = aws.api_calls().unwrap_or(0) - before;
+    let found = answers.iter().filter(|a| matches!(a, Ok(r) if r.current.is_some())).count();
+    assert_eq!(found, 500, "every live instance is read");
+    assert!(matches!(answers.last(), Some(Ok(r)) if r.current.is_none()), "the missing one reads as gone");
+    assert!(calls <= 10, "500 instances refreshed in {calls} EC2 calls");
+    let client = ec2();
+    for chunk in ids.chunks(500) {
+        block(client.terminate_instances().set_instance_ids(Some(chunk.to_vec())).send()).expect("terminate");
+    }
+}
+
+#[test]
+fn a_create_killed_before_its_state_is_written_makes_no_second_instance() {
+    let relay = support::KillOnRunInstances::start(&support::moto().endpoint);
+    let mut stack = Stack::with_endpoint(&relay.endpoint);
+    stack.write(&format!("{}{}", network("crash"), instance("data.aws_ami.ubuntu.id", "t3.micro")));
+    let killed = relay.run(stack.command(&["apply", "-auto-approve"]));
+    assert!(killed, "the apply was killed once EC2 had answered RunInstances");
+    let state = stack.state();
+    assert!(state["resources"].get("aws_instance.main").is_none(), "the killed run never recorded the instance");
+    let subnet = stack.attribute("aws_subnet.net", "id");
+    let live_in_subnet = || {
+        let output =
+            block(ec2().describe_instances().filters(filter("subnet-id", &subnet)).send()).expect("describe instances");
+        output
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter(|i| i.state().and_then(|s| s.name()) != Some(&aws_sdk_ec2::types::InstanceStateName::Terminated))
+            .filter_map(|i| i.instance_id().map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    let made = live_in_subnet();
+    assert_eq!(made.len(), 1, "the killed run's RunInstances made one instance");
+
+    stack.set_endpoint(&support::moto().endpoint);
+    // The killed run's lock expires; the next run waits for it and takes over.
+    stack.ok(&["apply", "-auto-approve", "-lock-timeout=30s"]);
+    assert_eq!(live_in_subnet(), made, "the next apply adopted that instance instead of starting a second");
+    assert_eq!(stack.attribute("aws_instance.main", "id"), made[0]);
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "{text}");
+    stack.ok(&["destroy", "-auto-approve"]);
+    assert!(live_in_subnet().is_empty());
+}

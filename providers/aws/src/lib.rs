@@ -280,7 +280,10 @@ impl Provider for Aws {
         })?;
         let ec2 = self.ec2().await?;
         match resource.read(ec2, &[stub]).await?.pop().flatten() {
-            Some(current) => Ok(ImportResponse { current: complete(current, self.block(&request.kind)) }),
+            Some(current) => {
+                let current = resource.imported(ec2, current).await?;
+                Ok(ImportResponse { current: complete(current, self.block(&request.kind)) })
+            }
             None => Err(Diagnostic::error(
                 "Cannot import non-existent remote object",
                 format!("No `{}` with id `{}` exists in {}.", request.kind, request.id, ec2.region),

@@ -361,6 +361,15 @@ impl Resource for Instance {
         tags::update_from(ec2, id, prior, planned).await
     }
 
+    async fn imported(&self, ec2: &Ec2, value: Value) -> Result<Value, AwsError> {
+        // State has no `user_data` to keep for an imported instance: read it (one call).
+        let id = object::string(&value, "id").unwrap_or_default().to_string();
+        let data = user_data(ec2, &id).await?;
+        let Value::Map(mut map) = value else { return Ok(value) };
+        map.insert("user_data".into(), data.map_or(Value::Null, Value::string));
+        Ok(Value::Map(map))
+    }
+
     async fn delete(&self, ec2: &Ec2, prior: &Value) -> Result<(), AwsError> {
         let id = object::string(prior, "id").unwrap_or_default();
         ec2.client.terminate_instances().instance_ids(id).send().await.map_err(sdk("TerminateInstances"))?;
@@ -428,15 +437,8 @@ impl Resource for Instance {
         for (instance, owner) in &instances {
             let id = instance.instance_id().unwrap_or_default().to_string();
             let mut value = instance_value(ec2, instance, owner, &volumes);
-            match priors.get(&id) {
-                // An import stub: nothing to keep, so `user_data` is read (one call).
-                Some(prior) if prior.as_map().is_some_and(|m| !m.contains_key("ami")) => {
-                    if let (Value::Map(map), Some(data)) = (&mut value, user_data(ec2, &id).await?) {
-                        map.insert("user_data".into(), Value::string(data));
-                    }
-                }
-                Some(prior) => value = object::keep(value, prior, &["user_data", "user_data_replace_on_change"]),
-                None => {}
+            if let Some(prior) = priors.get(&id) {
+                value = object::keep(value, prior, &["user_data", "user_data_replace_on_change"]);
             }
             found.insert(id, value);
         }

@@ -57,6 +57,11 @@ pub trait Resource: Send + Sync {
     /// Implementations read them in as few calls as the API allows.
     async fn read(&self, ec2: &Ec2, objects: &[Value]) -> Result<Vec<Option<Value>>, AwsError>;
 
+    /// Completes an imported object with what a refresh does not read (and keeps from state).
+    async fn imported(&self, _ec2: &Ec2, value: Value) -> Result<Value, AwsError> {
+        Ok(value)
+    }
+
     /// The state object to read for an import id.
     ///
     /// # Errors
