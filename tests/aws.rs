@@ -52,6 +52,14 @@ fn tag(client: &aws_sdk_ec2::Client, id: &str, key: &str, value: &str) {
         .expect("tag outside infra");
 }
 
+type Client = aws_sdk_ec2::Client;
+/// A change made outside infra to an object (given the stack and the object's id).
+type OutsideChange<'a> = Box<dyn Fn(&Client, &Stack, &str) + 'a>;
+/// A deletion made outside infra.
+type OutsideDelete<'a> = Box<dyn Fn(&Client, &Stack) + 'a>;
+/// Whether an object (by id) exists in EC2.
+type Exists<'a> = Box<dyn Fn(&Client, &str) -> bool + 'a>;
+
 /// One resource type's life, step by step.
 struct Life<'a> {
     name: &'a str,
@@ -64,9 +72,9 @@ struct Life<'a> {
     update_shows: &'a str,
     replace_shows: &'a str,
     /// A change made outside infra (given the object's id) and how the plan names it.
-    outside_change: Box<dyn Fn(&aws_sdk_ec2::Client, &Stack, &str) + 'a>,
+    outside_change: OutsideChange<'a>,
     /// Deletes the object outside infra.
-    outside_delete: Box<dyn Fn(&aws_sdk_ec2::Client, &Stack) + 'a>,
+    outside_delete: OutsideDelete<'a>,
     /// The import id of the object in state.
     import_id: Box<dyn Fn(&Stack) -> String + 'a>,
     /// Arguments that exist only in infra (no EC2 counterpart to import them from): after an
@@ -75,7 +83,7 @@ struct Life<'a> {
     /// Whether an in-place update keeps the id (an association gets a new one).
     keeps_id: bool,
     /// Whether the object still exists in EC2 (after destroy: it must not).
-    exists: Box<dyn Fn(&aws_sdk_ec2::Client, &str) -> bool + 'a>,
+    exists: Exists<'a>,
 }
 
 /// Text with runs of spaces made one (plans align their `=` signs).

@@ -307,3 +307,48 @@ impl KillOnRunInstances {
         self.fired.load(Ordering::SeqCst)
     }
 }
+
+/// A relay in front of moto that delays every request by a fixed time: the round trip to a
+/// real EC2 endpoint, which loopback does not have.
+pub struct DelayRelay {
+    /// The relay's endpoint.
+    pub endpoint: String,
+}
+
+impl DelayRelay {
+    /// Starts the relay.
+    pub fn start(upstream: &str, delay: Duration) -> DelayRelay {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the relay");
+        let endpoint = format!("http://{}", listener.local_addr().expect("relay address"));
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(&upstream) else { continue };
+                let (mut client_read, mut server_write) =
+                    (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+                std::thread::spawn(move || {
+                    let mut buffer = [0u8; 65536];
+                    let mut idle = true;
+                    while let Ok(n) = client_read.read(&mut buffer) {
+                        if n == 0 {
+                            break;
+                        }
+                        // The first bytes of a request pay the round trip.
+                        if idle {
+                            std::thread::sleep(delay);
+                        }
+                        idle = n < buffer.len();
+                        if server_write.write_all(&buffer[..n]).is_err() {
+                            break;
+                        }
+                    }
+                });
+                let (mut server_read, mut client_write) = (server, client);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut server_read, &mut client_write);
+                });
+            }
+        });
+        DelayRelay { endpoint }
+    }
+}

@@ -151,6 +151,34 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(rand::rng().random_range(cap / 2..=cap))
 }
 
+/// How long [`while_in_use`] keeps trying a delete.
+pub const IN_USE_ATTEMPTS: u32 = 12;
+
+/// Runs a delete until EC2 stops answering *DependencyViolation* / *InvalidGroup.InUse*: the
+/// objects that used it (a terminated instance's interface, a detached gateway) take a while
+/// to let go. Other errors return at once.
+pub async fn while_in_use<T, F, Fut>(mut call: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match call().await {
+            Err(error)
+                if matches!(
+                    error.code.as_deref(),
+                    Some("DependencyViolation" | "InvalidGroup.InUse" | "VolumeInUse")
+                ) && attempt + 1 < IN_USE_ATTEMPTS =>
+            {
+                attempt += 1;
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,33 +208,5 @@ mod tests {
         let diagnostic = error.diagnostic();
         assert!(diagnostic.detail.contains("RunInstances failed: InvalidAMIID.NotFound: The image id"));
         assert!(diagnostic.hints.iter().any(|h| h.contains("aws_ami")), "{:?}", diagnostic.hints);
-    }
-}
-
-/// How long [`while_in_use`] keeps trying a delete.
-pub const IN_USE_ATTEMPTS: u32 = 12;
-
-/// Runs a delete until EC2 stops answering *DependencyViolation* / *InvalidGroup.InUse*: the
-/// objects that used it (a terminated instance's interface, a detached gateway) take a while
-/// to let go. Other errors return at once.
-pub async fn while_in_use<T, F, Fut>(mut call: F) -> Result<T, AwsError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, AwsError>>,
-{
-    let mut attempt = 0;
-    loop {
-        match call().await {
-            Err(error)
-                if matches!(
-                    error.code.as_deref(),
-                    Some("DependencyViolation" | "InvalidGroup.InUse" | "VolumeInUse")
-                ) && attempt + 1 < IN_USE_ATTEMPTS =>
-            {
-                attempt += 1;
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-            other => return other,
-        }
     }
 }

@@ -11,6 +11,7 @@
 //! after every write, and refresh by type in a few Describe calls ([`Provider::read_batch`]).
 
 pub mod client;
+pub mod docs;
 pub mod error;
 pub mod object;
 pub mod resources;

@@ -186,7 +186,7 @@ impl Resource for Rule {
                     }
                     let id = rule.security_group_rule_id().unwrap_or_default().to_string();
                     let all = rule.ip_protocol() == Some("-1");
-                    let port = |p: Option<i32>| p.filter(|p| !all && *p != -1 || !all).map(i64::from);
+                    let port = |p: Option<i32>| p.map(i64::from);
                     let owner = rule.group_owner_id().unwrap_or_default();
                     let object = Object::new()
                         .str("id", Some(&id))

@@ -102,13 +102,12 @@ impl Resource for Vpc {
     }
 }
 
-/// The default security group, main route table and default network ACL of VPCs, in three
-/// calls for all of them.
-async fn defaults(
-    ec2: &Ec2,
-    ids: &[String],
-) -> Result<BTreeMap<String, (Option<String>, Option<String>, Option<String>)>, AwsError> {
-    let mut out: BTreeMap<String, (Option<String>, Option<String>, Option<String>)> = BTreeMap::new();
+/// A VPC's default security group, main route table and default network ACL.
+type Defaults = (Option<String>, Option<String>, Option<String>);
+
+/// The defaults of VPCs, in three calls for all of them.
+async fn defaults(ec2: &Ec2, ids: &[String]) -> Result<BTreeMap<String, Defaults>, AwsError> {
+    let mut out: BTreeMap<String, Defaults> = BTreeMap::new();
     let groups = ec2
         .client
         .describe_security_groups()
