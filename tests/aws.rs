@@ -1065,3 +1065,35 @@ fn a_create_killed_before_its_state_is_written_makes_no_second_instance() {
     stack.ok(&["destroy", "-auto-approve"]);
     assert!(live_in_subnet().is_empty());
 }
+
+#[test]
+fn an_import_block_adopts_a_vpc_made_elsewhere() {
+    let client = ec2();
+    let made = block(client.create_vpc().cidr_block("10.77.0.0/16").send()).expect("a VPC made outside infra");
+    let id = made.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
+    let stack = Stack::new();
+    stack.write(&format!(
+        r#"
+import {{
+  to = aws_vpc.adopted
+  id = "{id}"
+}}
+resource "aws_vpc" "adopted" {{
+  cidr_block = "10.77.0.0/16"
+  tags       = {{ Name = "adopted" }}
+}}
+"#
+    ));
+    let (code, text) = stack.plan();
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains(&format!("# (imported from \"{id}\")")), "{text}");
+    assert!(
+        text.contains("0 to add, 1 to change, 0 to destroy"),
+        "the import adds nothing, the tag is an update:\n{text}"
+    );
+    stack.apply();
+    assert_eq!(stack.attribute("aws_vpc.adopted", "id"), id);
+    clean(&stack, "adopting");
+    stack.ok(&["destroy", "-auto-approve"]);
+    assert!(!vpc_exists(&client, &id));
+}
