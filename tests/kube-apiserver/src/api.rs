@@ -7,11 +7,11 @@ use crate::server::{Faults, Server};
 use crate::status::ApiError;
 use crate::store::with_version;
 use crate::{apply, discovery, patch, watch};
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,13 +34,20 @@ fn query(uri: &Uri) -> BTreeMap<String, String> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            let decode =
+                |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
             (decode(k), decode(v))
         })
         .collect()
 }
 
-async fn handle(State(server): State<Arc<Server>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(server): State<Arc<Server>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let latency = server.faults.latency_ms.load(Ordering::Relaxed);
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -136,7 +143,13 @@ fn parse_target(server: &Server, segments: &[&str]) -> Result<Option<Target>, Ap
     }))
 }
 
-async fn route(server: &Arc<Server>, method: &Method, uri: &Uri, headers: &HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+async fn route(
+    server: &Arc<Server>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let path = uri.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     let discovery_doc = {
@@ -153,9 +166,10 @@ async fn route(server: &Arc<Server>, method: &Method, uri: &Uri, headers: &Heade
             ["openapi", "v2"] => Some(discovery::openapi_v2()),
             ["openapi", "v3"] => Some(discovery::openapi_v3(&store.types)),
             ["openapi", "v3", "api", "v1"] => discovery::openapi_v3_group_version(&store.types, "", "v1"),
-            ["openapi", "v3", "apis", group, version] => {
-                Some(discovery::openapi_v3_group_version(&store.types, group, version).ok_or_else(|| ApiError::no_route(path))?)
-            }
+            ["openapi", "v3", "apis", group, version] => Some(
+                discovery::openapi_v3_group_version(&store.types, group, version)
+                    .ok_or_else(|| ApiError::no_route(path))?,
+            ),
             ["healthz"] | ["readyz"] | ["livez"] => return Ok((StatusCode::OK, "ok").into_response()),
             _ => None,
         }
@@ -177,7 +191,8 @@ async fn route(server: &Arc<Server>, method: &Method, uri: &Uri, headers: &Heade
             .unwrap_or("unknown")
             .to_string()
     });
-    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_string();
+    let content_type =
+        headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/json").to_string();
     let table = headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("as=Table"));
     let rtype = target.rtype.clone();
     let namespace = target.namespace.clone().unwrap_or_default();
@@ -204,15 +219,28 @@ async fn route(server: &Arc<Server>, method: &Method, uri: &Uri, headers: &Heade
             check_subresource(&rtype, sub.as_deref())?;
             let object = decode(&body, &content_type)?;
             let mut store = server.store.lock().unwrap_or_else(|p| p.into_inner());
-            let updated = store.update(&rtype, &namespace, &name, object, Some((&manager, false)), sub.as_deref(), dry_run)?;
+            let updated =
+                store.update(&rtype, &namespace, &name, object, Some((&manager, false)), sub.as_deref(), dry_run)?;
             Ok(ok(StatusCode::OK, updated))
         }
         (Method::PATCH, Some(name), sub) => {
             check_subresource(&rtype, sub.as_deref())?;
-            patch_object(server, &rtype, &namespace, &name, sub.as_deref(), &content_type, &body, &manager, &params, dry_run)
+            patch_object(
+                server,
+                &rtype,
+                &namespace,
+                &name,
+                sub.as_deref(),
+                &content_type,
+                &body,
+                &manager,
+                &params,
+                dry_run,
+            )
         }
         (Method::DELETE, Some(name), None) => {
-            let options: Value = if body.is_empty() { json!({}) } else { serde_json::from_slice(&body).unwrap_or(json!({})) };
+            let options: Value =
+                if body.is_empty() { json!({}) } else { serde_json::from_slice(&body).unwrap_or(json!({})) };
             let policy = options["propagationPolicy"]
                 .as_str()
                 .map(str::to_string)
@@ -226,14 +254,18 @@ async fn route(server: &Arc<Server>, method: &Method, uri: &Uri, headers: &Heade
         (Method::DELETE, None, None) => {
             let labels = LabelSelector::parse(params.get("labelSelector").map_or("", String::as_str))?;
             let mut store = server.store.lock().unwrap_or_else(|p| p.into_inner());
-            let victims: Vec<Value> = store.list(&rtype, target.namespace.as_deref()).into_iter().filter(|o| labels.matches(o)).collect();
+            let victims: Vec<Value> =
+                store.list(&rtype, target.namespace.as_deref()).into_iter().filter(|o| labels.matches(o)).collect();
             let mut items = Vec::new();
             for victim in victims {
                 let ns = victim["metadata"]["namespace"].as_str().unwrap_or_default().to_string();
                 let name = victim["metadata"]["name"].as_str().unwrap_or_default().to_string();
                 items.push(store.delete(&rtype, &ns, &name, "Background", dry_run)?);
             }
-            Ok(ok(StatusCode::OK, json!({"kind": format!("{}List", rtype.kind), "apiVersion": rtype.api_version(), "metadata": {}, "items": items})))
+            Ok(ok(
+                StatusCode::OK,
+                json!({"kind": format!("{}List", rtype.kind), "apiVersion": rtype.api_version(), "metadata": {}, "items": items}),
+            ))
         }
         (method, _, _) => Err(ApiError::method_not_allowed(method.as_str())),
     }
@@ -287,9 +319,8 @@ fn patch_object(
     match kind {
         "application/merge-patch+json" => patch::merge_patch(&mut object, &patch_body),
         "application/strategic-merge-patch+json" => patch::strategic_merge_patch(&mut object, &patch_body, ""),
-        "application/json-patch+json" => {
-            patch::json_patch(&mut object, &patch_body).map_err(|e| ApiError::invalid(&rtype.kind, name, vec![("patch".into(), e)]))?
-        }
+        "application/json-patch+json" => patch::json_patch(&mut object, &patch_body)
+            .map_err(|e| ApiError::invalid(&rtype.kind, name, vec![("patch".into(), e)]))?,
         other => return Err(ApiError::unsupported_media_type(other)),
     }
     // A patch is unconditional unless it carries a resourceVersion of its own.
@@ -309,7 +340,12 @@ fn selectors(params: &BTreeMap<String, String>) -> Result<(LabelSelector, FieldS
     ))
 }
 
-fn list(server: &Server, target: &Target, params: &BTreeMap<String, String>, table: bool) -> Result<Response, ApiError> {
+fn list(
+    server: &Server,
+    target: &Target,
+    params: &BTreeMap<String, String>,
+    table: bool,
+) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(params)?;
     let store = server.store.lock().unwrap_or_else(|p| p.into_inner());
     let mut items: Vec<Value> = store
@@ -318,7 +354,11 @@ fn list(server: &Server, target: &Target, params: &BTreeMap<String, String>, tab
         .filter(|o| labels.matches(o) && fields.matches(o))
         .collect();
     let position = |o: &Value| {
-        format!("{}/{}", o["metadata"]["namespace"].as_str().unwrap_or_default(), o["metadata"]["name"].as_str().unwrap_or_default())
+        format!(
+            "{}/{}",
+            o["metadata"]["namespace"].as_str().unwrap_or_default(),
+            o["metadata"]["name"].as_str().unwrap_or_default()
+        )
     };
     if let Some(after) = params.get("continue").filter(|c| !c.is_empty()) {
         items.retain(|o| position(o) > *after);
@@ -376,7 +416,11 @@ fn to_table(items: &[Value]) -> Value {
     })
 }
 
-fn watch_response(server: &Arc<Server>, target: &Target, params: &BTreeMap<String, String>) -> Result<Response, ApiError> {
+fn watch_response(
+    server: &Arc<Server>,
+    target: &Target,
+    params: &BTreeMap<String, String>,
+) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(params)?;
     let request = watch::WatchRequest {
         group: target.rtype.group.clone(),
@@ -393,7 +437,12 @@ fn watch_response(server: &Arc<Server>, target: &Target, params: &BTreeMap<Strin
     let stream = futures::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|line| (Ok::<_, std::convert::Infallible>(Bytes::from(line)), receiver))
     });
-    Ok((StatusCode::OK, [("content-type", "application/json"), ("transfer-encoding", "chunked")], Body::from_stream(stream)).into_response())
+    Ok((
+        StatusCode::OK,
+        [("content-type", "application/json"), ("transfer-encoding", "chunked")],
+        Body::from_stream(stream),
+    )
+        .into_response())
 }
 
 /// Stamps apiVersion and kind (re-exported for tests).

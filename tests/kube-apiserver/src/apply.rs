@@ -69,7 +69,9 @@ pub fn apply(
         Err(error) => return Err(error),
     };
     let mut entries = managers(&live);
-    let mine = entries.iter().position(|m| m.name == manager && m.operation == "Apply" && m.subresource.as_deref() == subresource);
+    let mine = entries
+        .iter()
+        .position(|m| m.name == manager && m.operation == "Apply" && m.subresource.as_deref() == subresource);
     let previous = mine.map(|i| entries[i].fields.clone()).unwrap_or_default();
 
     // Conflicts: fields others own whose live value differs from the applied one.

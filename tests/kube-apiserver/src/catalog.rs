@@ -48,7 +48,15 @@ impl ResourceType {
     }
 }
 
-fn builtin(group: &str, version: &str, kind: &str, plural: &str, namespaced: bool, short: &[&str], status: bool) -> ResourceType {
+fn builtin(
+    group: &str,
+    version: &str,
+    kind: &str,
+    plural: &str,
+    namespaced: bool,
+    short: &[&str],
+    status: bool,
+) -> ResourceType {
     ResourceType {
         group: group.into(),
         version: version.into(),
@@ -88,7 +96,15 @@ pub fn builtins() -> Vec<ResourceType> {
         builtin("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, &["pdb"], true),
         builtin("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, &["hpa"], true),
         builtin("coordination.k8s.io", "v1", "Lease", "leases", true, &[], false),
-        builtin("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, &["crd", "crds"], true),
+        builtin(
+            "apiextensions.k8s.io",
+            "v1",
+            "CustomResourceDefinition",
+            "customresourcedefinitions",
+            false,
+            &["crd", "crds"],
+            true,
+        ),
     ]
 }
 
@@ -96,13 +112,16 @@ pub fn builtins() -> Vec<ResourceType> {
 pub fn from_crd(crd: &Value) -> Vec<ResourceType> {
     let spec = &crd["spec"];
     let names = &spec["names"];
-    let (Some(group), Some(kind), Some(plural)) = (spec["group"].as_str(), names["kind"].as_str(), names["plural"].as_str())
+    let (Some(group), Some(kind), Some(plural)) =
+        (spec["group"].as_str(), names["kind"].as_str(), names["plural"].as_str())
     else {
         return Vec::new();
     };
     let singular = names["singular"].as_str().map_or_else(|| kind.to_ascii_lowercase(), str::to_string);
-    let short_names: Vec<String> =
-        names["shortNames"].as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default();
+    let short_names: Vec<String> = names["shortNames"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
     let namespaced = spec["scope"].as_str() != Some("Cluster");
     spec["versions"]
         .as_array()

@@ -107,7 +107,9 @@ pub fn status_for(kind: &str, object: &Value) -> Option<Value> {
 fn wants_status(event: &Event) -> bool {
     matches!(
         (event.key.group.as_str(), event.key.plural.as_str()),
-        ("apps", "deployments" | "statefulsets" | "daemonsets") | ("batch", "jobs") | ("apiextensions.k8s.io", "customresourcedefinitions")
+        ("apps", "deployments" | "statefulsets" | "daemonsets")
+            | ("batch", "jobs")
+            | ("apiextensions.k8s.io", "customresourcedefinitions")
     ) && event.kind != "DELETED"
 }
 
@@ -159,15 +161,8 @@ pub fn start(server: Arc<Server>) {
                 let Some(status) = status_for(&rtype.kind, &current) else { return };
                 let mut updated = current.clone();
                 updated["status"] = status;
-                let _ = store.update(
-                    &rtype,
-                    &event.key.namespace,
-                    &event.key.name,
-                    updated,
-                    None,
-                    Some("status"),
-                    false,
-                );
+                let _ =
+                    store.update(&rtype, &event.key.namespace, &event.key.name, updated, None, Some("status"), false);
             });
         }
     });

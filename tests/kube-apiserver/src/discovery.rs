@@ -89,7 +89,11 @@ pub fn openapi_v2() -> Value {
 pub fn openapi_v3(types: &[ResourceType]) -> Value {
     let mut paths = serde_json::Map::new();
     for rtype in types {
-        let prefix = if rtype.group.is_empty() { "api/v1".to_string() } else { format!("apis/{}/{}", rtype.group, rtype.version) };
+        let prefix = if rtype.group.is_empty() {
+            "api/v1".to_string()
+        } else {
+            format!("apis/{}/{}", rtype.group, rtype.version)
+        };
         paths.insert(prefix.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{prefix}?hash=0")}));
     }
     json!({"paths": paths})
@@ -124,5 +128,7 @@ pub fn openapi_v3_group_version(types: &[ResourceType], group: &str, version: &s
     if paths.is_empty() {
         return None;
     }
-    Some(json!({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": paths, "components": {"schemas": {}}}))
+    Some(
+        json!({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": paths, "components": {"schemas": {}}}),
+    )
 }

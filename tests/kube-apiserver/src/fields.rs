@@ -18,7 +18,9 @@ pub type Path = Vec<String>;
 /// The keys of a list that is a map, by the list's field name.
 pub fn list_keys(field: &str, item: &Value) -> Option<Vec<&'static str>> {
     Some(match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes" | "imagePullSecrets" => vec!["name"],
+        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes" | "imagePullSecrets" => {
+            vec!["name"]
+        }
         "volumeMounts" => vec!["mountPath"],
         "conditions" => vec!["type"],
         "ports" if item.get("containerPort").is_some() => vec!["containerPort", "protocol"],
@@ -52,8 +54,17 @@ fn key_matches(item: &Value, key: &Map<String, Value>) -> bool {
 
 /// Identity fields nobody owns.
 const IDENTITY: [&str; 2] = ["apiVersion", "kind"];
-const METADATA_IDENTITY: [&str; 9] =
-    ["name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink", "deletionTimestamp"];
+const METADATA_IDENTITY: [&str; 9] = [
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "managedFields",
+    "selfLink",
+    "deletionTimestamp",
+];
 
 impl Fields {
     /// The fields an object sets (its status only with `status`, never its identity).
@@ -171,7 +182,12 @@ impl Fields {
 
     /// A set from FieldsV1 JSON.
     pub fn from_json(value: &Value) -> Fields {
-        Fields(value.as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), Fields::from_json(v))).collect()).unwrap_or_default())
+        Fields(
+            value
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), Fields::from_json(v))).collect())
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -199,7 +215,8 @@ pub fn remove(object: &mut Value, path: &[String]) {
     let Some((last, parent)) = path.split_last() else { return };
     if last == "." {
         let Some((element, list_path)) = parent.split_last() else { return };
-        let Some(key) = element.strip_prefix("k:").and_then(|k| serde_json::from_str::<Map<String, Value>>(k).ok()) else {
+        let Some(key) = element.strip_prefix("k:").and_then(|k| serde_json::from_str::<Map<String, Value>>(k).ok())
+        else {
             return;
         };
         if let Some(Value::Array(items)) = get_mut(object, list_path) {
@@ -222,10 +239,7 @@ fn get_mut<'a>(object: &'a mut Value, path: &[String]) -> Option<&'a mut Value> 
             node = node.get_mut(name)?;
         } else if let Some(key) = step.strip_prefix("k:") {
             let key: Map<String, Value> = serde_json::from_str(key).ok()?;
-            node = node
-                .as_array_mut()?
-                .iter_mut()
-                .find(|item| key_matches(item, &key))?;
+            node = node.as_array_mut()?.iter_mut().find(|item| key_matches(item, &key))?;
         } else {
             return None;
         }

@@ -134,7 +134,8 @@ fn add(target: &mut Value, path: &str, value: Value) -> Result<(), String> {
             Ok(())
         }
         Some(Value::Array(items)) => {
-            let index = if last == "-" { items.len() } else { last.parse().map_err(|_| format!("bad index in `{path}`"))? };
+            let index =
+                if last == "-" { items.len() } else { last.parse().map_err(|_| format!("bad index in `{path}`"))? };
             if index > items.len() {
                 return Err(format!("index out of range in `{path}`"));
             }

@@ -39,9 +39,10 @@ fn parts(text: &str) -> Vec<String> {
 }
 
 fn values(list: &str) -> Result<Vec<String>, ApiError> {
-    let inner = list.trim().strip_prefix('(').and_then(|l| l.strip_suffix(')')).ok_or_else(|| {
-        ApiError::bad_request(format!("unable to parse requirement: found '{list}', expected: '('"))
-    })?;
+    let inner =
+        list.trim().strip_prefix('(').and_then(|l| l.strip_suffix(')')).ok_or_else(|| {
+            ApiError::bad_request(format!("unable to parse requirement: found '{list}', expected: '('"))
+        })?;
     Ok(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
 }
 

@@ -15,11 +15,18 @@ pub struct Options {
     pub controllers: bool,
     /// How long after a change they write status.
     pub controller_delay: Duration,
+    /// How many events watches can replay (older resourceVersions get 410 Gone).
+    pub history: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { token: uuid::Uuid::new_v4().simple().to_string(), controllers: true, controller_delay: Duration::from_millis(200) }
+        Options {
+            token: uuid::Uuid::new_v4().simple().to_string(),
+            controllers: true,
+            controller_delay: Duration::from_millis(200),
+            history: crate::store::HISTORY,
+        }
     }
 }
 
@@ -94,7 +101,11 @@ pub async fn start(options: Options, port: u16) -> std::io::Result<Running> {
     let certificates = crate::tls::generate()?;
     let server = Arc::new(Server {
         options: options.clone(),
-        store: Mutex::new(Store::new()),
+        store: Mutex::new({
+            let mut store = Store::new();
+            store.history_limit = options.history;
+            store
+        }),
         faults: Faults::default(),
         address: address.to_string(),
     });

@@ -53,10 +53,7 @@ impl ApiError {
         if causes.is_array() {
             details["causes"] = causes;
         }
-        ApiError {
-            details,
-            ..ApiError::new(409, "Conflict", message)
-        }
+        ApiError { details, ..ApiError::new(409, "Conflict", message) }
     }
 
     /// 422 with causes.
@@ -94,7 +91,14 @@ impl ApiError {
 
     /// 429 with Retry-After.
     pub fn too_many_requests(seconds: u64) -> ApiError {
-        ApiError { retry_after: Some(seconds), ..ApiError::new(429, "TooManyRequests", "the server has received too many requests and has asked us to try again later") }
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(
+                429,
+                "TooManyRequests",
+                "the server has received too many requests and has asked us to try again later",
+            )
+        }
     }
 
     /// 500.
@@ -104,12 +108,22 @@ impl ApiError {
 
     /// 405.
     pub fn method_not_allowed(method: &str) -> ApiError {
-        ApiError::new(405, "MethodNotAllowed", format!("the server does not allow this method on the requested resource ({method})"))
+        ApiError::new(
+            405,
+            "MethodNotAllowed",
+            format!("the server does not allow this method on the requested resource ({method})"),
+        )
     }
 
     /// 415.
     pub fn unsupported_media_type(content_type: &str) -> ApiError {
-        ApiError::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {content_type})"))
+        ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {content_type})"
+            ),
+        )
     }
 
     /// The Status object.

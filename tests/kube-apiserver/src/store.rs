@@ -51,6 +51,8 @@ pub struct Store {
     pub history: VecDeque<Arc<Event>>,
     /// Where events go.
     pub events: broadcast::Sender<Arc<Event>>,
+    /// How many events are kept for watches.
+    pub history_limit: usize,
     /// Next ClusterIP to give out.
     next_ip: u32,
 }
@@ -86,6 +88,7 @@ impl Store {
             rv: 0,
             history: VecDeque::new(),
             events,
+            history_limit: HISTORY,
             next_ip: 10,
         };
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
@@ -116,7 +119,7 @@ impl Store {
     fn record(&mut self, key: Key, kind: &'static str, object: Value) -> u64 {
         let event = Arc::new(Event { rv: self.rv, key, kind, object });
         self.history.push_back(event.clone());
-        while self.history.len() > HISTORY {
+        while self.history.len() > self.history_limit {
             self.history.pop_front();
         }
         let _ = self.events.send(event);
@@ -154,13 +157,13 @@ impl Store {
         if !rtype.namespaced {
             return Ok(());
         }
-        let key = Key { group: String::new(), plural: "namespaces".into(), namespace: String::new(), name: namespace.into() };
+        let key =
+            Key { group: String::new(), plural: "namespaces".into(), namespace: String::new(), name: namespace.into() };
         match self.objects.get(&key) {
             None => Err(ApiError::not_found("", "namespaces", namespace)),
             Some(ns) if ns["metadata"]["deletionTimestamp"].is_string() => Err(ApiError::forbidden(format!(
                 "{} \"{}\" is forbidden: unable to create new content in namespace {namespace} because it is being terminated",
-                rtype.plural,
-                namespace
+                rtype.plural, namespace
             ))),
             Some(_) => Ok(()),
         }
@@ -232,7 +235,12 @@ impl Store {
     }
 
     /// Stores an object made by a dry-run create whose managedFields the caller set (apply).
-    pub fn create_with_managers(&mut self, rtype: &ResourceType, namespace: &str, mut object: Value) -> Result<Value, ApiError> {
+    pub fn create_with_managers(
+        &mut self,
+        rtype: &ResourceType,
+        namespace: &str,
+        mut object: Value,
+    ) -> Result<Value, ApiError> {
         let name = object["metadata"]["name"].as_str().unwrap_or_default().to_string();
         let key = Store::key(rtype, namespace, &name);
         if self.objects.contains_key(&key) {
@@ -314,7 +322,8 @@ impl Store {
     ) -> Result<Value, ApiError> {
         check_type(rtype, &mut object)?;
         let key = Store::key(rtype, namespace, name);
-        let old = self.objects.get(&key).cloned().ok_or_else(|| ApiError::not_found(&rtype.group, &rtype.plural, name))?;
+        let old =
+            self.objects.get(&key).cloned().ok_or_else(|| ApiError::not_found(&rtype.group, &rtype.plural, name))?;
         if let Some(sent) = object["metadata"]["resourceVersion"].as_str()
             && sent != old["metadata"]["resourceVersion"].as_str().unwrap_or_default()
         {
@@ -324,7 +333,11 @@ impl Store {
                 name,
                 format!(
                     "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
-                    if rtype.group.is_empty() { rtype.plural.clone() } else { format!("{}.{}", rtype.plural, rtype.group) }
+                    if rtype.group.is_empty() {
+                        rtype.plural.clone()
+                    } else {
+                        format!("{}.{}", rtype.plural, rtype.group)
+                    }
                 ),
                 Value::Null,
             ));
@@ -357,7 +370,8 @@ impl Store {
         {
             use base64::Engine as _;
             for (key, value) in data {
-                object["data"][key] = json!(base64::engine::general_purpose::STANDARD.encode(value.as_str().unwrap_or_default()));
+                object["data"][key] =
+                    json!(base64::engine::general_purpose::STANDARD.encode(value.as_str().unwrap_or_default()));
             }
             if let Some(map) = object.as_object_mut() {
                 map.remove("stringData");
@@ -503,7 +517,9 @@ impl Store {
         let terminating: Vec<Key> = self
             .objects
             .iter()
-            .filter(|(k, o)| k.plural == "namespaces" && k.group.is_empty() && o["metadata"]["deletionTimestamp"].is_string())
+            .filter(|(k, o)| {
+                k.plural == "namespaces" && k.group.is_empty() && o["metadata"]["deletionTimestamp"].is_string()
+            })
             .map(|(k, _)| k.clone())
             .collect();
         let mut pending = false;

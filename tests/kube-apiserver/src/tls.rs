@@ -28,7 +28,8 @@ pub fn generate() -> std::io::Result<Certificates> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.distinguished_name.push(DnType::CommonName, "kube-test-apiserver CA");
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    ca_params.key_usages =
+        vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     let ca_cert = ca_params.self_signed(&ca_key).map_err(failed)?;
 
     let key = KeyPair::generate().map_err(failed)?;

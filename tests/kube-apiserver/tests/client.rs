@@ -14,7 +14,8 @@ use std::time::Duration;
 
 async fn client() -> (kube::Client, kube_test_apiserver::Running) {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let running = start(Options { controller_delay: Duration::from_millis(50), ..Options::default() }, 0).await.expect("server");
+    let running =
+        start(Options { controller_delay: Duration::from_millis(50), ..Options::default() }, 0).await.expect("server");
     let config = Kubeconfig::from_yaml(&kubeconfig(&running)).expect("kubeconfig parses");
     let config = kube::Config::from_custom_kubeconfig(config, &KubeConfigOptions::default()).await.expect("config");
     (kube::Client::try_from(config).expect("client"), running)
@@ -42,7 +43,8 @@ async fn discovery_finds_builtin_kinds_and_crds() {
     let discovery = Discovery::new(client.clone()).run().await.expect("discovery");
     let apps = discovery.groups().find(|g| g.name() == "apps").expect("apps group");
     assert!(apps.recommended_resources().iter().any(|(r, _)| r.kind == "Deployment"));
-    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> = Api::all(client.clone());
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+        Api::all(client.clone());
     let crd = json!({
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -64,7 +66,10 @@ async fn discovery_finds_builtin_kinds_and_crds() {
 async fn server_side_apply_owns_fields_and_conflicts() {
     let (client, _server) = client().await;
     let api: Api<Deployment> = Api::namespaced(client, "default");
-    let applied = api.patch("api", &PatchParams::apply("infra"), &Patch::Apply(deployment(2, "nginx:1"))).await.expect("apply creates");
+    let applied = api
+        .patch("api", &PatchParams::apply("infra"), &Patch::Apply(deployment(2, "nginx:1")))
+        .await
+        .expect("apply creates");
     let managed = applied.metadata.managed_fields.expect("managedFields");
     assert_eq!(managed[0].manager.as_deref(), Some("infra"));
     assert_eq!(managed[0].operation.as_deref(), Some("Apply"));
@@ -78,8 +83,10 @@ async fn server_side_apply_owns_fields_and_conflicts() {
     assert_eq!(api.get("api").await.expect("get").spec.replicas, Some(2));
 
     // Another manager setting a field infra owns, to another value: 409 with the field named.
-    let scale = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"}, "spec": {"replicas": 7}});
-    let error = api.patch("api", &PatchParams::apply("hpa"), &Patch::Apply(scale.clone())).await.expect_err("a conflict");
+    let scale =
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"}, "spec": {"replicas": 7}});
+    let error =
+        api.patch("api", &PatchParams::apply("hpa"), &Patch::Apply(scale.clone())).await.expect_err("a conflict");
     let kube::Error::Api(status) = error else { panic!("an API error") };
     assert_eq!(status.code, 409);
     assert!(status.message.contains(".spec.replicas") && status.message.contains("\"infra\""), "{}", status.message);
@@ -100,7 +107,8 @@ async fn server_side_apply_owns_fields_and_conflicts() {
 async fn a_stale_resource_version_is_a_conflict() {
     let (client, _server) = client().await;
     let api: Api<ConfigMap> = Api::namespaced(client, "default");
-    let mut map: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "c"}, "data": {"a": "1"}})).expect("configmap");
+    let mut map: ConfigMap =
+        serde_json::from_value(json!({"metadata": {"name": "c"}, "data": {"a": "1"}})).expect("configmap");
     let created = api.create(&PostParams::default(), &map).await.expect("create");
     map.metadata.resource_version = created.metadata.resource_version.clone();
     map.data = Some([("a".to_string(), "2".to_string())].into());
@@ -125,7 +133,8 @@ async fn the_watcher_sees_changes_and_deletions() {
         }
     }
     assert!(seen_init_done);
-    let map: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "w"}, "data": {"a": "1"}})).expect("configmap");
+    let map: ConfigMap =
+        serde_json::from_value(json!({"metadata": {"name": "w"}, "data": {"a": "1"}})).expect("configmap");
     api.create(&PostParams::default(), &map).await.expect("create");
     api.patch("w", &PatchParams::default(), &Patch::Merge(json!({"data": {"a": "2"}}))).await.expect("patch");
     api.delete("w", &DeleteParams::default()).await.expect("delete");
@@ -153,14 +162,17 @@ async fn finalizers_and_namespace_termination() {
     namespaces.create(&PostParams::default(), &ns).await.expect("create namespace");
     let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "team");
     let held: ConfigMap =
-        serde_json::from_value(json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}})).expect("configmap");
+        serde_json::from_value(json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}}))
+            .expect("configmap");
     maps.create(&PostParams::default(), &held).await.expect("create");
     namespaces.delete("team", &DeleteParams::default()).await.expect("delete namespace");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let namespace = namespaces.get("team").await.expect("still there while an object is held");
     assert_eq!(namespace.status.and_then(|s| s.phase).as_deref(), Some("Terminating"));
     assert!(maps.get("held").await.expect("held").metadata.deletion_timestamp.is_some());
-    maps.patch("held", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"finalizers": null}}))).await.expect("release");
+    maps.patch("held", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"finalizers": null}})))
+        .await
+        .expect("release");
     for _ in 0..50 {
         if namespaces.get_opt("team").await.expect("get").is_none() {
             return;
@@ -175,7 +187,9 @@ async fn lists_page_with_limit_and_continue() {
     let (client, _server) = client().await;
     let api: Api<ConfigMap> = Api::namespaced(client, "default");
     for i in 0..5 {
-        let map: ConfigMap = serde_json::from_value(json!({"metadata": {"name": format!("m{i}"), "labels": {"n": i.to_string()}}})).expect("cm");
+        let map: ConfigMap =
+            serde_json::from_value(json!({"metadata": {"name": format!("m{i}"), "labels": {"n": i.to_string()}}}))
+                .expect("cm");
         api.create(&PostParams::default(), &map).await.expect("create");
     }
     let first = api.list(&ListParams::default().limit(2)).await.expect("first page");
@@ -203,4 +217,41 @@ async fn faults_on_demand() {
     assert!(matches!(error, kube::Error::Api(ref s) if s.code == 500 && s.reason == "InternalError"), "{error:?}");
     faults.fail_next.store(0, Ordering::SeqCst);
     api.list(&ListParams::default()).await.expect("served again");
+}
+
+#[tokio::test]
+async fn watches_resume_send_bookmarks_and_expire() {
+    use kube::api::{WatchEvent, WatchParams};
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let running = start(Options { history: 5, ..Options::default() }, 0).await.expect("server");
+    let config = Kubeconfig::from_yaml(&kubeconfig(&running)).expect("kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(config, &KubeConfigOptions::default()).await.expect("config");
+    let api: Api<ConfigMap> = Api::namespaced(kube::Client::try_from(config).expect("client"), "default");
+    let first = api
+        .create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "a"}})).expect("cm"))
+        .await
+        .expect("create");
+    let from = first.metadata.resource_version.clone().expect("rv");
+    api.patch("a", &PatchParams::default(), &Patch::Merge(json!({"data": {"k": "1"}}))).await.expect("patch");
+
+    // Resuming from a resourceVersion replays what came after it, then bookmarks.
+    let mut stream = api.watch(&WatchParams::default().timeout(3), &from).await.expect("watch").boxed();
+    let replayed = stream.try_next().await.expect("event").expect("one");
+    assert!(
+        matches!(replayed, WatchEvent::Modified(ref m) if m.data.as_ref().is_some_and(|d| d["k"] == "1")),
+        "{replayed:?}"
+    );
+    let bookmark =
+        tokio::time::timeout(Duration::from_secs(3), stream.try_next()).await.expect("in time").expect("event");
+    assert!(matches!(bookmark, Some(WatchEvent::Bookmark(_))), "{bookmark:?}");
+
+    // Older than the history kept: 410.
+    for i in 0..10 {
+        api.patch("a", &PatchParams::default(), &Patch::Merge(json!({"data": {"k": i.to_string()}})))
+            .await
+            .expect("patch");
+    }
+    let mut stream = api.watch(&WatchParams::default(), &from).await.expect("watch").boxed();
+    let expired = stream.try_next().await.expect("event").expect("one");
+    assert!(matches!(expired, WatchEvent::Error(ref e) if e.code == 410), "{expired:?}");
 }

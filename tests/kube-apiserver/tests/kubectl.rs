@@ -194,8 +194,17 @@ fn api_resources_come_from_discovery() {
     let cluster = Cluster::start();
     let text = cluster.ok(&["api-resources"]);
     for row in [
-        "deployments", "statefulsets", "cronjobs", "ingresses", "networkpolicies", "clusterrolebindings",
-        "poddisruptionbudgets", "horizontalpodautoscalers", "leases", "customresourcedefinitions", "configmaps",
+        "deployments",
+        "statefulsets",
+        "cronjobs",
+        "ingresses",
+        "networkpolicies",
+        "clusterrolebindings",
+        "poddisruptionbudgets",
+        "horizontalpodautoscalers",
+        "leases",
+        "customresourcedefinitions",
+        "configmaps",
     ] {
         assert!(text.contains(row), "`{row}` in api-resources:\n{text}");
     }
@@ -226,7 +235,10 @@ fn server_side_apply_of_a_multi_document_manifest() {
     assert!(meta["uid"].as_str().is_some_and(|u| u.len() == 36), "{meta}");
     assert!(meta["resourceVersion"].as_str().is_some_and(|v| v.parse::<u64>().is_ok()), "{meta}");
     let managers = meta["managedFields"].as_array().expect("managedFields");
-    let apply = managers.iter().find(|m| m["manager"] == "kubectl" && m["operation"] == "Apply").expect("kubectl's Apply entry");
+    let apply = managers
+        .iter()
+        .find(|m| m["manager"] == "kubectl" && m["operation"] == "Apply")
+        .expect("kubectl's Apply entry");
     assert!(apply["fieldsV1"]["f:spec"]["f:replicas"].is_object(), "{apply}");
     let widget = cluster.json(&["get", "wd", "blue", "-n", "shop", "-o", "json"]);
     assert_eq!(widget["spec"]["color"], "blue");
@@ -289,7 +301,8 @@ fn a_failing_image_never_becomes_available() {
     cluster.ok(&["set", "image", "deployment/api", "api=fail/nginx", "-n", "shop"]);
     let text = cluster.fails(&["wait", "--for=condition=Available", "deployment/api", "-n", "shop", "--timeout=2s"]);
     assert!(text.contains("timed out"), "{text}");
-    let conditions = cluster.json(&["get", "deployment", "api", "-n", "shop", "-o", "json"])["status"]["conditions"].clone();
+    let conditions =
+        cluster.json(&["get", "deployment", "api", "-n", "shop", "-o", "json"])["status"]["conditions"].clone();
     assert!(conditions.to_string().contains("ProgressDeadlineExceeded"), "{conditions}");
 }
 
@@ -306,7 +319,16 @@ fn get_watch_sees_an_update() {
         .expect("kubectl get -w");
     let mut lines = BufReader::new(watch.stdout.take().expect("stdout")).lines();
     assert_eq!(lines.next().and_then(Result::ok).as_deref(), Some("production"), "the current object first");
-    cluster.ok(&["patch", "configmap", "settings", "-n", "shop", "--type=merge", "-p", r#"{"data":{"mode":"staging"}}"#]);
+    cluster.ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        "shop",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"mode":"staging"}}"#,
+    ]);
     assert_eq!(lines.next().and_then(Result::ok).as_deref(), Some("staging"), "then the update");
     let _ = watch.kill();
     let _ = watch.wait();
@@ -316,11 +338,29 @@ fn get_watch_sees_an_update() {
 fn a_finalizer_holds_a_deleted_object_until_it_is_removed() {
     let cluster = Cluster::start();
     apply_manifest(&cluster);
-    cluster.ok(&["patch", "configmap", "settings", "-n", "shop", "--type=merge", "-p", r#"{"metadata":{"finalizers":["example.com/hold"]}}"#]);
+    cluster.ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        "shop",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":["example.com/hold"]}}"#,
+    ]);
     cluster.ok(&["delete", "configmap", "settings", "-n", "shop", "--wait=false"]);
     let held = cluster.json(&["get", "configmap", "settings", "-n", "shop", "-o", "json"]);
     assert!(held["metadata"]["deletionTimestamp"].is_string(), "{held}");
-    cluster.ok(&["patch", "configmap", "settings", "-n", "shop", "--type=json", "-p", r#"[{"op":"remove","path":"/metadata/finalizers"}]"#]);
+    cluster.ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        "shop",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+    ]);
     let gone = cluster.fails(&["get", "configmap", "settings", "-n", "shop"]);
     assert!(gone.contains("NotFound"), "{gone}");
 }
