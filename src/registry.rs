@@ -12,6 +12,7 @@ use crate::eval::Scope;
 use crate::module_eval::{EvalOptions, ResourceHandler, ResourceItem, evaluate_root_with};
 use infra_aws::Aws;
 use infra_builtin::Builtin;
+use infra_kubernetes::Kubernetes;
 use infra_provider::{ConfigureRequest, Diagnostic, Diagnostics, Provider, ResourceSchema, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -45,12 +46,13 @@ impl Registry {
     }
 
     /// The registry with every compiled-in provider: the built-in one (`terraform_data`,
-    /// `random_*`, `local_*`) and AWS.
+    /// `random_*`, `local_*`), AWS and Kubernetes.
     pub fn with_builtins() -> Registry {
         let mut registry = Registry::new();
         registry
             .register(Arc::new(|| Arc::new(Builtin::new()) as Arc<dyn Provider>), &["terraform", "random", "local"]);
         registry.register(Arc::new(|| Arc::new(Aws::new()) as Arc<dyn Provider>), &["aws"]);
+        registry.register(Arc::new(|| Arc::new(Kubernetes::new()) as Arc<dyn Provider>), &["kubernetes"]);
         registry
     }
 

@@ -271,6 +271,37 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
     }
 }
 
+/// Runs a wave's units phase by phase (the provider's [`Provider::phase`]: a Kubernetes
+/// namespace before the objects in it; deletes in the reverse order); each phase concurrently.
+/// Results come back in the order of `units`.
+fn run_phases(
+    units: &[Unit],
+    shared: &Shared<'_>,
+    permits: &tokio::sync::Semaphore,
+    deleting: bool,
+) -> Vec<Option<Value>> {
+    let phase = |unit: &Unit| {
+        let value = unit.change.change.after.as_ref().or(unit.change.change.before.as_ref()).unwrap_or(&Value::Null);
+        unit.provider.phase(&unit.change.kind, value)
+    };
+    let mut phases: Vec<u8> = units.iter().map(phase).collect();
+    phases.sort_unstable();
+    phases.dedup();
+    if deleting {
+        phases.reverse();
+    }
+    let mut results: Vec<Option<Value>> = vec![None; units.len()];
+    for current in phases {
+        let indexes: Vec<usize> = (0..units.len()).filter(|&i| phase(&units[i]) == current).collect();
+        let outcomes =
+            block_on(futures::future::join_all(indexes.iter().map(|&i| run_unit(&units[i], shared, permits))));
+        for (index, outcome) in indexes.into_iter().zip(outcomes) {
+            results[index] = outcome;
+        }
+    }
+    results
+}
+
 fn blame(provider: &dyn Provider, what: &str, message: &str) -> Diagnostics {
     Diagnostic::error(
         format!("Provider produced {what}"),
@@ -367,7 +398,7 @@ impl ResourceHandler for Applier<'_> {
         }
         let shared = self.shared;
         let permits = self.permits;
-        let results = block_on(futures::future::join_all(units.iter().map(|unit| run_unit(unit, shared, permits))));
+        let results = run_phases(&units, shared, permits, false);
         if let Err(error) = shared.backend.journal_flush() {
             diagnostics.push(Diagnostic::error("Failed to record changes in state", error.to_string()));
         }
@@ -519,7 +550,7 @@ pub fn apply(
                 Some(Unit { item: 0, position: 0, change, config: None, provider, create_before_destroy: false })
             })
             .collect();
-        block_on(futures::future::join_all(units.iter().map(|unit| run_unit(unit, &shared, &permits))));
+        run_phases(&units, &shared, &permits, true);
         let _ = backend.journal_flush();
     }
     if !plan.refresh_only

@@ -137,6 +137,18 @@ pub fn load_module(dir: &Path, sources: &mut SourceMap, diagnostics: &mut Diagno
             }
         }
     }
+    if !module.manifests.is_empty() {
+        // The YAML manifests become instances of one resource, `kubernetes_manifest.yaml`,
+        // keyed `apiVersion/kind/namespace/name`: written as HCL so that nothing in the engine is
+        // special about them.
+        let text = yaml::manifests_resource(&module.manifests);
+        let file = sources.add(dir.join("(Kubernetes manifests)"), text);
+        let text = &sources.get(file).expect("just added").text;
+        match parse_hcl(text) {
+            Ok(body) => decode_file(&body, file, &mut module, diagnostics),
+            Err(error) => diagnostics.push(parse_error(&error, file, text)),
+        }
+    }
     module
 }
 

@@ -493,6 +493,52 @@ impl HclWriter<'_> {
     }
 }
 
+/// The HCL of the resource that holds a module's YAML manifests, taken literally (`${` is no
+/// template in them).
+pub(crate) fn manifests_resource(manifests: &std::collections::BTreeMap<String, Manifest>) -> String {
+    fn literal(out: &mut String, value: &Value) {
+        match value.bare() {
+            Value::Null | Value::Unknown => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => out.push_str(&n.to_string()),
+            Value::String(s) => crate::eval::functions::write_quoted(out, s, false),
+            Value::List(items) | Value::Set(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    literal(out, item);
+                }
+                out.push(']');
+            }
+            Value::Map(entries) => {
+                out.push('{');
+                for (i, (key, item)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    crate::eval::functions::write_quoted(out, key, false);
+                    out.push_str(" = ");
+                    literal(out, item);
+                }
+                out.push('}');
+            }
+            Value::Sensitive(_) => out.push_str("null"),
+        }
+    }
+    let mut out = String::from("resource \"kubernetes_manifest\" \"yaml\" {\n  for_each = {\n");
+    for (key, manifest) in manifests {
+        out.push_str("    ");
+        crate::eval::functions::write_quoted(&mut out, key, false);
+        out.push_str(" = ");
+        literal(&mut out, &manifest.object);
+        out.push('\n');
+    }
+    out.push_str("  }\n  manifest = each.value\n}\n");
+    out
+}
+
 /// Writes `text` as a quoted HCL template: escapes quotes, backslashes and control characters,
 /// keeps `${...}` and `%{...}` as template syntax (as Terraform's JSON syntax does).
 fn quote(out: &mut String, text: &str) {

@@ -130,10 +130,11 @@ pub fn ssh_public_key() -> String {
     format!("ssh-ed25519 {} infra-tests", base64::engine::general_purpose::STANDARD.encode(blob))
 }
 
-/// A configuration directory with `infra` run in it against moto.
+/// A configuration directory with `infra` run in it against moto (and a cluster, if set).
 pub struct Stack {
     dir: tempfile::TempDir,
     endpoint: String,
+    env: Vec<(String, String)>,
 }
 
 impl Stack {
@@ -142,14 +143,24 @@ impl Stack {
         Stack::with_endpoint(&moto().endpoint)
     }
 
+    /// An empty stack that starts no moto (Kubernetes-only tests).
+    pub fn new_without_moto() -> Stack {
+        Stack::with_endpoint("http://127.0.0.1:9")
+    }
+
     /// An empty stack against another endpoint (a relay in front of moto).
     pub fn with_endpoint(endpoint: &str) -> Stack {
-        Stack { dir: tempfile::tempdir().expect("temp dir"), endpoint: endpoint.to_string() }
+        Stack { dir: tempfile::tempdir().expect("temp dir"), endpoint: endpoint.to_string(), env: Vec::new() }
     }
 
     /// Its directory.
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Sets an environment variable for later runs.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.push((key.to_string(), value.to_string()));
     }
 
     /// Points later runs at another endpoint.
@@ -178,6 +189,9 @@ impl Stack {
         command.current_dir(self.dir.path()).args(args).stdin(Stdio::null()).env("NO_COLOR", "1");
         command.env("INFRA_LOCK_TTL", "0.6");
         for (key, value) in aws_env(&self.endpoint) {
+            command.env(key, value);
+        }
+        for (key, value) in &self.env {
             command.env(key, value);
         }
         command
@@ -350,5 +364,57 @@ impl DelayRelay {
             }
         });
         DelayRelay { endpoint }
+    }
+}
+
+/// A Kubernetes API test server (`tests/kube-apiserver`) started in-process for one test.
+pub struct Cluster {
+    /// The running server.
+    pub running: kube_test_apiserver::Running,
+    dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    /// Starts one.
+    pub fn start() -> Cluster {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let options = kube_test_apiserver::Options {
+            controller_delay: Duration::from_millis(50),
+            ..kube_test_apiserver::Options::default()
+        };
+        let running = block(kube_test_apiserver::start(options, 0)).expect("the Kubernetes test server starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("kubeconfig"), kube_test_apiserver::kubeconfig(&running)).expect("kubeconfig");
+        Cluster { running, dir }
+    }
+
+    /// Its kubeconfig file.
+    pub fn kubeconfig(&self) -> String {
+        self.dir.path().join("kubeconfig").display().to_string()
+    }
+
+    /// kubectl against it; insists on success, returns stdout.
+    pub fn kubectl(&self, args: &[&str]) -> String {
+        let output =
+            Command::new("kubectl").args(args).env("KUBECONFIG", self.kubeconfig()).output().expect("kubectl runs");
+        assert!(
+            output.status.success(),
+            "kubectl {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Requests the server served, by verb, since the last reset.
+    pub fn requests(&self) -> std::collections::BTreeMap<String, u64> {
+        self.running.server.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Forgets the request counts.
+    pub fn reset_requests(&self) {
+        if let Ok(mut requests) = self.running.server.requests.lock() {
+            requests.clear();
+        }
     }
 }

@@ -137,6 +137,14 @@ pub trait Provider: Send + Sync {
         None
     }
 
+    /// The phase of an object within a wave of changes: objects of phase 0 are created (and
+    /// deleted last) before those of phase 1, and so on. Kubernetes namespaces and CRDs are
+    /// phase 0, the objects that live in them phase 1. `value` is the planned object (the prior
+    /// one for a delete). The default is 0 for all.
+    fn phase(&self, _kind: &str, _value: &Value) -> u8 {
+        0
+    }
+
     /// Applies the `provider` block.
     async fn configure(&self, _request: ConfigureRequest) -> Result<(), Diagnostics> {
         Ok(())

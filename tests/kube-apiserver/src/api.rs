@@ -56,6 +56,14 @@ async fn handle(
     if path == "/_test/faults" {
         return faults(&server, &method, &body);
     }
+    if path == "/_test/stats" {
+        let mut requests = server.requests.lock().unwrap_or_else(|p| p.into_inner());
+        let counts = json!(*requests);
+        if method == Method::DELETE {
+            requests.clear();
+        }
+        return ok(StatusCode::OK, counts);
+    }
     let authorized = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -196,6 +204,17 @@ async fn route(
     let table = headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("as=Table"));
     let rtype = target.rtype.clone();
     let namespace = target.namespace.clone().unwrap_or_default();
+    let verb = match (method, &target.name) {
+        (&Method::GET, None) if params.get("watch").is_some_and(|w| w == "1" || w == "true") => "watch",
+        (&Method::GET, None) => "list",
+        (&Method::GET, Some(_)) => "get",
+        (&Method::POST, _) => "create",
+        (&Method::PUT, _) => "update",
+        (&Method::PATCH, _) => "patch",
+        (&Method::DELETE, _) => "delete",
+        _ => "other",
+    };
+    server.count(verb);
     match (method.clone(), target.name.clone(), target.subresource.clone()) {
         (Method::GET, None, None) => {
             if params.get("watch").is_some_and(|w| w == "1" || w == "true") {

@@ -73,8 +73,18 @@ pub struct Server {
     pub store: Mutex<Store>,
     /// Faults.
     pub faults: Faults,
-    /// `http://127.0.0.1:PORT`.
+    /// `127.0.0.1:PORT`.
     pub address: String,
+    /// Requests served, by verb (`get`, `list`, `watch`, `create`, `update`, `patch`, `delete`),
+    /// for tests that count what a client asks (`GET /_test/stats`).
+    pub requests: Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl Server {
+    /// Counts one request of a verb.
+    pub fn count(&self, verb: &str) {
+        *self.requests.lock().unwrap_or_else(|p| p.into_inner()).entry(verb.to_string()).or_default() += 1;
+    }
 }
 
 /// A server listening on loopback.
@@ -108,6 +118,7 @@ pub async fn start(options: Options, port: u16) -> std::io::Result<Running> {
         }),
         faults: Faults::default(),
         address: address.to_string(),
+        requests: Mutex::new(std::collections::BTreeMap::new()),
     });
     crate::controllers::start(server.clone());
     let app = crate::api::router(server.clone());

@@ -1,0 +1,113 @@
+//! Health after apply: Deployments, StatefulSets and DaemonSets rolled out, Jobs complete, CRDs
+//! Established, anything with `status.conditions` Ready — polled, bounded by a timeout, and a
+//! failure that quotes the object's conditions.
+
+use serde_json::Value;
+use std::time::Duration;
+
+/// What the object's status says.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Health {
+    /// Done.
+    Healthy,
+    /// Not yet.
+    Progressing,
+    /// Will not get there: why.
+    Failed(String),
+}
+
+fn conditions(object: &Value) -> &[Value] {
+    object["status"]["conditions"].as_array().map_or(&[], Vec::as_slice)
+}
+
+fn condition<'a>(object: &'a Value, kind: &str) -> Option<&'a Value> {
+    conditions(object).iter().find(|c| c["type"] == kind)
+}
+
+/// Quotes conditions for an error message.
+pub fn quote_conditions(object: &Value) -> String {
+    let quoted: Vec<String> = conditions(object)
+        .iter()
+        .map(|c| {
+            format!(
+                "{}={} ({}: {})",
+                c["type"].as_str().unwrap_or("?"),
+                c["status"].as_str().unwrap_or("?"),
+                c["reason"].as_str().unwrap_or(""),
+                c["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    if quoted.is_empty() { "no conditions reported".into() } else { quoted.join("; ") }
+}
+
+/// The health of an object of a kind infra waits for; `None` for kinds it does not wait for.
+pub fn health(object: &Value, rollout: bool) -> Option<Health> {
+    let kind = object["kind"].as_str().unwrap_or_default();
+    let generation = &object["metadata"]["generation"];
+    let status = &object["status"];
+    let observed = status["observedGeneration"] == *generation;
+    let failed = |reason: &str| Health::Failed(format!("{reason}: {}", quote_conditions(object)));
+    Some(match kind {
+        "Deployment" if rollout => {
+            if condition(object, "Progressing").is_some_and(|c| c["reason"] == "ProgressDeadlineExceeded") {
+                return Some(failed("the rollout exceeded its progress deadline"));
+            }
+            let wanted = object["spec"]["replicas"].as_i64().unwrap_or(1);
+            let ready = status["availableReplicas"].as_i64().unwrap_or(0) >= wanted
+                && status["updatedReplicas"].as_i64().unwrap_or(0) >= wanted;
+            if observed && ready { Health::Healthy } else { Health::Progressing }
+        }
+        "StatefulSet" if rollout => {
+            let wanted = object["spec"]["replicas"].as_i64().unwrap_or(1);
+            if observed && status["readyReplicas"].as_i64().unwrap_or(0) >= wanted {
+                Health::Healthy
+            } else {
+                Health::Progressing
+            }
+        }
+        "DaemonSet" if rollout => {
+            let wanted = status["desiredNumberScheduled"].as_i64().unwrap_or(0);
+            if observed && status["numberAvailable"].as_i64().unwrap_or(0) >= wanted && wanted > 0 {
+                Health::Healthy
+            } else {
+                Health::Progressing
+            }
+        }
+        "Job" if rollout => {
+            if condition(object, "Failed").is_some_and(|c| c["status"] == "True") {
+                return Some(failed("the job failed"));
+            }
+            if condition(object, "Complete").is_some_and(|c| c["status"] == "True") {
+                Health::Healthy
+            } else {
+                Health::Progressing
+            }
+        }
+        "CustomResourceDefinition" => {
+            if condition(object, "Established").is_some_and(|c| c["status"] == "True") {
+                Health::Healthy
+            } else {
+                Health::Progressing
+            }
+        }
+        _ => match condition(object, "Ready") {
+            Some(c) if c["status"] == "True" => Health::Healthy,
+            Some(_) if rollout => Health::Progressing,
+            _ => return None,
+        },
+    })
+}
+
+/// How long to wait at most, from a timeout string (`5m`, `90s`) or the default.
+pub fn timeout(text: Option<&str>, default: Duration) -> Duration {
+    let Some(text) = text else { return default };
+    let (number, unit) = text.trim().split_at(text.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let number: u64 = number.parse().unwrap_or(0);
+    match unit {
+        "s" | "" => Duration::from_secs(number),
+        "m" => Duration::from_secs(number * 60),
+        "h" => Duration::from_secs(number * 3600),
+        _ => default,
+    }
+}
