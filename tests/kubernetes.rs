@@ -199,3 +199,33 @@ fn injected_faults_lose_nothing() {
     let (code, text) = stack.plan();
     assert_eq!(code, 0, "state matches the cluster after the faults:\n{text}");
 }
+
+#[test]
+fn an_object_made_with_kubectl_is_imported_and_adopted() {
+    let cluster = Cluster::start();
+    cluster.kubectl(&["create", "configmap", "legacy", "--from-literal=MODE=old"]);
+    let mut stack = Stack::new_without_moto();
+    stack.set_env("KUBECONFIG", &cluster.kubeconfig());
+    stack.write(
+        r#"
+resource "kubernetes_manifest" "legacy" {
+  manifest = {
+    apiVersion = "v1"
+    kind       = "ConfigMap"
+    metadata   = { name = "legacy", namespace = "default" }
+    data       = { MODE = "new" }
+  }
+}
+"#,
+    );
+    stack.ok(&["import", "kubernetes_manifest.legacy", "v1/ConfigMap/default/legacy"]);
+    let (code, text) = stack.plan();
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("0 to add, 1 to change, 0 to destroy"), "adoption is an update, never a second object:\n{text}");
+    stack.apply();
+    assert_eq!(cluster.kubectl(&["get", "configmap", "legacy", "-o", "jsonpath={.data.MODE}"]), "new");
+    let managers = cluster.kubectl(&["get", "configmap", "legacy", "-o", "jsonpath={.metadata.managedFields[*].manager}", "--show-managed-fields"]);
+    assert!(managers.contains("infra"), "infra owns the fields it applies: {managers}");
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "{text}");
+}
