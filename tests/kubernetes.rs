@@ -221,11 +221,38 @@ resource "kubernetes_manifest" "legacy" {
     stack.ok(&["import", "kubernetes_manifest.legacy", "v1/ConfigMap/default/legacy"]);
     let (code, text) = stack.plan();
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains("0 to add, 1 to change, 0 to destroy"), "adoption is an update, never a second object:\n{text}");
+    assert!(
+        text.contains("0 to add, 1 to change, 0 to destroy"),
+        "adoption is an update, never a second object:\n{text}"
+    );
     stack.apply();
     assert_eq!(cluster.kubectl(&["get", "configmap", "legacy", "-o", "jsonpath={.data.MODE}"]), "new");
-    let managers = cluster.kubectl(&["get", "configmap", "legacy", "-o", "jsonpath={.metadata.managedFields[*].manager}", "--show-managed-fields"]);
+    let managers = cluster.kubectl(&[
+        "get",
+        "configmap",
+        "legacy",
+        "-o",
+        "jsonpath={.metadata.managedFields[*].manager}",
+        "--show-managed-fields",
+    ]);
     assert!(managers.contains("infra"), "infra owns the fields it applies: {managers}");
     let (code, text) = stack.plan();
     assert_eq!(code, 0, "{text}");
+}
+
+#[test]
+fn an_unknown_kind_is_a_plan_error_naming_the_object() {
+    let cluster = Cluster::start();
+    let mut stack = Stack::new_without_moto();
+    stack.set_env("KUBECONFIG", &cluster.kubeconfig());
+    std::fs::write(
+        stack.path().join("gadget.yaml"),
+        "apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: default\n",
+    )
+    .expect("write");
+    let output = stack.run(&["plan", "-no-color"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Unknown kind") && stderr.contains("example.com/v1/Gadget/default/g"), "{stderr}");
+    assert!(stderr.contains("install the CRD"), "{stderr}");
 }

@@ -21,7 +21,8 @@ use crate::module_eval::{EvalOptions, ResourceHandler, ResourceItem, collect, ev
 use crate::registry::Registry;
 use infra_provider::testing::check_planned;
 use infra_provider::{
-    Diagnostic, Diagnostics, ImportRequest, PlanRequest, ReadDataRequest, ReadRequest, Value, values_equal,
+    Diagnostic, Diagnostics, ImportRequest, PlanRequest, PlanResponse, ReadDataRequest, ReadRequest, Value,
+    values_equal,
 };
 use infra_state::{ResourceState, Snapshot};
 use std::collections::{BTreeMap, BTreeSet};
@@ -636,27 +637,48 @@ impl ResourceHandler for Planner<'_> {
                 jobs.push(Job { item: index, position, address, config, prior });
             }
         }
-        // Plan every instance of the wave concurrently.
+        // Plan every instance of the wave concurrently, phase by phase (a CRD before the
+        // custom resources of its kind, as apply orders them).
         let registry = self.registry;
-        let requests = jobs.iter().map(|job| {
+        let provider_of = |job: &Job| {
             let resource = items[job.item].resource;
-            let provider = registry.for_resource(&resource.kind, resource.provider.as_deref()).map(|(_, p)| p);
-            let request = PlanRequest {
-                kind: resource.kind.clone(),
-                prior: job.prior.clone(),
-                proposed: job.config.clone(),
-                config: job.config.clone(),
-            };
-            async move {
-                match provider {
-                    Some(provider) => provider.plan(request).await,
-                    None => {
-                        Err(Diagnostic::error("Invalid resource type", "No provider serves this resource type.").into())
+            registry.for_resource(&resource.kind, resource.provider.as_deref()).map(|(_, p)| p)
+        };
+        let phases: Vec<u8> = jobs
+            .iter()
+            .map(|job| provider_of(job).map_or(0, |p| p.phase(&items[job.item].resource.kind, &job.config)))
+            .collect();
+        let mut order: Vec<u8> = phases.clone();
+        order.sort_unstable();
+        order.dedup();
+        let mut responses: Vec<Option<Result<PlanResponse, Diagnostics>>> = jobs.iter().map(|_| None).collect();
+        for phase in order {
+            let indexes: Vec<usize> = (0..jobs.len()).filter(|&i| phases[i] == phase).collect();
+            let requests = indexes.iter().map(|&index| {
+                let job = &jobs[index];
+                let provider = provider_of(job);
+                let request = PlanRequest {
+                    kind: items[job.item].resource.kind.clone(),
+                    prior: job.prior.clone(),
+                    proposed: job.config.clone(),
+                    config: job.config.clone(),
+                };
+                async move {
+                    match provider {
+                        Some(provider) => provider.plan(request).await,
+                        None => {
+                            Err(Diagnostic::error("Invalid resource type", "No provider serves this resource type.")
+                                .into())
+                        }
                     }
                 }
+            });
+            for (index, response) in indexes.iter().zip(block_on(futures::future::join_all(requests))) {
+                responses[*index] = Some(response);
             }
-        });
-        let responses = block_on(futures::future::join_all(requests));
+        }
+        let responses: Vec<Result<PlanResponse, Diagnostics>> =
+            responses.into_iter().map(|r| r.unwrap_or_else(|| Err(Diagnostics::new()))).collect();
         for (job, response) in jobs.into_iter().zip(responses) {
             let item = &items[job.item];
             let resource = item.resource;

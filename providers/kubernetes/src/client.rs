@@ -85,19 +85,30 @@ impl Kinds {
     ///
     /// # Errors
     ///
-    /// The discovery call's error, or "not found" (a sentence).
+    /// [`Unresolved::Missing`] when the cluster does not serve the kind, [`Unresolved::Failed`]
+    /// when discovery itself failed (after retries).
     pub async fn resolve(
         &self,
         client: &kube::Client,
         api_version: &str,
         kind: &str,
-    ) -> Result<(ApiResource, bool), String> {
+    ) -> Result<(ApiResource, bool), Unresolved> {
         let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
         let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
         for refresh in [false, true] {
             if refresh || self.discovery.read().await.is_none() {
-                let discovery =
-                    Discovery::new(client.clone()).run().await.map_err(|e| format!("discovery failed: {e}"))?;
+                let mut attempt = 0u32;
+                let discovery = loop {
+                    match Discovery::new(client.clone()).run().await {
+                        Ok(discovery) => break discovery,
+                        Err(error) if attempt < 6 => {
+                            tracing::debug!(target: "infra::kubernetes", %error, attempt, "discovery failed; retrying");
+                            attempt += 1;
+                            tokio::time::sleep(std::time::Duration::from_millis(100 << attempt.min(5))).await;
+                        }
+                        Err(error) => return Err(Unresolved::Failed(format!("discovery failed: {error}"))),
+                    }
+                };
                 *self.discovery.write().await = Some(discovery);
             }
             if let Some((resource, capabilities)) =
@@ -106,7 +117,24 @@ impl Kinds {
                 return Ok((resource, namespaced(&capabilities)));
             }
         }
-        Err(format!("the cluster has no kind `{kind}` in `{api_version}`"))
+        Err(Unresolved::Missing(format!("the cluster has no kind `{kind}` in `{api_version}`")))
+    }
+}
+
+/// Why a kind could not be resolved.
+#[derive(Clone, Debug)]
+pub enum Unresolved {
+    /// The cluster does not serve it.
+    Missing(String),
+    /// Discovery failed.
+    Failed(String),
+}
+
+impl std::fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unresolved::Missing(message) | Unresolved::Failed(message) => f.write_str(message),
+        }
     }
 }
 

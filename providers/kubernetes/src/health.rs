@@ -99,6 +99,30 @@ pub fn health(object: &Value, rollout: bool) -> Option<Health> {
     })
 }
 
+/// `wait { condition = { type, status }, fields = { "status.phase" = "Active" } }`, given as
+/// `condition.type`, `condition.status`, `fields.PATH` entries.
+pub fn awaited(object: &Value, wanted: &std::collections::BTreeMap<String, String>) -> Health {
+    if let Some(kind) = wanted.get("condition.type") {
+        let status = wanted.get("condition.status").map_or("True", String::as_str);
+        if !condition(object, kind).is_some_and(|c| c["status"] == status) {
+            return Health::Progressing;
+        }
+    }
+    for (key, value) in wanted {
+        let Some(path) = key.strip_prefix("fields.") else { continue };
+        let found = path.split('.').try_fold(object, |node, step| node.get(step));
+        let matches = match found {
+            Some(Value::String(s)) => s == value,
+            Some(other) => serde_json::from_str::<Value>(value).ok().as_ref() == Some(other),
+            None => false,
+        };
+        if !matches {
+            return Health::Progressing;
+        }
+    }
+    Health::Healthy
+}
+
 /// How long to wait at most, from a timeout string (`5m`, `90s`) or the default.
 pub fn timeout(text: Option<&str>, default: Duration) -> Duration {
     let Some(text) = text else { return default };
@@ -109,5 +133,31 @@ pub fn timeout(text: Option<&str>, default: Duration) -> Duration {
         "m" => Duration::from_secs(number * 60),
         "h" => Duration::from_secs(number * 3600),
         _ => default,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn awaited_conditions_and_fields() {
+        let object = json!({"status": {"phase": "Active", "conditions": [{"type": "Ready", "status": "True"}]}});
+        let wanted = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(awaited(&object, &wanted(&[("condition.type", "Ready")])), Health::Healthy);
+        assert_eq!(
+            awaited(&object, &wanted(&[("condition.type", "Ready"), ("condition.status", "False")])),
+            Health::Progressing
+        );
+        assert_eq!(awaited(&object, &wanted(&[("fields.status.phase", "Active")])), Health::Healthy);
+        assert_eq!(awaited(&object, &wanted(&[("fields.status.phase", "Terminating")])), Health::Progressing);
+    }
+
+    #[test]
+    fn a_deployment_past_its_deadline_fails() {
+        let object = json!({"kind": "Deployment", "metadata": {"generation": 2}, "spec": {"replicas": 1},
+            "status": {"observedGeneration": 2, "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": "timed out"}]}});
+        assert!(matches!(health(&object, true), Some(Health::Failed(why)) if why.contains("ProgressDeadlineExceeded")));
     }
 }

@@ -41,6 +41,9 @@ pub struct Kubernetes {
     client: tokio::sync::OnceCell<Result<kube::Client, Diagnostic>>,
     kinds: client::Kinds,
     calls: Arc<AtomicU64>,
+    /// `apiVersion/kind` of the kinds CRDs planned in this run define (planned before the
+    /// custom resources, by phase): such a kind is not an error while the cluster lacks it.
+    planned_kinds: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Default for Kubernetes {
@@ -119,6 +122,7 @@ impl Kubernetes {
             client: tokio::sync::OnceCell::new(),
             kinds: client::Kinds::default(),
             calls: Arc::new(AtomicU64::new(0)),
+            planned_kinds: std::sync::Mutex::new(std::collections::BTreeSet::new()),
         }
     }
 
@@ -138,8 +142,8 @@ impl Kubernetes {
     }
 
     /// The API for an object (discovery resolves its kind and scope).
-    async fn api(&self, identity: &Identity) -> Result<(Api<DynamicObject>, ApiResource), String> {
-        let client = self.client().await.map_err(|_| "no client".to_string())?;
+    async fn api(&self, identity: &Identity) -> Result<(Api<DynamicObject>, ApiResource), client::Unresolved> {
+        let client = self.client().await.map_err(|_| client::Unresolved::Failed("no client".to_string()))?;
         let (resource, namespaced) = self.kinds.resolve(client, &identity.api_version, &identity.kind).await?;
         let api = match (&identity.namespace, namespaced) {
             (Some(ns), true) => Api::namespaced_with(client.clone(), ns, &resource),
@@ -185,14 +189,31 @@ impl Kubernetes {
         let wait = attr(planned, "wait");
         let rollout = wait.as_map().and_then(|m| m.get("rollout")).and_then(Value::as_bool).unwrap_or(true);
         let timeouts = attr(planned, "timeouts");
-        let limit =
-            health::timeout(text(timeouts, if created { "create" } else { "update" }), Duration::from_secs(300));
+        let limit = health::timeout(
+            text(wait, "timeout").or(text(timeouts, if created { "create" } else { "update" })),
+            Duration::from_secs(300),
+        );
         let started = Instant::now();
         loop {
             self.count();
             let live = retrying(|| api.get(&identity.name)).await.map_err(|e| api_error(&identity.id(), &e))?;
             let live = serde_json::to_value(live).unwrap_or_default();
-            match health::health(&live, rollout) {
+            let wanted: BTreeMap<String, String> = ["condition", "fields"]
+                .iter()
+                .flat_map(|name| {
+                    attr(wait, name)
+                        .as_map()
+                        .map(|m| {
+                            m.iter()
+                                .filter_map(|(k, v)| Some((format!("{name}.{k}"), v.bare().as_str()?.to_string())))
+                                .collect::<Vec<_>>()
+                        })
+                        .unwrap_or_default()
+                })
+                .collect();
+            let state =
+                if wanted.is_empty() { health::health(&live, rollout) } else { Some(health::awaited(&live, &wanted)) };
+            match state {
                 None | Some(health::Health::Healthy) => return Ok(()),
                 Some(health::Health::Failed(why)) => {
                     return Err(Diagnostic::error(
@@ -337,9 +358,35 @@ impl Provider for Kubernetes {
         // The API server's answer to the apply, without storing it.
         let manager = Kubernetes::manager(&request.config);
         let force = attr(&request.config, "force_conflicts").as_bool().unwrap_or(false);
+        if identity.kind == "CustomResourceDefinition"
+            && let (Some(group), Some(kind)) =
+                (manifest["spec"]["group"].as_str(), manifest["spec"]["names"]["kind"].as_str())
+            && let Ok(mut planned) = self.planned_kinds.lock()
+        {
+            for version in manifest["spec"]["versions"].as_array().map_or(&[][..], Vec::as_slice) {
+                if let Some(version) = version["name"].as_str() {
+                    planned.insert(format!("{group}/{version}/{kind}"));
+                }
+            }
+        }
         let object = match self.api(&identity).await {
             // A kind a CRD of this plan defines: known once that CRD is applied.
-            Err(_) => Value::Unknown,
+            Err(_)
+                if self
+                    .planned_kinds
+                    .lock()
+                    .is_ok_and(|p| p.contains(&format!("{}/{}", identity.api_version, identity.kind))) =>
+            {
+                Value::Unknown
+            }
+            Err(client::Unresolved::Failed(message)) => {
+                return Err(Diagnostic::error("Kubernetes API error", format!("{}: {message}", identity.id())).into());
+            }
+            Err(client::Unresolved::Missing(message)) => {
+                return Err(Diagnostic::error("Unknown kind", format!("{}: {message}.", identity.id()))
+                    .with_hint("install the CRD that defines it (or add it to this configuration), or check `apiVersion` and `kind`")
+                    .into());
+            }
             Ok((api, _)) => {
                 match self.apply_with_rules(&api, &identity, &manifest::applied(&manifest), &manager, force, true).await
                 {

@@ -27,7 +27,8 @@ pub fn schema() -> BlockSchema {
                 block: BlockSchema::new()
                     .attribute("rollout", Attribute::optional(AttrType::Bool))
                     .attribute("fields", Attribute::optional(AttrType::Map(Box::new(AttrType::String))))
-                    .attribute("condition", Attribute::optional(AttrType::Map(Box::new(AttrType::String)))),
+                    .attribute("condition", Attribute::optional(AttrType::Map(Box::new(AttrType::String))))
+                    .attribute("timeout", Attribute::optional(AttrType::String)),
             },
         )
         .block(
