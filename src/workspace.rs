@@ -7,6 +7,7 @@
 
 use crate::config::LoadedConfig;
 use infra_provider::Diagnostic;
+use infra_state::Backend;
 use infra_state::local::LocalBackend;
 use std::path::{Path, PathBuf};
 
@@ -70,24 +71,56 @@ pub fn list(config_dir: &Path) -> Vec<String> {
 /// # Errors
 ///
 /// A backend this build does not have, or an invalid workspace name.
-pub fn open_backend(config: &LoadedConfig, workspace: &str) -> Result<LocalBackend, Diagnostic> {
+pub fn open_backend(config: &LoadedConfig, workspace: &str) -> Result<std::sync::Arc<dyn Backend>, Diagnostic> {
     if !valid_name(workspace) {
         return Err(Diagnostic::error(
             "Invalid workspace name",
             format!("`{workspace}` is not a valid workspace name: use letters, digits, `-`, `_` and `.`."),
         ));
     }
-    if let Some(backend) = &config.root.settings.backend
-        && backend.kind != "local"
-    {
-        return Err(Diagnostic::error(
+    let local = || {
+        let mut backend = LocalBackend::new(state_dir(&config.root.dir), workspace);
+        // Appends are written at once and fsynced once per wave (see `crate::apply`).
+        backend.sync = false;
+        std::sync::Arc::new(backend) as std::sync::Arc<dyn Backend>
+    };
+    let Some(backend) = &config.root.settings.backend else { return Ok(local()) };
+    match backend.kind.as_str() {
+        "local" => Ok(local()),
+        "pg" => {
+            // Backend arguments are constants, as in Terraform: no variables.
+            let scope = crate::eval::Scope::new(&config.root.dir);
+            let argument = |name: &str| {
+                backend.body.attributes.get(name).and_then(|a| {
+                    crate::module_eval::eval_expr(&scope, &a.expr, &[], &mut infra_provider::Diagnostics::new())
+                        .and_then(|v| v.as_str().map(str::to_string))
+                })
+            };
+            let conn_str = argument("conn_str")
+                .or_else(|| std::env::var("INFRA_PG_CONN_STR").ok())
+                .or_else(|| std::env::var("PG_CONN_STR").ok())
+                .ok_or_else(|| {
+                    Diagnostic::error(
+                        "Missing PostgreSQL connection",
+                        "The `pg` backend needs `conn_str`, or PG_CONN_STR / INFRA_PG_CONN_STR.",
+                    )
+                    .at(backend.span.clone())
+                })?;
+            let schema = argument("schema_name").unwrap_or_else(|| "infra".into());
+            infra_state::pg::PgBackend::connect(&conn_str, &schema, workspace)
+                .map(|b| std::sync::Arc::new(b) as std::sync::Arc<dyn Backend>)
+                .map_err(|error| {
+                    Diagnostic::error("Cannot open the state backend", error.to_string())
+                        .at(backend.span.clone())
+                        .with_hint("check `conn_str` (host, port, database, user) and that PostgreSQL is running")
+                })
+        }
+        other => Err(Diagnostic::error(
             "Unsupported backend",
             format!(
-                "The backend `{}` is not available in this build of infra; the `local` backend (the default) is.",
-                backend.kind
+                "The backend `{other}` is not available in this build of infra; `local` (the default) and `pg` are."
             ),
         )
-        .at(backend.span.clone()));
+        .at(backend.span.clone())),
     }
-    Ok(LocalBackend::new(state_dir(&config.root.dir), workspace))
 }

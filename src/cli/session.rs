@@ -7,8 +7,7 @@ use super::vars::{VarArgs, collect_variables};
 use crate::config::{LoadedConfig, load_module_tree};
 use crate::registry::Registry;
 use infra_provider::{Diagnostic, Diagnostics, Value};
-use infra_state::local::LocalBackend;
-use infra_state::{Backend, Lease, LockRequest, Snapshot, StateError};
+use infra_state::{Lease, LockRequest, Snapshot, StateError};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,7 +58,7 @@ pub struct Session {
     /// Providers.
     pub registry: Registry,
     /// The state backend.
-    pub backend: Arc<LocalBackend>,
+    pub backend: Arc<dyn infra_state::Backend>,
     /// The workspace name.
     pub workspace: String,
     lease: Arc<Mutex<Option<Lease>>>,
@@ -92,10 +91,7 @@ impl Session {
         if diagnostics.has_errors() {
             return Err(Box::new(OpenError { diagnostics, config }));
         }
-        let mut backend = backend.expect("no errors means a backend");
-        // Appends are written at once and fsynced once per wave (see `crate::apply`).
-        backend.sync = false;
-        let backend = Arc::new(backend);
+        let backend = backend.expect("no errors means a backend");
         printer.diagnostics(&diagnostics, &config.sources);
         let mut session = Session {
             config,

@@ -5,7 +5,7 @@ use super::session::{LockArgs, Session};
 use super::vars::VarArgs;
 use crate::plan::objects::{from_state, to_state};
 use infra_provider::{Diagnostic, ImportRequest};
-use infra_state::{Backend, JournalEntry, ResourceState, Snapshot};
+use infra_state::{JournalEntry, ResourceState, Snapshot};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -16,6 +16,7 @@
 
 mod backend;
 pub mod local;
+pub mod pg;
 mod snapshot;
 pub mod testing;
 

@@ -1,0 +1,64 @@
+//! The `pg` state backend through the CLI, against a real PostgreSQL started here.
+
+mod support;
+
+use support::Stack;
+
+fn pg_stack(url: &str, resources: usize) -> Stack {
+    let stack = Stack::new_without_moto();
+    let mut text = format!("terraform {{\n  backend \"pg\" {{\n    conn_str = \"{url}\"\n  }}\n}}\n");
+    for i in 0..resources {
+        text.push_str(&format!("resource \"terraform_data\" \"r{i}\" {{\n  input = \"value-{i}\"\n}}\n"));
+    }
+    stack.write(&text);
+    stack
+}
+
+#[test]
+fn a_pg_backed_configuration_applies_and_plans_clean() {
+    let server = support::postgres();
+    let stack = pg_stack(&server.url, 3);
+    stack.apply();
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "{text}");
+    assert!(!stack.path().join(".infra/state").exists(), "nothing is kept locally");
+    let history = stack.ok(&["state", "list"]);
+    assert_eq!(history.lines().count(), 3, "{history}");
+}
+
+#[test]
+fn eight_concurrent_targeted_applies_lose_no_update() {
+    let server = support::postgres();
+    let stack = pg_stack(&server.url, 8);
+    let children: Vec<_> = (0..8)
+        .map(|n| {
+            let target = format!("terraform_data.r{n}");
+            stack
+                .command(&["apply", "-auto-approve", "-target", &target, "-lock-timeout", "60s"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("infra apply starts")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("infra apply ends");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let listed = stack.ok(&["state", "list"]);
+    for n in 0..8 {
+        assert!(listed.contains(&format!("terraform_data.r{n}\n")), "r{n} is in the final state:\n{listed}");
+    }
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "{text}");
+}
+
+#[test]
+fn an_unreachable_database_is_a_clear_error() {
+    let stack = pg_stack("postgres://ann:hunter2@127.0.0.1:9/db", 1);
+    let output = stack.run(&["plan", "-no-color"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Cannot open the state backend"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "no password in errors: {stderr}");
+}
