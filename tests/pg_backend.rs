@@ -62,3 +62,24 @@ fn an_unreachable_database_is_a_clear_error() {
     assert!(stderr.contains("Cannot open the state backend"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "no password in errors: {stderr}");
 }
+
+#[test]
+fn history_pull_by_serial_and_rollback() {
+    let server = support::postgres();
+    let stack = pg_stack(&server.url, 3);
+    stack.apply();
+    let first = stack.state()["serial"].as_u64().expect("a serial");
+    let fewer = pg_stack(&server.url, 1);
+    std::fs::copy(fewer.path().join("main.tf"), stack.path().join("main.tf")).expect("copy");
+    stack.apply();
+    assert_eq!(stack.ok(&["state", "list"]).lines().count(), 1);
+    let history = stack.ok(&["state", "history"]);
+    assert!(history.lines().any(|l| l.starts_with(&format!("{first} "))), "{history}");
+    let old = stack.ok(&["state", "pull", "-serial", &first.to_string()]);
+    assert!(old.contains("terraform_data.r2"), "{old}");
+    stack.ok(&["state", "rollback", &first.to_string()]);
+    assert_eq!(stack.ok(&["state", "list"]).lines().count(), 3, "the rollback brought version {first} back");
+    let serial = stack.state()["serial"].as_u64().expect("a serial");
+    assert!(serial > first + 1, "a rollback writes a new serial ({serial}), history is not rewritten");
+    assert!(stack.run(&["state", "rollback", "999"]).status.code() == Some(1));
+}

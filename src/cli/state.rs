@@ -1,4 +1,4 @@
-//! `infra state list|show|mv|rm|pull|push|history`, `infra force-unlock ID`, `infra import ADDR ID`.
+//! `infra state list|show|mv|rm|pull|push|history|rollback`, `infra force-unlock ID`, `infra import ADDR ID`.
 
 use super::Printer;
 use super::session::{LockArgs, Session};
@@ -44,8 +44,20 @@ enum StateCommand {
         #[command(flatten)]
         lock: LockArgs,
     },
-    /// Print the state as JSON (docs/state-format.md).
-    Pull,
+    /// Print the state as JSON (docs/state-format.md); `-serial N` prints an earlier version.
+    Pull {
+        /// An earlier version (see `infra state history`).
+        #[arg(long)]
+        serial: Option<u64>,
+    },
+    /// Make an earlier version current again: its content is written as a new serial (history
+    /// is never rewritten).
+    Rollback {
+        /// The version to go back to (see `infra state history`).
+        serial: u64,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
     /// Replace the state with a file (same lineage, newer serial; `-force` overrides).
     Push {
         /// The state file.
@@ -169,7 +181,54 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
             snapshot.serial += 1;
             write(&session, &snapshot, Some(previous), printer)
         }
-        StateCommand::Pull => {
+        StateCommand::Pull { serial: Some(serial) } => {
+            let Some((session, _)) = open(None, printer) else { return ExitCode::from(1) };
+            match session.backend.read_version(serial) {
+                Ok(Some(snapshot)) => {
+                    printer.data(&serde_json::to_string_pretty(&snapshot).unwrap_or_default());
+                    ExitCode::SUCCESS
+                }
+                Ok(None) => {
+                    printer.error(&format!("there is no version {serial} in the history; see `infra state history`"));
+                    ExitCode::from(1)
+                }
+                Err(error) => {
+                    printer.error(&error.to_string());
+                    ExitCode::from(1)
+                }
+            }
+        }
+        StateCommand::Rollback { serial, lock } => {
+            let Some((session, current)) = open(Some((&lock, "state rollback")), printer) else {
+                return ExitCode::from(1);
+            };
+            let Some(current) = current else {
+                printer.error("there is no state to roll back");
+                return ExitCode::from(1);
+            };
+            let mut earlier = match session.backend.read_version(serial) {
+                Ok(Some(snapshot)) => snapshot,
+                Ok(None) => {
+                    printer.error(&format!("there is no version {serial} in the history; see `infra state history`"));
+                    return ExitCode::from(1);
+                }
+                Err(error) => {
+                    printer.error(&error.to_string());
+                    return ExitCode::from(1);
+                }
+            };
+            if earlier.lineage != current.lineage {
+                printer.error(&format!(
+                    "version {serial} belongs to another lineage ({}); not rolling back",
+                    earlier.lineage
+                ));
+                return ExitCode::from(1);
+            }
+            earlier.serial = current.serial + 1;
+            printer.status(&format!("Writing version {serial}'s content as serial {}.", earlier.serial));
+            write(&session, &earlier, Some(current.serial), printer)
+        }
+        StateCommand::Pull { serial: None } => {
             let Some((_, snapshot)) = open(None, printer) else { return ExitCode::from(1) };
             match snapshot {
                 Some(snapshot) => printer.data(&serde_json::to_string_pretty(&snapshot).unwrap_or_default()),
