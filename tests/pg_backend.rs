@@ -83,3 +83,59 @@ fn history_pull_by_serial_and_rollback() {
     assert!(serial > first + 1, "a rollback writes a new serial ({serial}), history is not rewritten");
     assert!(stack.run(&["state", "rollback", "999"]).status.code() == Some(1));
 }
+
+fn spawn_waiting_apply(stack: &Stack) -> std::process::Child {
+    // Without -auto-approve the apply holds the lock while it waits for "yes" on stdin.
+    stack
+        .command(&["apply", "-no-color"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("infra apply starts")
+}
+
+fn signal(child: &std::process::Child, signal: &str) {
+    let status = std::process::Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
+    assert!(status.is_ok_and(|s| s.success()), "kill -{signal}");
+}
+
+#[test]
+fn a_killed_holder_is_taken_over_and_a_paused_one_is_fenced_off() {
+    use std::io::Write as _;
+    let server = support::postgres();
+    let stack = pg_stack(&server.url, 2);
+    stack.apply();
+
+    // SIGKILL while holding the lock: the next run waits for the lease to expire and takes over.
+    let mut killed = spawn_waiting_apply(&stack);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    signal(&killed, "KILL");
+    let _ = killed.wait();
+    let output = stack.run(&["apply", "-auto-approve", "-lock-timeout", "20s", "-no-color"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    // SIGSTOP past the lease's expiry: another run takes over and writes; the paused one, resumed
+    // and approved, cannot write over it.
+    let text = std::fs::read_to_string(stack.path().join("main.tf")).expect("main.tf");
+    std::fs::write(stack.path().join("main.tf"), text.replace("value-0", "paused-change")).expect("write");
+    let mut paused = spawn_waiting_apply(&stack);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    signal(&paused, "STOP");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    std::fs::write(stack.path().join("main.tf"), text.replace("value-0", "newer-change")).expect("write");
+    let output = stack.run(&["apply", "-auto-approve", "-lock-timeout", "20s", "-no-color"]);
+    assert!(output.status.success(), "the takeover applies: {}", String::from_utf8_lossy(&output.stderr));
+    let newer_serial = stack.state()["serial"].as_u64();
+    signal(&paused, "CONT");
+    if let Some(stdin) = paused.stdin.as_mut() {
+        let _ = stdin.write_all(b"yes\n");
+    }
+    let resumed = paused.wait_with_output().expect("the paused apply ends");
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(!resumed.status.success(), "the fenced-off apply fails:\n{stderr}");
+    assert!(stderr.contains("lock was lost") || stderr.contains("taken over"), "{stderr}");
+    let state = stack.state();
+    assert_eq!(state["serial"].as_u64(), newer_serial, "nothing was written over the newer state");
+    assert_eq!(state["resources"]["terraform_data.r0"]["attributes"]["input"], "newer-change");
+}

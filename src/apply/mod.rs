@@ -97,6 +97,9 @@ struct Shared<'a> {
     options: &'a ApplyOptions<'a>,
     /// Idempotency keys of creates a crashed run sent (from the state's `pending`).
     pending: BTreeMap<String, String>,
+    /// The lock this run holds: every journal append is fenced with it, so a run that was
+    /// paused past its lease's expiry cannot record anything over a newer run's state.
+    lease: Option<&'a Lease>,
 }
 
 impl Shared<'_> {
@@ -115,7 +118,7 @@ impl Shared<'_> {
 
     fn record(&self, entry: JournalEntry) -> Result<(), Diagnostics> {
         self.backend
-            .journal_append(&[entry], None)
+            .journal_append(&[entry], self.lease)
             .map_err(|e| Diagnostics::from(Diagnostic::error("Failed to record the change in state", e.to_string())))
     }
 }
@@ -492,6 +495,7 @@ pub fn apply(
         applied: std::sync::atomic::AtomicUsize::new(0),
         options,
         pending,
+        lease,
     };
     let permits = tokio::sync::Semaphore::new(options.parallelism.max(1));
     // Refresh-only: the state takes the drift.
