@@ -420,4 +420,5 @@ impl Cluster {
 }
 
 mod postgres_server;
+#[allow(unused_imports)]
 pub use postgres_server::{Postgres, postgres};
