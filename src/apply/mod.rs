@@ -283,11 +283,15 @@ fn run_phases(
     permits: &tokio::sync::Semaphore,
     deleting: bool,
 ) -> Vec<Option<Value>> {
-    let phase = |unit: &Unit| {
-        let value = unit.change.change.after.as_ref().or(unit.change.change.before.as_ref()).unwrap_or(&Value::Null);
-        unit.provider.phase(&unit.change.kind, value)
-    };
-    let mut phases: Vec<u8> = units.iter().map(phase).collect();
+    let phase_of: Vec<u8> = units
+        .iter()
+        .map(|unit| {
+            let value =
+                unit.change.change.after.as_ref().or(unit.change.change.before.as_ref()).unwrap_or(&Value::Null);
+            unit.provider.phase(&unit.change.kind, value)
+        })
+        .collect();
+    let mut phases = phase_of.clone();
     phases.sort_unstable();
     phases.dedup();
     if deleting {
@@ -295,7 +299,7 @@ fn run_phases(
     }
     let mut results: Vec<Option<Value>> = vec![None; units.len()];
     for current in phases {
-        let indexes: Vec<usize> = (0..units.len()).filter(|&i| phase(&units[i]) == current).collect();
+        let indexes: Vec<usize> = (0..units.len()).filter(|&i| phase_of[i] == current).collect();
         let outcomes =
             block_on(futures::future::join_all(indexes.iter().map(|&i| run_unit(&units[i], shared, permits))));
         for (index, outcome) in indexes.into_iter().zip(outcomes) {

@@ -126,9 +126,18 @@ impl From<AwsError> for Diagnostics {
 pub const CONSISTENCY_ATTEMPTS: u32 = 8;
 
 /// Runs `call` until it stops failing with a *NotFound* error: right after a create, EC2 may
-/// not yet know the new id in the next call. Exponential backoff (100 ms doubling, capped at
-/// 5 s) with full jitter; any other error returns at once.
-pub async fn eventually<T, F, Fut>(mut call: F) -> Result<T, AwsError>
+/// not yet know the new id in the next call. Any other error returns at once.
+pub async fn eventually<T, F, Fut>(call: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    retry_while(AwsError::is_not_found, CONSISTENCY_ATTEMPTS, call).await
+}
+
+/// Runs `call` while it fails with an error `retry` accepts, at most `attempts` times, with
+/// exponential backoff (100 ms doubling, capped at 5 s) and full jitter.
+async fn retry_while<T, F, Fut>(retry: impl Fn(&AwsError) -> bool, attempts: u32, mut call: F) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, AwsError>>,
@@ -136,7 +145,7 @@ where
     let mut attempt = 0;
     loop {
         match call().await {
-            Err(error) if error.is_not_found() && attempt + 1 < CONSISTENCY_ATTEMPTS => {
+            Err(error) if retry(&error) && attempt + 1 < attempts => {
                 attempt += 1;
                 tokio::time::sleep(backoff(attempt)).await;
             }
@@ -157,26 +166,15 @@ pub const IN_USE_ATTEMPTS: u32 = 12;
 /// Runs a delete until EC2 stops answering *DependencyViolation* / *InvalidGroup.InUse*: the
 /// objects that used it (a terminated instance's interface, a detached gateway) take a while
 /// to let go. Other errors return at once.
-pub async fn while_in_use<T, F, Fut>(mut call: F) -> Result<T, AwsError>
+pub async fn while_in_use<T, F, Fut>(call: F) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, AwsError>>,
 {
-    let mut attempt = 0;
-    loop {
-        match call().await {
-            Err(error)
-                if matches!(
-                    error.code.as_deref(),
-                    Some("DependencyViolation" | "InvalidGroup.InUse" | "VolumeInUse")
-                ) && attempt + 1 < IN_USE_ATTEMPTS =>
-            {
-                attempt += 1;
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-            other => return other,
-        }
-    }
+    let in_use = |error: &AwsError| {
+        matches!(error.code.as_deref(), Some("DependencyViolation" | "InvalidGroup.InUse" | "VolumeInUse"))
+    };
+    retry_while(in_use, IN_USE_ATTEMPTS, call).await
 }
 
 #[cfg(test)]

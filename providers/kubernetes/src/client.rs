@@ -61,9 +61,7 @@ pub async fn config(config: &Value) -> Result<kube::Config, Diagnostic> {
     } else {
         kube::Config::infer().await.map_err(|e| failed(format!("no cluster configured: {e}")))?
     };
-    if text(config, "insecure").is_some()
-        || config.as_map().and_then(|m| m.get("insecure")).and_then(Value::as_bool) == Some(true)
-    {
+    if config.as_map().and_then(|m| m.get("insecure")).and_then(|v| v.bare().as_bool()) == Some(true) {
         result.accept_invalid_certs = true;
     }
     Ok(result)
@@ -97,18 +95,9 @@ impl Kinds {
         let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
         for refresh in [false, true] {
             if refresh || self.discovery.read().await.is_none() {
-                let mut attempt = 0u32;
-                let discovery = loop {
-                    match Discovery::new(client.clone()).run().await {
-                        Ok(discovery) => break discovery,
-                        Err(error) if attempt < 6 => {
-                            tracing::debug!(target: "infra::kubernetes", %error, attempt, "discovery failed; retrying");
-                            attempt += 1;
-                            tokio::time::sleep(std::time::Duration::from_millis(100 << attempt.min(5))).await;
-                        }
-                        Err(error) => return Err(Unresolved::Failed(format!("discovery failed: {error}"))),
-                    }
-                };
+                let discovery = crate::retrying(|| Discovery::new(client.clone()).run())
+                    .await
+                    .map_err(|error| Unresolved::Failed(format!("discovery failed: {error}")))?;
                 *self.discovery.write().await = Some(discovery);
             }
             if let Some((resource, capabilities)) =

@@ -92,7 +92,7 @@ fn retryable(error: &kube::Error) -> bool {
 }
 
 /// Runs a call, retrying 429 / 5xx / connection errors with exponential backoff and jitter.
-async fn retrying<T, F, Fut>(mut call: F) -> Result<T, kube::Error>
+pub(crate) async fn retrying<T, F, Fut>(mut call: F) -> Result<T, kube::Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, kube::Error>>,
@@ -404,8 +404,7 @@ impl Provider for Kubernetes {
     }
 
     async fn apply(&self, request: ApplyRequest) -> Result<ApplyResponse, Diagnostics> {
-        let client_ready = self.client().await?;
-        let _ = client_ready;
+        self.client().await?;
         match (&request.prior, &request.planned) {
             (_, Some(planned)) => {
                 let manifest = attr(planned, "manifest").to_json().unwrap_or_default();

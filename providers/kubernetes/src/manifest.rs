@@ -113,7 +113,6 @@ pub fn immutable_paths(kind: &str) -> &'static [&'static str] {
         "PersistentVolumeClaim" => {
             &["/spec/storageClassName", "/spec/accessModes", "/spec/volumeName", "/spec/selector"]
         }
-        "ConfigMap" | "Secret" => &[],
         _ => &[],
     }
 }

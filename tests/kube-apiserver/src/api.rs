@@ -5,7 +5,6 @@ use crate::catalog::ResourceType;
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::server::{Faults, Server};
 use crate::status::ApiError;
-use crate::store::with_version;
 use crate::{apply, discovery, patch, watch};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -462,9 +461,4 @@ fn watch_response(
         Body::from_stream(stream),
     )
         .into_response())
-}
-
-/// Stamps apiVersion and kind (re-exported for tests).
-pub fn stamped(object: Value, rtype: &ResourceType) -> Value {
-    with_version(object, rtype)
 }

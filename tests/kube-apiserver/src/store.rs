@@ -214,9 +214,8 @@ impl Store {
             map.remove("deletionTimestamp");
         }
         self.defaults(rtype, &mut object);
-        if !rtype.status && rtype.kind != "Namespace" {
-            // Kinds without a status subresource keep what was sent.
-        } else if rtype.status && object.get("status").is_none() {
+        // Kinds without a status subresource keep what was sent.
+        if rtype.status && object.get("status").is_none() {
             object["status"] = json!({});
         }
         let owned = Fields::of_object(&object, false);
@@ -288,16 +287,7 @@ impl Store {
                 if object["type"].is_null() {
                     object["type"] = json!("Opaque");
                 }
-                if let Some(data) = object.get("stringData").and_then(Value::as_object).cloned() {
-                    use base64::Engine as _;
-                    for (key, value) in data {
-                        let text = value.as_str().unwrap_or_default();
-                        object["data"][key] = json!(base64::engine::general_purpose::STANDARD.encode(text));
-                    }
-                    if let Some(map) = object.as_object_mut() {
-                        map.remove("stringData");
-                    }
-                }
+                fold_string_data(object);
             }
             ("apps", "Deployment" | "StatefulSet" | "ReplicaSet") if object["spec"]["replicas"].is_null() => {
                 object["spec"]["replicas"] = json!(1);
@@ -365,17 +355,8 @@ impl Store {
                 }
             }
         }
-        if rtype.kind == "Secret"
-            && let Some(data) = object.get("stringData").and_then(Value::as_object).cloned()
-        {
-            use base64::Engine as _;
-            for (key, value) in data {
-                object["data"][key] =
-                    json!(base64::engine::general_purpose::STANDARD.encode(value.as_str().unwrap_or_default()));
-            }
-            if let Some(map) = object.as_object_mut() {
-                map.remove("stringData");
-            }
+        if rtype.kind == "Secret" {
+            fold_string_data(&mut object);
         }
         if spec_of(&object) != spec_of(&old) {
             let generation = old["metadata"]["generation"].as_i64().unwrap_or(1);
@@ -630,6 +611,16 @@ fn validate(rtype: &ResourceType, name: &str, object: &Value) -> Result<(), ApiE
         }
     }
     if causes.is_empty() { Ok(()) } else { Err(ApiError::invalid(&rtype.kind, name, causes)) }
+}
+
+/// A Secret's `stringData` written into `data` (base64), as the API server stores it.
+fn fold_string_data(object: &mut Value) {
+    use base64::Engine as _;
+    let Some(strings) = object.as_object_mut().and_then(|map| map.remove("stringData")) else { return };
+    for (key, value) in strings.as_object().into_iter().flatten() {
+        object["data"][key] =
+            json!(base64::engine::general_purpose::STANDARD.encode(value.as_str().unwrap_or_default()));
+    }
 }
 
 /// Everything but metadata and status: a change to it bumps the generation.

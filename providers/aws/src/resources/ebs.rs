@@ -92,7 +92,7 @@ impl Resource for Volume {
     }
 
     async fn read(&self, ec2: &Ec2, objects: &[Value]) -> Result<Vec<Option<Value>>, AwsError> {
-        let ids: Vec<String> = super::ids(objects).into_iter().filter(|id| !id.is_empty()).collect();
+        let ids: Vec<String> = super::live_ids(objects);
         let mut found = BTreeMap::new();
         for volume in describe(ec2, &ids).await? {
             let id = volume.volume_id().unwrap_or_default().to_string();

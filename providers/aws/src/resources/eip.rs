@@ -112,7 +112,7 @@ impl Resource for Eip {
     }
 
     async fn read(&self, ec2: &Ec2, objects: &[Value]) -> Result<Vec<Option<Value>>, AwsError> {
-        let ids: Vec<String> = super::ids(objects).into_iter().filter(|id| !id.is_empty()).collect();
+        let ids: Vec<String> = super::live_ids(objects);
         let priors: BTreeMap<String, &Value> = super::ids(objects).into_iter().zip(objects).collect();
         let mut found = BTreeMap::new();
         for chunk in ids.chunks(FILTER_CHUNK) {

@@ -54,6 +54,11 @@ fn user_data_base64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
 
+/// The `root_block_device` block of an instance object (null when absent).
+fn root_device(object: &Value) -> Value {
+    object::blocks(object, "root_block_device").first().cloned().unwrap_or(Value::Null)
+}
+
 /// Waits until instances are in one of `states` (or gone, when `gone_ok`).
 async fn wait_for(ec2: &Ec2, id: &str, states: &[InstanceStateName], gone_ok: bool) -> Result<(), AwsError> {
     let started = Instant::now();
@@ -212,8 +217,7 @@ impl Resource for Instance {
         {
             response.requires_replace.push(vec!["user_data".into()]);
         }
-        let root = |v: &Value| object::blocks(v, "root_block_device").first().cloned().unwrap_or(Value::Null);
-        let (old_root, new_root) = (root(prior), root(&request.config));
+        let (old_root, new_root) = (root_device(prior), root_device(&request.config));
         if object::boolean(&new_root, "encrypted").is_some() && object::changed(&old_root, &new_root, "encrypted") {
             response.requires_replace.push(vec!["root_block_device".into(), "0".into(), "encrypted".into()]);
         }
@@ -341,8 +345,7 @@ impl Resource for Instance {
                 .await
                 .map_err(sdk("ModifyInstanceAttribute"))?;
         }
-        let root = |v: &Value| object::blocks(v, "root_block_device").first().cloned().unwrap_or(Value::Null);
-        let (old_root, new_root) = (root(prior), root(planned));
+        let (old_root, new_root) = (root_device(prior), root_device(planned));
         if ["volume_size", "volume_type", "iops"].iter().any(|n| {
             object::get(&new_root, n).is_known()
                 && !object::get(&new_root, n).is_null()
@@ -377,7 +380,7 @@ impl Resource for Instance {
     }
 
     async fn read(&self, ec2: &Ec2, objects: &[Value]) -> Result<Vec<Option<Value>>, AwsError> {
-        let ids: Vec<String> = super::ids(objects).into_iter().filter(|id| !id.is_empty()).collect();
+        let ids: Vec<String> = super::live_ids(objects);
         let mut instances = Vec::new();
         for chunk in ids.chunks(FILTER_CHUNK) {
             let mut pages = ec2

@@ -69,7 +69,7 @@ impl Resource for KeyPair {
     }
 
     async fn read(&self, ec2: &Ec2, objects: &[Value]) -> Result<Vec<Option<Value>>, AwsError> {
-        let names: Vec<String> = super::ids(objects).into_iter().filter(|id| !id.is_empty()).collect();
+        let names: Vec<String> = super::live_ids(objects);
         let priors: BTreeMap<String, &Value> = super::ids(objects).into_iter().zip(objects).collect();
         let mut found = BTreeMap::new();
         for chunk in names.chunks(FILTER_CHUNK) {

@@ -87,6 +87,11 @@ pub fn ids(objects: &[Value]) -> Vec<String> {
     objects.iter().map(|o| crate::object::owned(o, "id").unwrap_or_default()).collect()
 }
 
+/// The ids to describe: those of `objects` that have one.
+pub fn live_ids(objects: &[Value]) -> Vec<String> {
+    ids(objects).into_iter().filter(|id| !id.is_empty()).collect()
+}
+
 /// Answers in the order of `objects` from objects read by id.
 pub fn in_order(objects: &[Value], mut found: BTreeMap<String, Value>) -> Vec<Option<Value>> {
     ids(objects).iter().map(|id| found.remove(id)).collect()

@@ -185,7 +185,7 @@ impl Resource for RouteTable {
     }
 
     async fn read(&self, ec2: &Ec2, objects: &[Value]) -> Result<Vec<Option<Value>>, AwsError> {
-        let ids: Vec<String> = super::ids(objects).into_iter().filter(|id| !id.is_empty()).collect();
+        let ids: Vec<String> = super::live_ids(objects);
         let found = describe(ec2, "route-table-id", &ids)
             .await?
             .iter()

@@ -170,7 +170,7 @@ impl Resource for Rule {
     }
 
     async fn read(&self, ec2: &Ec2, objects: &[Value]) -> Result<Vec<Option<Value>>, AwsError> {
-        let ids: Vec<String> = super::ids(objects).into_iter().filter(|id| !id.is_empty()).collect();
+        let ids: Vec<String> = super::live_ids(objects);
         let mut found = BTreeMap::new();
         for chunk in ids.chunks(FILTER_CHUNK) {
             let mut pages = ec2
