@@ -33,6 +33,14 @@ pub enum StateError {
         /// Why.
         reason: String,
     },
+    /// Sealed data that cannot be opened: no key, or the wrong one.
+    #[error("cannot read {path}: {reason}")]
+    Encryption {
+        /// What was read.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// `force-unlock` with an id that is not the current lock.
     #[error("no lock with id {0} is held")]
     NoSuchLock(String),
@@ -56,6 +64,12 @@ pub struct LockRequest {
     pub operation: String,
     /// How long the lease lasts without renewal.
     pub ttl: Duration,
+}
+
+/// `user@host` of this process, for history rows.
+pub(crate) fn who() -> String {
+    let holder = LockRequest::for_this_process("", Duration::ZERO).holder;
+    holder.split(" (pid").next().unwrap_or(&holder).to_string()
 }
 
 impl LockRequest {
@@ -106,6 +120,12 @@ pub struct HistoryEntry {
     pub written: String,
     /// How many resource instances it holds.
     pub resources: usize,
+    /// Who wrote it (`user@host`), when known.
+    #[serde(default)]
+    pub who: String,
+    /// The operation that wrote it (`apply`, `state rm`...), when known.
+    #[serde(default)]
+    pub operation: String,
 }
 
 /// A finished change, recorded durably before the next one is reported.
@@ -203,7 +223,7 @@ pub trait Backend: Send + Sync {
     /// Storage failure.
     fn current_lock(&self) -> Result<Option<Lease>, StateError>;
 
-    /// Earlier versions, newest first.
+    /// The kept versions, newest (the current one) first.
     ///
     /// # Errors
     ///

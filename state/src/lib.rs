@@ -15,10 +15,13 @@
 #![deny(missing_docs)]
 
 mod backend;
+pub mod codec;
 pub mod local;
 pub mod pg;
+pub mod s3;
 mod snapshot;
 pub mod testing;
 
 pub use backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError};
+pub use codec::Codec;
 pub use snapshot::{FORMAT_VERSION, OutputState, ResourceState, Snapshot};

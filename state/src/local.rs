@@ -7,7 +7,11 @@
 //! .infra/state/default.lease             the lock: holder, operation, expiry, generation
 //! .infra/state/default.mutex             guards lease and write critical sections (flock)
 //! .infra/state/history/default.<N>.json  earlier versions (hard links; the newest 50 kept)
+//! .infra/state/history/default.log       one line per write: serial, when, who, operation
 //! ```
+//!
+//! With encryption on, the snapshot, history versions and every journal line are sealed
+//! records ([`crate::codec`]).
 //!
 //! Locking is a lease in a file, not a flock held for the whole run: a killed holder's lease
 //! simply expires and the next run takes over, and the fencing generation keeps a paused
@@ -15,6 +19,7 @@
 //! microseconds of a lease check or a write.
 
 use crate::backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError};
+use crate::codec::Codec;
 use crate::snapshot::Snapshot;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -33,6 +38,18 @@ pub struct LocalBackend {
     /// loses nothing) and made durable against power loss by `journal_flush`.
     pub sync: bool,
     journal: Mutex<Option<File>>,
+    codec: Codec,
+    who: String,
+}
+
+/// One line of the history log.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Written {
+    serial: u64,
+    written: String,
+    who: String,
+    operation: String,
+    resources: usize,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
@@ -50,7 +67,21 @@ fn rfc3339(time: chrono::DateTime<chrono::Utc>) -> String {
 impl LocalBackend {
     /// The state of `workspace` under `dir` (usually `<config>/.infra/state`).
     pub fn new(dir: impl Into<PathBuf>, workspace: &str) -> LocalBackend {
-        LocalBackend { dir: dir.into(), workspace: workspace.to_string(), sync: true, journal: Mutex::new(None) }
+        LocalBackend {
+            dir: dir.into(),
+            workspace: workspace.to_string(),
+            sync: true,
+            journal: Mutex::new(None),
+            codec: Codec::plain(),
+            who: crate::backend::who(),
+        }
+    }
+
+    /// Seals what it stores with `codec`.
+    #[must_use]
+    pub fn with_codec(mut self, codec: Codec) -> LocalBackend {
+        self.codec = codec;
+        self
     }
 
     /// The snapshot file.
@@ -68,6 +99,27 @@ impl LocalBackend {
 
     fn history_dir(&self) -> PathBuf {
         self.dir.join("history")
+    }
+
+    fn history_log(&self) -> PathBuf {
+        self.history_dir().join(format!("{}.log", self.workspace))
+    }
+
+    /// A snapshot file, decoded; its place names the file and, if readable, the serial.
+    fn read_snapshot(&self, path: &Path, advice: &str) -> Result<Option<Snapshot>, StateError> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(io(path)(error)),
+        };
+        let place = match head_serial(&bytes) {
+            Some(serial) => format!("the local state `{}` (serial {serial})", path.display()),
+            None => format!("the local state `{}`", path.display()),
+        };
+        if bytes.is_empty() {
+            return Err(StateError::Corrupt { path: place, reason: format!("the file is empty{advice}") });
+        }
+        self.codec.decode(bytes, &place, advice).map(Some)
     }
 
     fn ensure_dir(&self) -> Result<(), StateError> {
@@ -116,17 +168,20 @@ impl LocalBackend {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(io(&path)(error)),
         }
-        let text = String::from_utf8_lossy(&head);
-        let serial = text
-            .split_once("\"serial\":")
-            .and_then(|(_, rest)| rest.trim_start().split(|c: char| !c.is_ascii_digit()).next())
-            .and_then(|digits| digits.parse().ok());
-        match serial {
+        match head_serial(&head) {
             Some(serial) => Ok(Some(serial)),
             // Not written by us in the usual layout: parse it whole.
             None => Ok(self.read()?.map(|s| s.serial)),
         }
     }
+}
+
+/// The serial near the start of a plain snapshot's JSON (`None` when sealed or unusual).
+fn head_serial(bytes: &[u8]) -> Option<u64> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]);
+    head.split_once("\"serial\":")
+        .and_then(|(_, rest)| rest.trim_start().split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|digits| digits.parse().ok())
 }
 
 /// A JSON file, `None` when it does not exist; `advice` is appended to a corruption message.
@@ -166,8 +221,9 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
 
 impl Backend for LocalBackend {
     fn read(&self) -> Result<Option<Snapshot>, StateError> {
-        let advice = format!("; earlier versions are kept in `{}`", self.history_dir().display());
-        read_json(&self.state_path(), &advice)
+        let advice =
+            format!("; earlier versions are kept: `infra state history` (in `{}`)", self.history_dir().display());
+        self.read_snapshot(&self.state_path(), &advice)
     }
 
     fn write(
@@ -176,8 +232,7 @@ impl Backend for LocalBackend {
         expected_serial: Option<u64>,
         lease: Option<&Lease>,
     ) -> Result<(), StateError> {
-        let bytes = serde_json::to_vec(snapshot)
-            .map_err(|e| StateError::Corrupt { path: "snapshot".into(), reason: e.to_string() })?;
+        let bytes = self.codec.encode(snapshot)?;
         self.critical(|| {
             self.fence(lease)?;
             let found = self.stored_serial()?;
@@ -191,6 +246,7 @@ impl Backend for LocalBackend {
                 std::fs::hard_link(&path, &kept).map_err(io(&kept))?;
             }
             write_atomic(&path, &bytes)?;
+            self.log_write(snapshot, lease);
             self.prune_history();
             Ok(())
         })
@@ -256,20 +312,48 @@ impl Backend for LocalBackend {
     }
 
     fn history(&self) -> Result<Vec<HistoryEntry>, StateError> {
+        let mut logged = std::collections::HashMap::new();
+        if let Ok(log) = std::fs::read(self.history_log()) {
+            for line in log.split(|b| *b == b'\n') {
+                if let Ok(written) = serde_json::from_slice::<Written>(line) {
+                    logged.insert(written.serial, written);
+                }
+            }
+        }
+        let current = self.stored_serial()?.map(|serial| (serial, self.state_path()));
         let mut entries = Vec::new();
-        for (serial, path) in self.kept_versions() {
-            let written = std::fs::metadata(&path)
-                .and_then(|m| m.modified())
-                .map(|t| rfc3339(chrono::DateTime::<chrono::Utc>::from(t)))
-                .unwrap_or_default();
-            let resources = self.read_version(serial)?.map_or(0, |s| s.resources.len());
-            entries.push(HistoryEntry { serial, written, resources });
+        for (serial, path) in current.into_iter().chain(self.kept_versions()) {
+            let entry = match logged.remove(&serial) {
+                Some(w) => HistoryEntry {
+                    serial,
+                    written: w.written,
+                    resources: w.resources,
+                    who: w.who,
+                    operation: w.operation,
+                },
+                None => HistoryEntry {
+                    serial,
+                    written: std::fs::metadata(&path)
+                        .and_then(|m| m.modified())
+                        .map(|t| rfc3339(chrono::DateTime::<chrono::Utc>::from(t)))
+                        .unwrap_or_default(),
+                    resources: self.read_snapshot(&path, "")?.map_or(0, |s| s.resources.len()),
+                    who: String::new(),
+                    operation: String::new(),
+                },
+            };
+            entries.push(entry);
         }
         Ok(entries)
     }
 
     fn read_version(&self, serial: u64) -> Result<Option<Snapshot>, StateError> {
-        read_json(&self.history_dir().join(format!("{}.{serial}.json", self.workspace)), "")
+        if let Ok(Some(current)) = self.stored_serial()
+            && current == serial
+        {
+            return self.read();
+        }
+        self.read_snapshot(&self.history_dir().join(format!("{}.{serial}.json", self.workspace)), "")
     }
 
     fn journal_append(&self, entries: &[JournalEntry], lease: Option<&Lease>) -> Result<(), StateError> {
@@ -278,8 +362,7 @@ impl Backend for LocalBackend {
         }
         let mut text = Vec::with_capacity(entries.len() * 256);
         for entry in entries {
-            serde_json::to_writer(&mut text, entry)
-                .map_err(|e| StateError::Corrupt { path: "journal".into(), reason: e.to_string() })?;
+            text.extend(self.codec.encode(entry)?);
             text.push(b'\n');
         }
         if lease.is_some() {
@@ -318,9 +401,11 @@ impl Backend for LocalBackend {
         let mut entries = Vec::new();
         for line in BufReader::new(file).split(b'\n') {
             let line = line.map_err(io(&path))?;
-            // A torn last line (killed mid-write) is not a finished change.
-            match serde_json::from_slice(&line) {
+            // A torn last line (killed mid-write) is not a finished change; a line that the key
+            // cannot open is an error.
+            match self.codec.decode(line, &format!("the journal `{}`", path.display()), "") {
                 Ok(entry) => entries.push(entry),
+                Err(error @ StateError::Encryption { .. }) => return Err(error),
                 Err(_) => break,
             }
         }
@@ -357,6 +442,23 @@ impl LocalBackend {
         versions
     }
 
+    /// Records who wrote a serial (best effort: history metadata, not state).
+    fn log_write(&self, snapshot: &Snapshot, lease: Option<&Lease>) {
+        let line = Written {
+            serial: snapshot.serial,
+            written: rfc3339(now()),
+            who: self.who.clone(),
+            operation: lease.map(|l| l.operation.clone()).unwrap_or_default(),
+            resources: snapshot.resources.len(),
+        };
+        if let Ok(mut text) = serde_json::to_vec(&line)
+            && let Ok(mut log) = OpenOptions::new().create(true).append(true).open(self.history_log())
+        {
+            text.push(b'\n');
+            let _ = log.write_all(&text);
+        }
+    }
+
     fn prune_history(&self) {
         for (_, path) in self.kept_versions().into_iter().skip(HISTORY_KEPT) {
             let _ = std::fs::remove_file(path);
@@ -368,9 +470,26 @@ impl LocalBackend {
 mod tests {
     use super::*;
 
+    struct Files(tempfile::TempDir);
+
+    impl crate::testing::Harness for Files {
+        fn open(&self, workspace: &str, codec: Codec) -> Box<dyn Backend> {
+            Box::new(LocalBackend::new(self.0.path().join("state"), workspace).with_codec(codec))
+        }
+        fn raw(&self, workspace: &str) -> Vec<u8> {
+            std::fs::read(self.0.path().join("state").join(format!("{workspace}.json"))).expect("state file")
+        }
+        fn corrupt(&self, workspace: &str, bytes: &[u8]) {
+            // A new file, as an editor or another tool would write it (history versions are hard
+            // links of earlier files and stay intact).
+            let path = self.0.path().join("state").join(format!("{workspace}.json"));
+            std::fs::remove_file(&path).expect("remove");
+            std::fs::write(path, bytes).expect("corrupt");
+        }
+    }
+
     #[test]
     fn local_backend_passes_the_conformance_suite() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        crate::testing::conformance(|workspace| Box::new(LocalBackend::new(dir.path().join("state"), workspace)));
+        crate::testing::conformance(&Files(tempfile::tempdir().expect("temp dir")));
     }
 }

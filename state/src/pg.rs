@@ -12,6 +12,7 @@
 //! runtime, and calls made from inside infra's runtime step out of it with `block_in_place`.
 
 use crate::backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError};
+use crate::codec::Codec;
 use crate::snapshot::Snapshot;
 use postgres::{Client, NoTls};
 use std::sync::Mutex;
@@ -27,6 +28,7 @@ pub struct PgBackend {
     workspace: String,
     /// Who writes (for history rows): `user@host`.
     who: String,
+    codec: Codec,
 }
 
 fn failed(what: &str) -> impl FnOnce(postgres::Error) -> StateError + '_ {
@@ -79,7 +81,8 @@ impl PgBackend {
             client: Mutex::new(Some(client)),
             schema,
             workspace: workspace.to_string(),
-            who: crate::backend::LockRequest::for_this_process("", Duration::ZERO).holder,
+            who: crate::backend::who(),
+            codec: Codec::plain(),
         };
         let s = &backend.schema;
         backend.with(|client| {
@@ -104,6 +107,13 @@ impl PgBackend {
         Ok(backend)
     }
 
+    /// Seals what it stores with `codec`.
+    #[must_use]
+    pub fn with_codec(mut self, codec: Codec) -> PgBackend {
+        self.codec = codec;
+        self
+    }
+
     fn with<T: Send>(&self, work: impl FnOnce(&mut Client) -> Result<T, StateError> + Send) -> Result<T, StateError> {
         let mut guard = self.client.lock().unwrap_or_else(|p| p.into_inner());
         let Some(client) = guard.as_mut() else {
@@ -116,10 +126,11 @@ impl PgBackend {
     }
 
     fn parse(&self, serial: i64, content: &str) -> Result<Snapshot, StateError> {
-        serde_json::from_str(content).map_err(|e| StateError::Corrupt {
-            path: format!("postgres {}.states (workspace `{}`, serial {serial})", self.schema, self.workspace),
-            reason: format!("{e}; earlier versions are kept: `infra state history`"),
-        })
+        let place = format!("the pg state {}.states (workspace `{}`, serial {serial})", self.schema, self.workspace);
+        if content.is_empty() {
+            return Err(StateError::Corrupt { path: place, reason: "the content is empty".into() });
+        }
+        self.codec.decode(content.as_bytes().to_vec(), &place, "; earlier versions are kept: `infra state history`")
     }
 
     /// The lease row, locked for this transaction.
@@ -201,7 +212,7 @@ impl Backend for PgBackend {
         expected_serial: Option<u64>,
         lease: Option<&Lease>,
     ) -> Result<(), StateError> {
-        let content = serde_json::to_string(snapshot)
+        let content = String::from_utf8(self.codec.encode(snapshot)?)
             .map_err(|e| StateError::Corrupt { path: "snapshot".into(), reason: e.to_string() })?;
         let checksum: String = {
             use sha2::Digest as _;
@@ -333,7 +344,7 @@ impl Backend for PgBackend {
             .with(|c| {
                 c.query(
                     &format!(
-                        "SELECT serial, written, resources FROM {}.states WHERE workspace = $1 ORDER BY serial DESC OFFSET 1",
+                        "SELECT serial, written, resources, who, operation FROM {}.states WHERE workspace = $1 ORDER BY serial DESC",
                         self.schema
                     ),
                     &[&self.workspace],
@@ -348,6 +359,8 @@ impl Backend for PgBackend {
                     serial: row.get::<_, i64>(0) as u64,
                     written: rfc3339(written),
                     resources: row.get::<_, i32>(2) as usize,
+                    who: row.get(3),
+                    operation: row.get(4),
                 }
             })
             .collect())
@@ -371,7 +384,7 @@ impl Backend for PgBackend {
         let lines: Vec<String> = entries
             .iter()
             .map(|e| {
-                serde_json::to_string(e)
+                String::from_utf8(self.codec.encode(e)?)
                     .map_err(|e| StateError::Corrupt { path: "journal".into(), reason: e.to_string() })
             })
             .collect::<Result<_, _>>()?;
@@ -404,14 +417,8 @@ impl Backend for PgBackend {
             )
             .map_err(failed("read journal"))
         })?;
-        rows.iter()
-            .map(|row| {
-                serde_json::from_str(row.get::<_, &str>(0)).map_err(|e| StateError::Corrupt {
-                    path: format!("postgres {}.journal (workspace `{}`)", self.schema, self.workspace),
-                    reason: e.to_string(),
-                })
-            })
-            .collect()
+        let place = format!("the pg journal {}.journal (workspace `{}`)", self.schema, self.workspace);
+        rows.iter().map(|row| self.codec.decode(row.get::<_, &str>(0).as_bytes().to_vec(), &place, "")).collect()
     }
 
     fn journal_clear(&self, lease: Option<&Lease>) -> Result<(), StateError> {

@@ -1,7 +1,8 @@
 //! The conformance suite every [`Backend`] runs: compare-and-swap, leases, expiry takeover,
-//! fencing, journal folding, history.
+//! fencing, journal folding, history, encryption round-trip, corrupted and truncated state.
 
 use crate::backend::{Backend, JournalEntry, LockRequest, StateError};
+use crate::codec::Codec;
 use crate::snapshot::{ResourceState, Snapshot};
 use std::time::Duration;
 
@@ -22,9 +23,20 @@ fn request(holder: &str, ttl: Duration) -> LockRequest {
     LockRequest { holder: holder.into(), operation: "apply".into(), ttl }
 }
 
-/// Runs every check against fresh backends made by `make(workspace)`; panics with the failing
-/// check's name.
-pub fn conformance(make: impl Fn(&str) -> Box<dyn Backend>) {
+/// What the suite needs of a backend under test.
+pub trait Harness {
+    /// A backend for a fresh `workspace` (each check uses its own), sealing with `codec`.
+    fn open(&self, workspace: &str, codec: Codec) -> Box<dyn Backend>;
+    /// The stored bytes of the workspace's current snapshot, as the storage holds them.
+    fn raw(&self, workspace: &str) -> Vec<u8>;
+    /// Replaces the current snapshot's stored bytes (keeping whatever records its serial), as a
+    /// torn or hand-edited write would.
+    fn corrupt(&self, workspace: &str, bytes: &[u8]);
+}
+
+/// Runs every check against `harness`; panics with the failing check's name.
+pub fn conformance(harness: &impl Harness) {
+    let make = |workspace: &str| harness.open(workspace, Codec::plain());
     // Compare-and-swap on the serial.
     let backend = make("cas");
     assert!(backend.read().expect("read").is_none(), "a new backend holds no state");
@@ -46,7 +58,7 @@ pub fn conformance(make: impl Fn(&str) -> Box<dyn Backend>) {
     backend.write(&next, Some(1), None).expect("write with the right serial");
     // History keeps the previous version.
     let history = backend.history().expect("history");
-    assert_eq!(history.first().map(|h| h.serial), Some(1), "history holds serial 1");
+    assert_eq!(history.iter().map(|h| h.serial).collect::<Vec<_>>(), [2, 1], "history holds serials 2 and 1");
     assert_eq!(backend.read_version(1).expect("read version").map(|s| s.serial), Some(1));
 
     // Leases: exclusive, with the holder in the error.
@@ -115,4 +127,75 @@ pub fn conformance(make: impl Fn(&str) -> Box<dyn Backend>) {
     assert_eq!(folded.resources.keys().collect::<Vec<_>>(), ["terraform_data.a", "terraform_data.b"]);
     assert!(backend.journal_read().expect("journal").is_empty(), "the journal is cleared after folding");
     assert_eq!(backend.read().expect("read").map(|s| s.serial), Some(4));
+
+    // History: the current version first, with who wrote it.
+    let backend = make("history");
+    let mut snapshot = Snapshot::new();
+    for serial in 1..=3 {
+        snapshot.serial = serial;
+        snapshot.resources.insert(format!("terraform_data.r{serial}"), resource("x"));
+        backend.write(&snapshot, (serial > 1).then(|| serial - 1), None).expect("write");
+    }
+    let history = backend.history().expect("history");
+    assert_eq!(history.iter().map(|h| h.serial).collect::<Vec<_>>(), [3, 2, 1], "history, newest first");
+    assert_eq!(history.iter().map(|h| h.resources).collect::<Vec<_>>(), [3, 2, 1], "resource counts");
+    assert!(history.iter().all(|h| h.who.contains('@') && !h.written.is_empty()), "who and when: {history:?}");
+    assert_eq!(backend.read_version(2).expect("version 2").map(|s| s.resources.len()), Some(2));
+    assert!(backend.read_version(9).expect("version 9").is_none(), "an unknown serial is None");
+
+    // Corruption: a clear error naming the backend and serial, never a silent empty state.
+    let backend = make("corrupt");
+    let mut snapshot = Snapshot::new();
+    snapshot.serial = 4;
+    backend.write(&snapshot, None, None).expect("write 4");
+    snapshot.serial = 5;
+    snapshot.resources.insert("terraform_data.a".into(), resource("a"));
+    backend.write(&snapshot, Some(4), None).expect("write 5");
+    let whole = harness.raw("corrupt");
+    harness.corrupt("corrupt", &whole[..whole.len() / 2]);
+    match backend.read() {
+        Err(error @ StateError::Corrupt { .. }) => {
+            let text = error.to_string();
+            assert!(text.contains("serial 5"), "the error names the serial: {text}");
+            assert!(text.contains("history"), "the error says where earlier versions are: {text}");
+        }
+        other => panic!("a truncated state must be an error, got {other:?}"),
+    }
+    harness.corrupt("corrupt", b"");
+    assert!(matches!(backend.read(), Err(StateError::Corrupt { .. })), "an empty state is an error, not no state");
+    assert_eq!(backend.read_version(4).expect("an earlier version survives").map(|s| s.serial), Some(4));
+
+    // Encryption: sealed at rest, read back with the key, refused without it or with another.
+    let key = "correct horse battery staple";
+    let backend = harness.open("sealed", Codec::encrypted(key).expect("key"));
+    let mut snapshot = Snapshot::new();
+    snapshot.serial = 1;
+    snapshot.resources.insert("random_password.db".into(), resource("hunter2-secret"));
+    backend.write(&snapshot, None, None).expect("sealed write");
+    assert_eq!(backend.read().expect("sealed read").as_ref(), Some(&snapshot), "round trip");
+    let stored = String::from_utf8_lossy(&harness.raw("sealed")).into_owned();
+    assert!(
+        !stored.contains("hunter2-secret") && !stored.contains("random_password"),
+        "nothing in the clear: {stored}"
+    );
+    backend
+        .journal_append(
+            &[JournalEntry::Set {
+                address: "terraform_data.j".into(),
+                resource: Box::new(resource("hunter2-journal")),
+            }],
+            None,
+        )
+        .expect("sealed append");
+    assert_eq!(backend.journal_read().expect("sealed journal").len(), 1);
+    let wrong = harness.open("sealed", Codec::encrypted("incorrect horse battery staple").expect("key"));
+    match wrong.read() {
+        Err(error @ StateError::Encryption { .. }) => assert!(error.to_string().contains("wrong key"), "{error}"),
+        other => panic!("a wrong key must be an error, got {other:?}"),
+    }
+    assert!(matches!(wrong.journal_read(), Err(StateError::Encryption { .. })), "the journal needs the key too");
+    assert!(matches!(make("sealed").read(), Err(StateError::Encryption { .. })), "no key is an error");
+    let folded = backend.read_folded(None).expect("fold sealed").expect("state");
+    assert_eq!(folded.serial, 2);
+    assert!(!String::from_utf8_lossy(&harness.raw("sealed")).contains("hunter2"), "folded state sealed too");
 }

@@ -3,18 +3,51 @@
 //! loopback port; as root, the cluster runs as the `postgres` user, since initdb refuses root).
 
 use infra_state::pg::PgBackend;
+use infra_state::{Backend, Codec};
 
 #[path = "../../tests/support/postgres_server.rs"]
 mod postgres_server;
 
 use postgres_server::postgres as start;
 
+struct Database(postgres_server::Postgres);
+
+impl Database {
+    fn sql(&self) -> postgres::Client {
+        postgres::Client::connect(&self.0.url, postgres::NoTls).expect("a test connection")
+    }
+}
+
+const NEWEST: &str = "(SELECT max(serial) FROM infra_test.states WHERE workspace = $1)";
+
+impl infra_state::testing::Harness for Database {
+    fn open(&self, workspace: &str, codec: Codec) -> Box<dyn Backend> {
+        Box::new(PgBackend::connect(&self.0.url, "infra_test", workspace).expect("connect").with_codec(codec))
+    }
+    fn raw(&self, workspace: &str) -> Vec<u8> {
+        let row = self
+            .sql()
+            .query_one(
+                &format!("SELECT content FROM infra_test.states WHERE workspace = $1 AND serial = {NEWEST}"),
+                &[&workspace],
+            )
+            .expect("the newest row");
+        row.get::<_, String>(0).into_bytes()
+    }
+    fn corrupt(&self, workspace: &str, bytes: &[u8]) {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        self.sql()
+            .execute(
+                &format!("UPDATE infra_test.states SET content = $2 WHERE workspace = $1 AND serial = {NEWEST}"),
+                &[&workspace, &text],
+            )
+            .expect("corrupt");
+    }
+}
+
 #[test]
 fn pg_backend_passes_the_conformance_suite() {
-    let server = start();
-    infra_state::testing::conformance(|workspace| {
-        Box::new(PgBackend::connect(&server.url, "infra_test", workspace).expect("connect"))
-    });
+    infra_state::testing::conformance(&Database(start()));
 }
 
 #[test]

@@ -15,84 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
-
-/// A running moto server.
-pub struct Moto {
-    /// `http://127.0.0.1:PORT`.
-    pub endpoint: String,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
-fn answers(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let request = "POST /moto-api/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200")
-}
-
-/// The moto server of this test binary, started on first use.
-pub fn moto() -> &'static Moto {
-    static MOTO: OnceLock<Moto> = OnceLock::new();
-    MOTO.get_or_init(|| {
-        let log = std::env::temp_dir().join(format!("infra-moto-{}.log", std::process::id()));
-        for _ in 0..3 {
-            let port = free_port();
-            // The shell watches the test process and stops moto when it is gone, so no server
-            // outlives its tests.
-            let script = format!(
-                "moto_server -H 127.0.0.1 -p {port} >'{}' 2>&1 & pid=$!; \
-                 while kill -0 {parent} 2>/dev/null && kill -0 $pid 2>/dev/null; do sleep 0.5; done; kill $pid 2>/dev/null",
-                log.display(),
-                parent = std::process::id()
-            );
-            let spawned = Command::new("sh")
-                .args(["-c", &script])
-                .env("MOTO_ENABLE_AMI_VALIDATION", "true")
-                .env("MOTO_EC2_ENABLE_INSTANCE_TYPE_VALIDATION", "true")
-                .env("MOTO_ENABLE_KEYPAIR_VALIDATION", "true")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn();
-            if spawned.is_err() {
-                panic!("cannot run `sh` to start moto_server");
-            }
-            let deadline = Instant::now() + Duration::from_secs(60);
-            while Instant::now() < deadline {
-                if answers(port) {
-                    return Moto { endpoint: format!("http://127.0.0.1:{port}") };
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
-        }
-        panic!(
-            "moto_server did not start (is `moto[server]` installed? ./scripts/test installs it); log: {}",
-            log.display()
-        );
-    })
-}
-
-/// The environment that points AWS clients at moto.
-pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("AWS_ENDPOINT_URL", endpoint.to_string()),
-        ("AWS_ACCESS_KEY_ID", "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-        ("AWS_REGION", "us-east-1".into()),
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("AWS_CONFIG_FILE", "/nonexistent".into()),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
-    ]
-}
+use std::time::Duration;
 
 /// A runtime for the SDK calls tests make themselves.
 pub fn runtime() -> &'static tokio::runtime::Runtime {
@@ -419,6 +342,9 @@ impl Cluster {
     }
 }
 
+mod moto_server;
+#[allow(unused_imports)]
+pub use moto_server::{Moto, aws_env, free_port, moto};
 mod postgres_server;
 #[allow(unused_imports)]
 pub use postgres_server::{Postgres, postgres};
