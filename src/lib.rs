@@ -26,5 +26,6 @@ pub mod registry;
 pub mod render;
 pub mod source;
 pub mod suggest;
+pub mod tfstate;
 pub mod validate;
 pub mod workspace;

@@ -29,28 +29,7 @@ fn a_pg_backed_configuration_applies_and_plans_clean() {
 #[test]
 fn eight_concurrent_targeted_applies_lose_no_update() {
     let server = support::postgres();
-    let stack = pg_stack(&server.url, 8);
-    let children: Vec<_> = (0..8)
-        .map(|n| {
-            let target = format!("terraform_data.r{n}");
-            stack
-                .command(&["apply", "-auto-approve", "-target", &target, "-lock-timeout", "60s"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("infra apply starts")
-        })
-        .collect();
-    for child in children {
-        let output = child.wait_with_output().expect("infra apply ends");
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    }
-    let listed = stack.ok(&["state", "list"]);
-    for n in 0..8 {
-        assert!(listed.contains(&format!("terraform_data.r{n}\n")), "r{n} is in the final state:\n{listed}");
-    }
-    let (code, text) = stack.plan();
-    assert_eq!(code, 0, "{text}");
+    support::concurrent_targeted_applies(&pg_stack(&server.url, 8), 8);
 }
 
 #[test]

@@ -190,6 +190,12 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
         Some(path) => {
             let plan = match std::fs::read(path)
                 .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    session
+                        .codec
+                        .open(bytes, &format!("the saved plan `{}`", path.display()))
+                        .map_err(|e| e.to_string())
+                })
                 .and_then(|bytes| crate::plan::file::decode(&bytes))
             {
                 Ok(plan) => plan,

@@ -6,6 +6,7 @@
 mod apply;
 mod console;
 mod fmt;
+mod init;
 mod output;
 mod plan;
 pub mod session;
@@ -48,6 +49,8 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Prepare the working directory: record the state backend, or move the state to a new one.
+    Init(init::Args),
     /// Check that the configuration is valid, without contacting any provider.
     Validate(validate::Args),
     /// Rewrite .hcl and .tf files to the canonical layout.
@@ -136,6 +139,7 @@ pub fn main() -> ExitCode {
     // Commands are synchronous code that calls providers through the runtime.
     runtime.block_on(async move {
         match cli.command {
+            Command::Init(args) => init::run(args, &printer),
             Command::Validate(args) => validate::run(args, &printer),
             Command::Fmt(args) => fmt::run(args, &printer),
             Command::Console(args) => console::run(args, &printer),

@@ -97,7 +97,10 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
         print!("{}", crate::render::human::render(&plan, printer.color()));
     }
     if let Some(path) = &args.out {
-        if let Err(error) = write_private(path, &crate::plan::file::encode(&plan)) {
+        let sealed = session.codec.seal(crate::plan::file::encode(&plan));
+        if let Err(error) =
+            sealed.map_err(|e| std::io::Error::other(e.to_string())).and_then(|bytes| write_private(path, &bytes))
+        {
             printer.error(&format!("cannot write the plan to `{}`: {error}", path.display()));
             return ExitCode::from(1);
         }

@@ -61,6 +61,8 @@ pub struct Session {
     pub backend: Arc<dyn infra_state::Backend>,
     /// The workspace name.
     pub workspace: String,
+    /// How state and saved plans are sealed.
+    pub codec: infra_state::Codec,
     lease: Arc<Mutex<Option<Lease>>>,
     stop: Arc<AtomicBool>,
     heartbeat: Option<std::thread::JoinHandle<()>>,
@@ -81,7 +83,14 @@ impl Session {
         let (variables, mut diagnostics) = collect_variables(vars, &config.root, &mut config.sources);
         diagnostics.extend(std::mem::take(&mut config.diagnostics));
         let workspace = crate::workspace::current(Path::new("."));
-        let backend = match crate::workspace::open_backend(&config, &workspace) {
+        let codec = match crate::workspace::codec(&config, &variables) {
+            Ok(codec) => codec,
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                infra_state::Codec::plain()
+            }
+        };
+        let backend = match crate::workspace::open_backend(&config, &workspace, codec.clone()) {
             Ok(backend) => Some(backend),
             Err(diagnostic) => {
                 diagnostics.push(diagnostic);
@@ -99,6 +108,7 @@ impl Session {
             registry: Registry::with_builtins(),
             backend,
             workspace,
+            codec,
             lease: Arc::new(Mutex::new(None)),
             stop: Arc::new(AtomicBool::new(false)),
             heartbeat: None,

@@ -29,9 +29,22 @@ fn session(printer: &Printer) -> Option<Session> {
     }
 }
 
+/// The codec of the configuration in the working directory (for sealed saved plans).
+fn plan_codec() -> Result<infra_state::Codec, String> {
+    let mut config = crate::config::load_module_tree(std::path::Path::new("."));
+    let (variables, _) =
+        super::vars::collect_variables(&super::vars::VarArgs::default(), &config.root, &mut config.sources);
+    crate::workspace::codec(&config, &variables).map_err(|d| format!("{}: {}", d.summary, d.detail))
+}
+
 pub fn run_show(args: ShowArgs, printer: &Printer) -> ExitCode {
     if let Some(path) = &args.plan_file {
-        return match std::fs::read(path).map_err(|e| e.to_string()).and_then(|b| crate::plan::file::decode(&b)) {
+        let opened = std::fs::read(path).map_err(|e| e.to_string()).and_then(|bytes| {
+            // A sealed plan is opened with the key of the configuration here.
+            let codec = if infra_state::codec::is_sealed(&bytes) { plan_codec()? } else { infra_state::Codec::plain() };
+            codec.open(bytes, &format!("the saved plan `{}`", path.display())).map_err(|e| e.to_string())
+        });
+        return match opened.and_then(|b| crate::plan::file::decode(&b)) {
             Ok(plan) => {
                 if args.json {
                     printer.data(&crate::render::json::render(&plan));

@@ -68,8 +68,20 @@ enum StateCommand {
         #[command(flatten)]
         lock: LockArgs,
     },
-    /// Earlier versions of the state, newest first.
+    /// The kept versions of the state, newest (current) first: serial, when, who, operation,
+    /// resource count.
     History,
+    /// Convert a Terraform state file (format v4) into this workspace's state.
+    #[command(name = "import-tfstate")]
+    ImportTfstate {
+        /// The `terraform.tfstate` file.
+        file: PathBuf,
+        /// Replace a state that already exists here (written as a newer serial).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
 }
 
 fn open(lock: Option<(&LockArgs, &str)>, printer: &Printer) -> Option<(Session, Option<Snapshot>)> {
@@ -268,13 +280,64 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
             }
             write(&session, &pushed, current.as_ref().map(|s| s.serial), printer)
         }
+        StateCommand::ImportTfstate { file, force, lock } => {
+            let text = match std::fs::read(&file) {
+                Ok(text) => text,
+                Err(error) => {
+                    printer.error(&format!("cannot read `{}`: {error}", file.display()));
+                    return ExitCode::from(1);
+                }
+            };
+            let Some((session, current)) = open(Some((&lock, "state import-tfstate")), printer) else {
+                return ExitCode::from(1);
+            };
+            let mut imported = match crate::tfstate::convert(&text, &file.display().to_string(), &session.registry) {
+                Ok(snapshot) => snapshot,
+                Err(error) => {
+                    printer.error(&error);
+                    return ExitCode::from(1);
+                }
+            };
+            if let Some(current) = &current {
+                if !force && !current.resources.is_empty() {
+                    printer.error(&format!(
+                        "this workspace already has a state with {} resources (serial {}); use -force to replace it",
+                        current.resources.len(),
+                        current.serial
+                    ));
+                    return ExitCode::from(1);
+                }
+                imported.serial = imported.serial.max(current.serial + 1);
+            }
+            let count = imported.resources.len();
+            let code = write(&session, &imported, current.as_ref().map(|s| s.serial), printer);
+            if code == ExitCode::SUCCESS {
+                printer.status(&format!(
+                    "Imported {count} resource instances from `{}` (lineage {}, serial {}). Run `infra plan` to compare them with the configuration.",
+                    file.display(),
+                    imported.lineage,
+                    imported.serial
+                ));
+            }
+            code
+        }
         StateCommand::History => {
             let Some((session, _)) = open(None, printer) else { return ExitCode::from(1) };
             match session.backend.history() {
                 Ok(history) => {
-                    printer.data("serial  written                   resources");
+                    printer.data(&format!(
+                        "{:<7} {:<25} {:<28} {:<18} resources",
+                        "serial", "written", "who", "operation"
+                    ));
                     for entry in history {
-                        printer.data(&format!("{:<7} {:<25} {}", entry.serial, entry.written, entry.resources));
+                        printer.data(&format!(
+                            "{:<7} {:<25} {:<28} {:<18} {}",
+                            entry.serial,
+                            entry.written,
+                            if entry.who.is_empty() { "-" } else { &entry.who },
+                            if entry.operation.is_empty() { "-" } else { &entry.operation },
+                            entry.resources
+                        ));
                     }
                     ExitCode::SUCCESS
                 }

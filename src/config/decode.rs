@@ -382,7 +382,7 @@ impl Decoder<'_> {
             &block.body,
             "settings block",
             &["required_version", "experiments"],
-            &["backend", "required_providers", "cloud", "provider_meta"],
+            &["backend", "required_providers", "cloud", "provider_meta", "encryption"],
         );
         if let Some(attribute) = block.body.get_attribute("required_version") {
             module.settings.required_version = Some(self.expr(&attribute.value));
@@ -396,6 +396,20 @@ impl Decoder<'_> {
             }
             let body = self.body(&backend.body, &[]);
             module.settings.backend = Some(Backend { kind: labels[0].clone(), body, span: self.header_span(backend) });
+        }
+        for encryption in block.body.get_blocks("encryption") {
+            if self.labels(encryption, &[]).is_none() {
+                continue;
+            }
+            self.expect_only(&encryption.body, "encryption block", &["key"], &[]);
+            if let Some(previous) = &module.settings.encryption {
+                let previous = previous.span.clone();
+                self.duplicate("encryption", "", self.span(&encryption.ident), previous);
+                continue;
+            }
+            let body = self.body(&encryption.body, &[]);
+            module.settings.encryption =
+                Some(Backend { kind: "aes-256-gcm".into(), body, span: self.header_span(encryption) });
         }
         for required in block.body.get_blocks("required_providers") {
             for structure in required.body.iter() {

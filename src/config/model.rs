@@ -80,6 +80,8 @@ pub struct Dynamic {
 pub struct Settings {
     /// `backend "kind" { ... }`.
     pub backend: Option<Backend>,
+    /// `encryption { key = ... }` of state and saved plans (kind `aes-256-gcm`).
+    pub encryption: Option<Backend>,
     /// `required_providers { name = { source, version } }`, unevaluated.
     pub required_providers: BTreeMap<String, Expr>,
     /// `required_version`, as written.

@@ -345,9 +345,10 @@ impl HclWriter<'_> {
                                     self.out.push_str("}\n");
                                 }
                             }
-                            "required_providers" => {
+                            "required_providers" | "encryption" => {
                                 self.mark(value);
-                                self.out.push_str("required_providers {\n");
+                                self.out.push_str(setting);
+                                self.out.push_str(" {\n");
                                 self.body(value, &[], &[]);
                                 self.out.push_str("}\n");
                             }

@@ -80,6 +80,11 @@ impl std::fmt::Debug for Codec {
     }
 }
 
+/// Whether `bytes` are a sealed record.
+pub fn is_sealed(bytes: &[u8]) -> bool {
+    bytes.starts_with(MARKER)
+}
+
 fn encryption_error(place: &str, reason: impl Into<String>) -> StateError {
     StateError::Encryption { path: place.to_string(), reason: reason.into() }
 }
@@ -163,7 +168,7 @@ impl Codec {
     ///
     /// A sealed record without a key, with the wrong key, or altered.
     pub fn open(&self, bytes: Vec<u8>, place: &str) -> Result<Vec<u8>, StateError> {
-        if !bytes.starts_with(MARKER) {
+        if !is_sealed(&bytes) {
             return Ok(bytes);
         }
         let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt {

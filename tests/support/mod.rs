@@ -164,6 +164,64 @@ impl Stack {
     }
 }
 
+/// Runs `infra apply -target terraform_data.rN -lock-timeout 60s` for N in 0..count, all at
+/// once, and insists that every one succeeds and every rN ends up in the state.
+pub fn concurrent_targeted_applies(stack: &Stack, count: usize) {
+    let children: Vec<_> = (0..count)
+        .map(|n| {
+            let target = format!("terraform_data.r{n}");
+            stack
+                .command(&["apply", "-auto-approve", "-target", &target, "-lock-timeout", "60s"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("infra apply starts")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("infra apply ends");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let listed = stack.ok(&["state", "list"]);
+    for n in 0..count {
+        assert!(listed.contains(&format!("terraform_data.r{n}\n")), "r{n} is in the final state:\n{listed}");
+    }
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "{text}");
+}
+
+/// An S3 client for moto.
+pub fn s3() -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .endpoint_url(&moto().endpoint)
+        .force_path_style(true)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "tests"))
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// A new versioned bucket in moto.
+pub fn versioned_bucket(prefix: &str) -> String {
+    let name = format!("{prefix}-{}", std::process::id()) + &format!("-{}", free_port());
+    let s3 = s3();
+    block(async {
+        s3.create_bucket().bucket(&name).send().await.expect("create bucket");
+        s3.put_bucket_versioning()
+            .bucket(&name)
+            .versioning_configuration(
+                aws_sdk_s3::types::VersioningConfiguration::builder()
+                    .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("versioning");
+    });
+    name
+}
+
 /// A relay in front of moto that kills a child process as soon as EC2 answers a RunInstances
 /// call: the instance exists, the child never hears of it.
 pub struct KillOnRunInstances {

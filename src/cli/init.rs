@@ -1,0 +1,163 @@
+//! `infra init [-migrate-state | -reconfigure]`: records the backend in use, and moves the state
+//! when the `backend` block changed.
+//!
+//! The backend of the last init is kept in `.infra/backend.json`. When the block changes, plans
+//! and applies stop with "Backend configuration changed" until `init` is run again:
+//! `-migrate-state` copies every workspace's state from the old backend to the new one (serial
+//! and lineage kept, both locked while copying; asks first unless `-force-copy`),
+//! `-reconfigure` starts afresh on the new backend and leaves the old one as it was.
+
+use super::Printer;
+use super::vars::{VarArgs, collect_variables};
+use crate::workspace::{BackendSpec, backend_spec, open_spec, record, recorded};
+use infra_state::{Backend, LockRequest, Snapshot};
+use std::io::{BufRead as _, Write as _};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// `infra init`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Copy the state from the previous backend to the configured one.
+    #[arg(long = "migrate-state", conflicts_with = "reconfigure")]
+    migrate_state: bool,
+    /// Use the configured backend afresh, leaving the previous one's state where it is.
+    #[arg(long)]
+    reconfigure: bool,
+    /// Copy without asking (with `-migrate-state`).
+    #[arg(long = "force-copy")]
+    force_copy: bool,
+    #[command(flatten)]
+    vars: VarArgs,
+}
+
+fn ask(question: &str) -> bool {
+    print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    answer.trim() == "yes"
+}
+
+pub fn run(args: Args, printer: &Printer) -> ExitCode {
+    let dir = Path::new(".");
+    let mut config = crate::config::load_module_tree(dir);
+    let (variables, mut diagnostics) = collect_variables(&args.vars, &config.root, &mut config.sources);
+    diagnostics.extend(std::mem::take(&mut config.diagnostics));
+    let spec = backend_spec(&config);
+    let codec = crate::workspace::codec(&config, &variables);
+    let (spec, codec) = match (spec, codec) {
+        (Ok(spec), Ok(codec)) if !diagnostics.has_errors() => (spec, codec),
+        (spec, codec) => {
+            diagnostics.extend(spec.err());
+            diagnostics.extend(codec.err());
+            printer.diagnostics(&diagnostics, &config.sources);
+            return ExitCode::from(1);
+        }
+    };
+    let workspaces = crate::workspace::list(dir);
+    // Before any init, the state was wherever the embedded default kept it.
+    let previous = recorded(dir).or_else(|| {
+        let has_local = workspaces.iter().any(|w| crate::workspace::state_dir(dir).join(format!("{w}.json")).exists());
+        (has_local && spec.kind != "local").then(BackendSpec::local)
+    });
+    let changed = previous.as_ref().is_some_and(|previous| *previous != spec);
+    if changed && !args.migrate_state && !args.reconfigure {
+        let previous = previous.as_ref().map(BackendSpec::describe).unwrap_or_default();
+        printer.error(&format!(
+            "Backend configuration changed from {previous} to {}.\n\n  `infra init -migrate-state` copies the state to the new backend;\n  `infra init -reconfigure` starts there afresh (the old state stays where it is).",
+            spec.describe()
+        ));
+        return ExitCode::from(1);
+    }
+    let current = crate::workspace::current(dir);
+    let target = match open_spec(&spec, dir, &current, codec.clone()) {
+        Ok(backend) => backend,
+        Err(diagnostic) => {
+            printer.diagnostics(&diagnostic.into(), &config.sources);
+            return ExitCode::from(1);
+        }
+    };
+    // Reaching the backend now says more than failing on the first plan.
+    if let Err(error) = target.read() {
+        printer.error(&format!("cannot read the state in {}: {error}", spec.describe()));
+        return ExitCode::from(1);
+    }
+    if changed && args.migrate_state {
+        let previous = previous.unwrap_or_else(BackendSpec::local);
+        // A local backend knows all its workspaces; a remote one, the current one.
+        let names = if previous.kind == "local" { workspaces } else { vec![current.clone()] };
+        if !args.force_copy
+            && !ask(&format!(
+                "Do you want to copy the state of workspace(s) {} from {} to {}?",
+                names.join(", "),
+                previous.describe(),
+                spec.describe()
+            ))
+        {
+            printer.error("Migration cancelled; nothing was copied.");
+            return ExitCode::from(1);
+        }
+        for name in &names {
+            let copied = open_spec(&previous, dir, name, codec.clone())
+                .and_then(|from| open_spec(&spec, dir, name, codec.clone()).map(|to| (from, to)))
+                .map_err(|d| format!("{}: {}", d.summary, d.detail))
+                .and_then(|(from, to)| migrate(&*from, &*to));
+            match copied {
+                Ok(Some(serial)) => printer.status(&format!("Copied workspace `{name}` (serial {serial}).")),
+                Ok(None) => {}
+                Err(error) => {
+                    printer.error(&format!(
+                        "cannot migrate workspace `{name}` from {} to {}: {error}",
+                        previous.describe(),
+                        spec.describe()
+                    ));
+                    return ExitCode::from(1);
+                }
+            }
+        }
+    } else if changed {
+        printer.status(&format!(
+            "Reconfigured: {} is used afresh; the state in {} was left as it was.",
+            spec.describe(),
+            previous.as_ref().map(BackendSpec::describe).unwrap_or_default()
+        ));
+    }
+    if let Err(error) = record(dir, &spec) {
+        printer.error(&format!("cannot record the backend in .infra/backend.json: {error}"));
+        return ExitCode::from(1);
+    }
+    let sealed = if codec.is_encrypted() { ", encrypted" } else { "" };
+    printer.status(&format!("infra has been initialized: state in {}{sealed}.", spec.describe()));
+    ExitCode::SUCCESS
+}
+
+/// Copies one workspace's state (journal folded in, serial and lineage kept) with both
+/// backends locked; `None` when there was nothing to copy.
+fn migrate(from: &dyn Backend, to: &dyn Backend) -> Result<Option<u64>, String> {
+    let request = LockRequest::for_this_process("init -migrate-state", Duration::from_secs(120));
+    let source_lease = from.lock(&request).map_err(|e| format!("the old backend: {e}"))?;
+    let result = (|| {
+        let Some(snapshot) = from.read_folded(Some(&source_lease)).map_err(|e| e.to_string())? else {
+            return Ok(None);
+        };
+        let lease = to.lock(&request).map_err(|e| format!("the new backend: {e}"))?;
+        let written = copy(&snapshot, to, &lease);
+        let _ = to.unlock(&lease);
+        written.map(|()| Some(snapshot.serial))
+    })();
+    let _ = from.unlock(&source_lease);
+    result
+}
+
+fn copy(snapshot: &Snapshot, to: &dyn Backend, lease: &infra_state::Lease) -> Result<(), String> {
+    match to.read().map_err(|e| e.to_string())? {
+        Some(existing) if existing.lineage == snapshot.lineage && existing.serial == snapshot.serial => Ok(()),
+        Some(existing) => Err(format!(
+            "the new backend already holds a state (serial {}, lineage {}); use `infra init -reconfigure` to use it as it is",
+            existing.serial, existing.lineage
+        )),
+        None => to.write(snapshot, None, Some(lease)).map_err(|e| e.to_string()),
+    }
+}
