@@ -326,12 +326,12 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
             match session.backend.history() {
                 Ok(history) => {
                     printer.data(&format!(
-                        "{:<7} {:<25} {:<28} {:<18} resources",
+                        "{:<7} {:<25} {:<28} {:<22} resources",
                         "serial", "written", "who", "operation"
                     ));
                     for entry in history {
                         printer.data(&format!(
-                            "{:<7} {:<25} {:<28} {:<18} {}",
+                            "{:<7} {:<25} {:<28} {:<22} {}",
                             entry.serial,
                             entry.written,
                             if entry.who.is_empty() { "-" } else { &entry.who },

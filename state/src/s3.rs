@@ -76,6 +76,22 @@ struct LockObject {
     generation: u64,
 }
 
+/// An object read.
+struct Object {
+    bytes: Vec<u8>,
+    etag: String,
+    metadata: HashMap<String, String>,
+}
+
+/// One version of the snapshot object.
+struct Version {
+    /// `None` or `"null"` in an unversioned bucket.
+    id: Option<String>,
+    metadata: HashMap<String, String>,
+    /// RFC 3339.
+    written: String,
+}
+
 /// What is known of the stored snapshot without reading it.
 struct Head {
     etag: String,
@@ -222,11 +238,7 @@ impl S3Backend {
     }
 
     /// An object's bytes and ETag, `None` when it does not exist.
-    fn get(
-        &self,
-        key: &str,
-        version: Option<&str>,
-    ) -> Result<Option<(Vec<u8>, String, HashMap<String, String>)>, StateError> {
+    fn get(&self, key: &str, version: Option<&str>) -> Result<Option<Object>, StateError> {
         self.run(async {
             let response = self
                 .client
@@ -244,7 +256,7 @@ impl S3Backend {
                         path: self.url(key),
                         source: std::io::Error::other(format!("reading the object: {e}")),
                     })?;
-                    Ok(Some((bytes.into_bytes().to_vec(), etag, metadata)))
+                    Ok(Some(Object { bytes: bytes.into_bytes().to_vec(), etag, metadata }))
                 }
                 Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
                 Err(error) if status(&error) == Some(404) && error.code() != Some("NoSuchBucket") => Ok(None),
@@ -292,7 +304,7 @@ impl S3Backend {
     fn read_lock(&self) -> Result<(LockObject, Option<String>), StateError> {
         match self.get(&self.lock_key, None)? {
             None => Ok((LockObject::default(), None)),
-            Some((bytes, etag, _)) => {
+            Some(Object { bytes, etag, .. }) => {
                 let lock = serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt {
                     path: format!("the s3 lock {}", self.url(&self.lock_key)),
                     reason: e.to_string(),
@@ -380,7 +392,7 @@ impl S3Backend {
     }
 
     /// Versions of the snapshot object, newest first: (version id, metadata).
-    fn versions(&self) -> Result<Vec<(Option<String>, HashMap<String, String>, String)>, StateError> {
+    fn versions(&self) -> Result<Vec<Version>, StateError> {
         self.run(async {
             let listed = self
                 .client
@@ -407,11 +419,11 @@ impl S3Backend {
                     .map_err(|e| self.failed(&self.state_key, "HeadObject", e))?;
                 let written =
                     version.last_modified().and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
-                versions.push((
+                versions.push(Version {
                     id,
-                    head.metadata().cloned().unwrap_or_default(),
-                    written.map(rfc3339).unwrap_or_default(),
-                ));
+                    metadata: head.metadata().cloned().unwrap_or_default(),
+                    written: written.map(rfc3339).unwrap_or_default(),
+                });
             }
             Ok(versions)
         })
@@ -430,7 +442,7 @@ impl Backend for S3Backend {
     fn read(&self) -> Result<Option<Snapshot>, StateError> {
         match self.get(&self.state_key, None)? {
             None => Ok(None),
-            Some((bytes, _, metadata)) => self.parse(bytes, &metadata).map(Some),
+            Some(object) => self.parse(object.bytes, &object.metadata).map(Some),
         }
     }
 
@@ -549,7 +561,7 @@ impl Backend for S3Backend {
         Ok(self
             .versions()?
             .into_iter()
-            .filter_map(|(_, metadata, written)| {
+            .filter_map(|Version { metadata, written, .. }| {
                 Some(HistoryEntry {
                     serial: metadata.get("serial")?.parse().ok()?,
                     written,
@@ -563,15 +575,13 @@ impl Backend for S3Backend {
 
     fn read_version(&self, serial: u64) -> Result<Option<Snapshot>, StateError> {
         let wanted = serial.to_string();
-        let Some((id, _, _)) =
-            self.versions()?.into_iter().find(|(_, metadata, _)| metadata.get("serial") == Some(&wanted))
-        else {
+        let Some(version) = self.versions()?.into_iter().find(|v| v.metadata.get("serial") == Some(&wanted)) else {
             return Ok(None);
         };
-        let id = id.filter(|id| id != "null");
+        let id = version.id.filter(|id| id != "null");
         match self.get(&self.state_key, id.as_deref())? {
             None => Ok(None),
-            Some((bytes, _, metadata)) => self.parse(bytes, &metadata).map(Some),
+            Some(object) => self.parse(object.bytes, &object.metadata).map(Some),
         }
     }
 
@@ -610,9 +620,9 @@ impl Backend for S3Backend {
     fn journal_read(&self) -> Result<Vec<JournalEntry>, StateError> {
         let mut entries = Vec::new();
         for key in self.journal_keys()? {
-            let Some((bytes, _, _)) = self.get(&key, None)? else { continue };
+            let Some(object) = self.get(&key, None)? else { continue };
             let place = format!("the s3 journal {}", self.url(&key));
-            for line in bytes.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
+            for line in object.bytes.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
                 entries.push(self.codec.decode(line.to_vec(), &place, "")?);
             }
         }
