@@ -26,7 +26,7 @@ pub enum StateError {
         found: u64,
     },
     /// The stored state cannot be read.
-    #[error("the state file `{path}` is corrupt: {reason}")]
+    #[error("{path} is corrupt: {reason}")]
     Corrupt {
         /// Where.
         path: String,
@@ -38,6 +38,14 @@ pub enum StateError {
     Encryption {
         /// What was read.
         path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The backend's settings cannot work.
+    #[error("invalid {what}: {reason}")]
+    Invalid {
+        /// The backend block.
+        what: String,
         /// Why.
         reason: String,
     },

@@ -189,7 +189,7 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path, advice: &str) -> Resul
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
-            .map_err(|e| StateError::Corrupt { path: path.display().to_string(), reason: format!("{e}{advice}") }),
+            .map_err(|e| StateError::Corrupt { path: format!("`{}`", path.display()), reason: format!("{e}{advice}") }),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(io(path)(error)),
     }

@@ -51,8 +51,8 @@ fn blocking<T: Send>(work: impl FnOnce() -> T + Send) -> T {
 
 fn quote_ident(name: &str) -> Result<String, StateError> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(StateError::Corrupt {
-            path: "backend \"pg\"".into(),
+        return Err(StateError::Invalid {
+            what: "backend \"pg\"".into(),
             reason: format!("`schema_name` must be letters, digits and underscores, not `{name}`"),
         });
     }

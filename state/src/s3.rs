@@ -147,7 +147,7 @@ impl S3Backend {
     ///
     /// Missing bucket or key.
     pub fn connect(config: &S3Config, workspace: &str) -> Result<S3Backend, StateError> {
-        let invalid = |reason: &str| StateError::Corrupt { path: "backend \"s3\"".into(), reason: reason.into() };
+        let invalid = |reason: &str| StateError::Invalid { what: "backend \"s3\"".into(), reason: reason.into() };
         if config.bucket.is_empty() {
             return Err(invalid("`bucket` is required"));
         }
