@@ -19,6 +19,7 @@ pub mod expand;
 pub mod fmt;
 pub mod fsutil;
 pub mod graph;
+pub mod lock;
 pub mod logging;
 pub mod module_eval;
 pub mod plan;

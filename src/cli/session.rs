@@ -7,12 +7,12 @@ use super::vars::{VarArgs, collect_variables};
 use crate::config::{LoadedConfig, load_module_tree};
 use crate::registry::Registry;
 use infra_provider::{Diagnostic, Diagnostics, Value};
-use infra_state::{Lease, LockRequest, Snapshot, StateError};
+use crate::lock::HeldLock;
+use infra_state::{Lease, Snapshot, StateError};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Locking flags.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,15 +40,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
-/// The lease length: `INFRA_LOCK_TTL` seconds, or 60.
-fn lock_ttl() -> Duration {
-    std::env::var("INFRA_LOCK_TTL")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .map(Duration::from_secs_f64)
-        .unwrap_or(Duration::from_secs(60))
-}
-
 /// An open workspace.
 pub struct Session {
     /// The configuration.
@@ -63,9 +54,7 @@ pub struct Session {
     pub workspace: String,
     /// How state and saved plans are sealed.
     pub codec: infra_state::Codec,
-    lease: Arc<Mutex<Option<Lease>>>,
-    stop: Arc<AtomicBool>,
-    heartbeat: Option<std::thread::JoinHandle<()>>,
+    lock: Option<HeldLock>,
 }
 
 /// Opening failed: diagnostics to print against these sources.
@@ -109,9 +98,7 @@ impl Session {
             backend,
             workspace,
             codec,
-            lease: Arc::new(Mutex::new(None)),
-            stop: Arc::new(AtomicBool::new(false)),
-            heartbeat: None,
+            lock: None,
         };
         if let Some((args, operation)) = lock
             && args.lock
@@ -126,65 +113,30 @@ impl Session {
     }
 
     fn take_lock(&mut self, args: &LockArgs, operation: &str, printer: &Printer) -> Result<(), Diagnostic> {
-        let ttl = lock_ttl();
-        let request = LockRequest::for_this_process(operation, ttl);
-        let deadline = Instant::now() + args.lock_timeout;
-        let lease = loop {
-            match self.backend.lock(&request) {
-                Ok(lease) => break lease,
-                Err(StateError::Locked(holder)) if Instant::now() < deadline => {
-                    let _ = holder;
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                Err(StateError::Locked(holder)) => {
-                    return Err(Diagnostic::error(
-                        "Error acquiring the state lock",
-                        format!(
-                            "The state is locked by {} for `{}` since {} (lock id {}). The lock expires at {}; after that it is taken over automatically.",
-                            holder.holder, holder.operation, holder.created, holder.id, holder.expires
-                        ),
-                    )
-                    .with_hint("wait with `-lock-timeout=2m`, or, if that run is gone and cannot come back, `infra force-unlock ID`"));
-                }
-                Err(error) => return Err(Diagnostic::error("Error acquiring the state lock", error.to_string())),
+        let held = match HeldLock::acquire(self.backend.clone(), operation, args.lock_timeout) {
+            Ok(held) => held,
+            Err(StateError::Locked(holder)) => {
+                return Err(Diagnostic::error(
+                    "Error acquiring the state lock",
+                    format!(
+                        "The state is locked by {} for `{}` since {} (lock id {}). The lock expires at {}; after that it is taken over automatically.",
+                        holder.holder, holder.operation, holder.created, holder.id, holder.expires
+                    ),
+                )
+                .with_hint("wait with `-lock-timeout=2m`, or, if that run is gone and cannot come back, `infra force-unlock ID`"));
             }
+            Err(error) => return Err(Diagnostic::error("Error acquiring the state lock", error.to_string())),
         };
-        if let Some(previous) = &lease.took_over_from {
+        if let Some(previous) = held.lease().and_then(|l| l.took_over_from) {
             printer.status(&format!("warning: took over the expired state lock of {previous}"));
         }
-        *self.lease.lock().unwrap_or_else(|p| p.into_inner()) = Some(lease);
-        // Heartbeat: renew at a third of the lease so it never expires while we run.
-        let backend = self.backend.clone();
-        let lease = self.lease.clone();
-        let stop = self.stop.clone();
-        self.heartbeat = Some(std::thread::spawn(move || {
-            let interval = ttl / 3;
-            let mut waited = Duration::ZERO;
-            while !stop.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(50));
-                waited += Duration::from_millis(50);
-                if waited < interval {
-                    continue;
-                }
-                waited = Duration::ZERO;
-                let current = lease.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                if let Some(current) = current {
-                    match backend.renew(&current, ttl) {
-                        Ok(renewed) => *lease.lock().unwrap_or_else(|p| p.into_inner()) = Some(renewed),
-                        Err(error) => {
-                            eprintln!("error: {error}");
-                            break;
-                        }
-                    }
-                }
-            }
-        }));
+        self.lock = Some(held);
         Ok(())
     }
 
     /// The current lease, if this session holds the lock.
     pub fn lease(&self) -> Option<Lease> {
-        self.lease.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.lock.as_ref().and_then(HeldLock::lease)
     }
 
     /// The state, with any journal of a crashed run folded in first.
@@ -221,12 +173,8 @@ impl Session {
     }
 
     fn release(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(handle) = self.heartbeat.take() {
-            let _ = handle.join();
-        }
-        if let Some(lease) = self.lease.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            let _ = self.backend.unlock(&lease);
+        if let Some(mut held) = self.lock.take() {
+            held.release();
         }
     }
 }
