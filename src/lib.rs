@@ -13,6 +13,7 @@ pub mod addr;
 pub mod apply;
 pub mod cli;
 pub mod config;
+pub mod controller;
 pub mod diagnostics;
 pub mod eval;
 pub mod expand;

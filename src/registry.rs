@@ -49,8 +49,10 @@ impl Registry {
     /// `random_*`, `local_*`), AWS and Kubernetes.
     pub fn with_builtins() -> Registry {
         let mut registry = Registry::new();
-        registry
-            .register(Arc::new(|| Arc::new(Builtin::new()) as Arc<dyn Provider>), &["terraform", "random", "local"]);
+        registry.register(
+            Arc::new(|| Arc::new(Builtin::new()) as Arc<dyn Provider>),
+            &["terraform", "random", "local", "time"],
+        );
         registry.register(Arc::new(|| Arc::new(Aws::new()) as Arc<dyn Provider>), &["aws"]);
         registry.register(Arc::new(|| Arc::new(Kubernetes::new()) as Arc<dyn Provider>), &["kubernetes"]);
         registry

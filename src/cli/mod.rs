@@ -5,6 +5,7 @@
 
 mod apply;
 mod console;
+mod controller;
 mod fmt;
 mod init;
 mod output;
@@ -78,6 +79,8 @@ pub enum Command {
     Graph(show::GraphArgs),
     /// Manage workspaces (named states of one configuration).
     Workspace(workspace::Args),
+    /// Reconcile stacks from Git continuously (GitOps).
+    Controller(controller::Args),
 }
 
 /// Rewrites Terraform-style single-dash long flags (`-chdir=DIR`, `-json`) to `--chdir=DIR`,
@@ -153,6 +156,7 @@ pub fn main() -> ExitCode {
             Command::Import(args) => state::run_import(args, &printer),
             Command::Graph(args) => show::run_graph(args, &printer),
             Command::Workspace(args) => workspace::run(args, &printer),
+            Command::Controller(args) => controller::run(args, &printer).await,
         }
     })
 }

@@ -5,9 +5,9 @@
 use super::Printer;
 use super::vars::{VarArgs, collect_variables};
 use crate::config::{LoadedConfig, load_module_tree};
+use crate::lock::HeldLock;
 use crate::registry::Registry;
 use infra_provider::{Diagnostic, Diagnostics, Value};
-use crate::lock::HeldLock;
 use infra_state::{Lease, Snapshot, StateError};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -91,15 +91,8 @@ impl Session {
         }
         let backend = backend.expect("no errors means a backend");
         printer.diagnostics(&diagnostics, &config.sources);
-        let mut session = Session {
-            config,
-            variables,
-            registry: Registry::with_builtins(),
-            backend,
-            workspace,
-            codec,
-            lock: None,
-        };
+        let mut session =
+            Session { config, variables, registry: Registry::with_builtins(), backend, workspace, codec, lock: None };
         if let Some((args, operation)) = lock
             && args.lock
             && let Err(diagnostic) = session.take_lock(args, operation, printer)

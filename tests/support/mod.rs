@@ -400,6 +400,10 @@ impl Cluster {
     }
 }
 
+pub mod controller;
+mod git_server;
+#[allow(unused_imports)]
+pub use git_server::{GitServer, Repo};
 mod moto_server;
 #[allow(unused_imports)]
 pub use moto_server::{Moto, aws_env, free_port, moto};

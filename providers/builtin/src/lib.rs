@@ -6,12 +6,14 @@
 //! - `random_id`, `random_string`, `random_password` ([`random`]): random values generated once
 //!   and kept until a `keepers` / argument change replaces them.
 //! - `local_file` ([`local_file`]): a file on disk; editing or deleting it outside infra is drift.
+//! - `time_sleep` ([`time`]): waits on create and destroy.
 //!
 //! Each type is a small module with its schema, plan rules and apply; [`Builtin`] dispatches.
 
 pub mod data;
 pub mod local_file;
 pub mod random;
+pub mod time;
 
 use async_trait::async_trait;
 use infra_provider::{
@@ -39,6 +41,7 @@ impl Builtin {
         schema.resources.insert("random_string".into(), random::string_schema(false));
         schema.resources.insert("random_password".into(), random::string_schema(true));
         schema.resources.insert("local_file".into(), local_file::schema());
+        schema.resources.insert("time_sleep".into(), time::schema());
         Builtin { schema }
     }
 }
@@ -64,6 +67,7 @@ impl Provider for Builtin {
         Ok(match request.kind.as_str() {
             "terraform_data" => data::plan(schema, &request),
             "random_id" | "random_string" | "random_password" => random::plan(schema, &request),
+            "time_sleep" => time::plan(schema, &request)?,
             _ => local_file::plan(schema, &request),
         })
     }
@@ -76,6 +80,7 @@ impl Provider for Builtin {
                 Ok(random::apply_string(&request, request.kind == "random_password"))
             }
             "local_file" => local_file::apply(&request),
+            "time_sleep" => time::apply(&request).await,
             other => Err(unknown_type(other)),
         }
     }
@@ -84,7 +89,7 @@ impl Provider for Builtin {
         match request.kind.as_str() {
             "local_file" => local_file::read(&request),
             // The other types live only in state: they are as state says.
-            "terraform_data" | "random_id" | "random_string" | "random_password" => {
+            "terraform_data" | "random_id" | "random_string" | "random_password" | "time_sleep" => {
                 Ok(ReadResponse { current: Some(request.current) })
             }
             other => Err(unknown_type(other)),
@@ -144,6 +149,12 @@ mod tests {
                 kind: "random_password".into(),
                 create: object(&[("length", Value::int(20))]),
                 update: None,
+                remote: false,
+            },
+            LifecycleCase {
+                kind: "time_sleep".into(),
+                create: object(&[("create_duration", Value::from("10ms"))]),
+                update: Some(object(&[("create_duration", Value::from("20ms"))])),
                 remote: false,
             },
             LifecycleCase {

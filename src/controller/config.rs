@@ -1,0 +1,276 @@
+//! The controller's configuration file (`infra controller --config controller.hcl`): where it
+//! listens, where it keeps its data, and the stacks it reconciles.
+//!
+//! ```hcl
+//! controller {
+//!   listen         = "127.0.0.1:9100"
+//!   data_dir       = ".infra-controller"
+//!   webhook_secret = "…"                # or INFRA_WEBHOOK_SECRET
+//! }
+//! stack "prod" {
+//!   source {
+//!     url    = "git://127.0.0.1:9418/platform.git"
+//!     branch = "main"                   # or tag, or commit
+//!     path   = "envs/prod"
+//!   }
+//!   interval       = "30s"              # how often Git is polled
+//!   drift_interval = "5m"               # how often an unchanged stack is checked for drift
+//!   auto_apply     = true               # false: plan only
+//!   prune          = true               # destroy what left the configuration
+//!   drift          = { default = "correct", "aws_instance.bastion" = "warn" }
+//!   variables      = { environment = "prod" }
+//! }
+//! ```
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What to do with an object changed outside infra while its configuration did not change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftPolicy {
+    /// Put it back as configured.
+    Correct,
+    /// Report it (`/stacks`, metrics, logs) and leave it.
+    Warn,
+    /// Leave it, say nothing.
+    Ignore,
+}
+
+/// Where a stack's configuration comes from.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// `file://`, `git://`, `https://` (and `ssh://` where built with SSH).
+    pub url: String,
+    /// A branch to follow (default `main` unless `tag` or `commit` is set).
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// A tag to pin.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// A commit to pin.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// The directory inside the repository.
+    #[serde(default)]
+    pub path: String,
+    /// The environment variable holding an HTTPS token.
+    #[serde(default)]
+    pub token_env: Option<String>,
+    /// A private key file for SSH.
+    #[serde(default)]
+    pub ssh_key: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StackBlock {
+    source: SourceSpec,
+    #[serde(default)]
+    interval: Option<String>,
+    #[serde(default)]
+    drift_interval: Option<String>,
+    #[serde(default)]
+    auto_apply: Option<bool>,
+    #[serde(default)]
+    prune: Option<bool>,
+    #[serde(default)]
+    drift: BTreeMap<String, DriftPolicy>,
+    #[serde(default)]
+    variables: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ControllerBlock {
+    #[serde(default)]
+    listen: Option<String>,
+    #[serde(default)]
+    data_dir: Option<PathBuf>,
+    #[serde(default)]
+    webhook_secret: Option<String>,
+    #[serde(default)]
+    parallelism: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    controller: Option<ControllerBlock>,
+    #[serde(default)]
+    stack: BTreeMap<String, StackBlock>,
+}
+
+/// One stack.
+#[derive(Clone, Debug)]
+pub struct StackSpec {
+    /// Its name (`prod`).
+    pub name: String,
+    /// Its Git source.
+    pub source: SourceSpec,
+    /// Git polling interval.
+    pub interval: Duration,
+    /// Drift check interval for an unchanged stack.
+    pub drift_interval: Duration,
+    /// Apply (true) or only plan.
+    pub auto_apply: bool,
+    /// Destroy objects whose blocks were removed.
+    pub prune: bool,
+    /// Drift policies: `default`, resource types (`aws_instance`) and addresses.
+    pub drift: BTreeMap<String, DriftPolicy>,
+    /// Input variables, as `-var` would give them.
+    pub variables: BTreeMap<String, serde_json::Value>,
+}
+
+impl StackSpec {
+    /// The drift policy of an instance address: by address, by resource (without index), by
+    /// type, else `default` (else `correct`).
+    pub fn drift_policy(&self, address: &str) -> DriftPolicy {
+        let resource = address.split('[').next().unwrap_or(address);
+        let kind = resource.rsplit('.').nth(1).unwrap_or("");
+        [address, resource, kind, "default"]
+            .iter()
+            .find_map(|key| self.drift.get(*key).copied())
+            .unwrap_or(DriftPolicy::Correct)
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug)]
+pub struct ControllerConfig {
+    /// `host:port` of the HTTP server.
+    pub listen: String,
+    /// Git caches, checkouts and local states.
+    pub data_dir: PathBuf,
+    /// The secret webhooks are signed with; `None` refuses every webhook.
+    pub webhook_secret: Option<String>,
+    /// Resource operations at once per apply.
+    pub parallelism: usize,
+    /// The stacks, by name.
+    pub stacks: Vec<StackSpec>,
+}
+
+fn duration(text: Option<&str>, default: Duration, what: &str) -> Result<Duration, String> {
+    match text {
+        None => Ok(default),
+        Some(text) => crate::cli::session::parse_duration(text).map_err(|e| format!("{what}: {e}")),
+    }
+}
+
+/// Whether a stack name can name directories and metric labels.
+fn valid_stack_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !name.starts_with('-')
+}
+
+/// Parses a configuration file's text; `file` is its path (relative `data_dir`s are taken from
+/// its directory).
+///
+/// # Errors
+///
+/// A message with the file and, where known, the line and column.
+pub fn parse(text: &str, file: &Path) -> Result<ControllerConfig, String> {
+    let parsed: File = hcl::from_str(text).map_err(|e| format!("{}: {e}", file.display()))?;
+    let base = file.parent().unwrap_or(Path::new("."));
+    let controller = parsed.controller.unwrap_or_default();
+    let data_dir = controller.data_dir.unwrap_or_else(|| PathBuf::from(".infra-controller"));
+    let data_dir = if data_dir.is_absolute() { data_dir } else { base.join(data_dir) };
+    let mut stacks = Vec::new();
+    for (name, block) in parsed.stack {
+        let at = |reason: String| format!("{}: stack \"{name}\": {reason}", file.display());
+        if !valid_stack_name(&name) {
+            return Err(at("a stack name is letters, digits, `-` and `_` (at most 63)".into()));
+        }
+        let pins =
+            [&block.source.branch, &block.source.tag, &block.source.commit].iter().filter(|p| p.is_some()).count();
+        if pins > 1 {
+            return Err(at("set one of `branch`, `tag` and `commit`".into()));
+        }
+        if block.source.path.split('/').any(|part| part == "..") {
+            return Err(at("`path` must stay inside the repository".into()));
+        }
+        let interval = duration(block.interval.as_deref(), Duration::from_secs(60), "interval").map_err(at)?;
+        let drift_interval =
+            duration(block.drift_interval.as_deref(), Duration::from_secs(300), "drift_interval").map_err(at)?;
+        stacks.push(StackSpec {
+            name,
+            source: block.source,
+            interval: interval.max(Duration::from_millis(100)),
+            drift_interval,
+            auto_apply: block.auto_apply.unwrap_or(true),
+            prune: block.prune.unwrap_or(false),
+            drift: block.drift,
+            variables: block.variables,
+        });
+    }
+    if stacks.is_empty() {
+        return Err(format!("{}: no `stack` block: nothing to reconcile", file.display()));
+    }
+    Ok(ControllerConfig {
+        listen: controller.listen.unwrap_or_else(|| "127.0.0.1:9100".into()),
+        data_dir,
+        webhook_secret: controller
+            .webhook_secret
+            .or_else(|| std::env::var("INFRA_WEBHOOK_SECRET").ok())
+            .filter(|s| !s.is_empty()),
+        parallelism: controller.parallelism.unwrap_or(10).max(1),
+        stacks,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+controller {
+  listen   = "127.0.0.1:9100"
+  data_dir = "/var/lib/infra"
+}
+stack "prod" {
+  source {
+    url    = "git://127.0.0.1:9418/platform.git"
+    branch = "main"
+    path   = "envs/prod"
+  }
+  interval   = "30s"
+  auto_apply = true
+  prune      = true
+  drift      = { default = "correct", "aws_instance.bastion" = "warn", "local_file" = "ignore" }
+}
+"#;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let config = parse(EXAMPLE, Path::new("controller.hcl")).expect("parses");
+        let stack = &config.stacks[0];
+        assert_eq!((stack.name.as_str(), stack.interval), ("prod", Duration::from_secs(30)));
+        assert!(stack.prune && stack.auto_apply);
+        assert_eq!(stack.drift_policy("aws_instance.bastion"), DriftPolicy::Warn);
+        assert_eq!(stack.drift_policy("local_file.x[\"a\"]"), DriftPolicy::Ignore);
+        assert_eq!(stack.drift_policy("aws_vpc.main"), DriftPolicy::Correct);
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/infra"));
+    }
+
+    #[test]
+    fn bad_files_are_clear_errors() {
+        for (text, expected) in [
+            ("stack \"a b\" { source { url = \"x\" } }", "stack name"),
+            ("stack \"a\" { source { url = \"x\", path = \"../etc\" } }", "inside the repository"),
+            ("stack \"a\" { source { url = \"x\", branch = \"m\", tag = \"t\" } }", "one of"),
+            ("stack \"a\" { source { url = \"x\" }\n interval = \"soon\" }", "interval"),
+            ("stack \"a\" { source { url = \"x\" }\n drift = { default = \"fix\" } }", "controller.hcl"),
+            ("controller {}", "no `stack` block"),
+            ("stack \"a\" {", "controller.hcl"),
+        ] {
+            let error = parse(text, Path::new("controller.hcl")).expect_err(text);
+            assert!(error.contains(expected), "{text}: {error}");
+        }
+    }
+}

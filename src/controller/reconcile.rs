@@ -1,0 +1,267 @@
+//! One reconcile of one stack: fetch → export → load → plan → policy → apply (under the stack's
+//! state lock) → status. Synchronous: the controller runs it on a blocking thread.
+//!
+//! Policy, applied to the plan before anything changes:
+//! - `prune = false`: deletes of objects whose blocks left the configuration are held back
+//!   (reported as `unpruned`);
+//! - drift: when the stack's configuration is the one already applied, a change to an object
+//!   that refresh found changed outside infra is drift; `correct` applies it, `warn` holds it
+//!   back and reports it, `ignore` holds it back silently. A new configuration is applied whole.
+//! - `auto_apply = false`: the plan is recorded (`planned`), nothing is applied.
+//!
+//! A commit that fails to load or plan changes nothing: the last good commit stays applied.
+
+use super::config::{DriftPolicy, StackSpec};
+use super::source::{self, Revision};
+use super::status::{PlanSummary, ReconcileResult, StackStatus};
+use crate::apply::{ApplyOptions, Progress, apply};
+use crate::cli::vars::{VarArgs, collect_variables};
+use crate::config::load_module_tree;
+use crate::lock::HeldLock;
+use crate::plan::Action;
+use crate::plan::planner::{PlanOptions, plan};
+use crate::registry::Registry;
+use infra_state::Backend;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+/// Why a reconcile runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// The polling interval elapsed.
+    Poll,
+    /// A webhook said the repository changed.
+    Webhook,
+    /// `infra controller reconcile STACK`.
+    Manual,
+    /// The first run after start.
+    Start,
+}
+
+/// What a reconcile found and did.
+#[derive(Debug)]
+pub struct Report {
+    /// How it ended; `None`: nothing to do (same configuration, drift check not due).
+    pub result: Option<ReconcileResult>,
+    /// The revision fetched (when the fetch worked).
+    pub revision: Option<Revision>,
+    /// The error, as text.
+    pub error: Option<String>,
+    /// Whether the failure was the fetch.
+    pub fetch_failed: bool,
+    /// The plan's counts after policy.
+    pub summary: Option<PlanSummary>,
+    /// Objects changed outside infra.
+    pub drifted: Vec<String>,
+    /// Drift held back by `warn`.
+    pub drift_warnings: Vec<String>,
+    /// Deletes held back by `prune = false`.
+    pub unpruned: Vec<String>,
+    /// Instances in state afterwards.
+    pub resources: Option<usize>,
+}
+
+impl Report {
+    fn failed(revision: Option<Revision>, error: String) -> Report {
+        Report {
+            result: Some(ReconcileResult::Failed),
+            revision,
+            error: Some(error),
+            fetch_failed: false,
+            summary: None,
+            drifted: Vec::new(),
+            drift_warnings: Vec::new(),
+            unpruned: Vec::new(),
+            resources: None,
+        }
+    }
+}
+
+/// Where a stack keeps its files under the controller's data directory.
+pub struct StackDirs {
+    /// The bare Git cache.
+    pub cache: PathBuf,
+    /// The exported tree of the commit being reconciled.
+    pub checkout: PathBuf,
+    /// Local state, for a configuration without a backend block.
+    pub state: PathBuf,
+}
+
+impl StackDirs {
+    /// The directories of `stack` under `data_dir`.
+    pub fn new(data_dir: &std::path::Path, stack: &str) -> StackDirs {
+        let base = data_dir.join("stacks").join(stack);
+        StackDirs { cache: base.join("git"), checkout: base.join("checkout"), state: base.join("state") }
+    }
+}
+
+/// Logs resource operations, one span per operation.
+struct Traced<'a> {
+    stack: &'a str,
+}
+
+impl Progress for Traced<'_> {
+    fn started(&self, address: &str, action: Action) {
+        tracing::info!(stack = self.stack, address, action = ?action, "resource operation started");
+    }
+    fn finished(&self, address: &str, action: Action, elapsed: Duration, id: Option<&str>) {
+        let span = tracing::info_span!("resource", stack = self.stack, address, action = ?action);
+        let _entered = span.enter();
+        tracing::info!(elapsed_ms = elapsed.as_millis() as u64, id, "resource operation finished");
+    }
+}
+
+fn variable_args(spec: &StackSpec) -> VarArgs {
+    let var = spec
+        .variables
+        .iter()
+        .map(|(name, value)| match value {
+            serde_json::Value::String(text) => format!("{name}={text}"),
+            other => format!("{name}={other}"),
+        })
+        .collect();
+    VarArgs { var, var_file: Vec::new() }
+}
+
+/// Runs one reconcile. `drift_due`: the drift interval elapsed (an unchanged stack is planned
+/// only then, or when triggered by hand).
+pub fn reconcile(
+    spec: &StackSpec,
+    dirs: &StackDirs,
+    previous: &StackStatus,
+    trigger: Trigger,
+    drift_due: bool,
+    parallelism: usize,
+    interrupted: Arc<AtomicBool>,
+) -> Report {
+    let revision = match source::fetch(&spec.source, &dirs.cache) {
+        Ok(revision) => revision,
+        Err(error) => {
+            let mut report = Report::failed(None, error);
+            report.fetch_failed = true;
+            return report;
+        }
+    };
+    let same_config = previous.applied_tree.as_deref() == Some(revision.tree.as_str());
+    let same_commit_failed = previous.last_commit.as_deref() == Some(revision.commit.as_str())
+        && previous.last_result == Some(ReconcileResult::Failed);
+    if same_config && !drift_due && trigger != Trigger::Manual && trigger != Trigger::Start && !same_commit_failed {
+        return Report { result: None, ..Report::failed(Some(revision), String::new()) };
+    }
+    if let Err(error) = source::export(&dirs.cache, &revision.commit, &dirs.checkout) {
+        return Report::failed(Some(revision), error);
+    }
+    let dir = dirs.checkout.join(spec.source.path.trim_matches('/'));
+    let mut config = load_module_tree(&dir);
+    let (variables, mut diagnostics) = collect_variables(&variable_args(spec), &config.root, &mut config.sources);
+    diagnostics.extend(std::mem::take(&mut config.diagnostics));
+    let render = |diagnostics: &infra_provider::Diagnostics, config: &crate::config::LoadedConfig| {
+        crate::diagnostics::render_all(diagnostics, &config.sources, false)
+    };
+    if diagnostics.has_errors() {
+        return Report::failed(Some(revision), render(&diagnostics, &config));
+    }
+    let backend = match open_backend(&config, &variables, dirs) {
+        Ok(backend) => backend,
+        Err(error) => return Report::failed(Some(revision), error),
+    };
+    let mut lock = match HeldLock::acquire(backend.clone(), "controller reconcile", Duration::from_secs(5)) {
+        Ok(lock) => lock,
+        Err(error) => return Report::failed(Some(revision), format!("the state lock: {error}")),
+    };
+    let lease = lock.lease();
+    let snapshot = match backend.read_folded(lease.as_ref()) {
+        Ok(snapshot) => snapshot,
+        Err(error) => return Report::failed(Some(revision), format!("reading the state: {error}")),
+    };
+    let registry = Registry::with_builtins();
+    let options = PlanOptions { workspace: "default".into(), refresh: true, ..PlanOptions::default() };
+    let (mut planned, diagnostics) = plan(&config, &variables, snapshot.clone(), &registry, &options);
+    if diagnostics.has_errors() {
+        return Report::failed(Some(revision), render(&diagnostics, &config));
+    }
+    let drifted: Vec<String> = planned.drift.iter().map(|d| d.address.clone()).collect();
+    let mut unpruned = Vec::new();
+    let mut drift_warnings = Vec::new();
+    planned.changes.retain(|change| {
+        let action = change.change.action;
+        if action == Action::Delete && !spec.prune && change.mode == "managed" {
+            unpruned.push(change.address.clone());
+            return false;
+        }
+        if same_config && action != Action::NoOp && drifted.contains(&change.address) {
+            match spec.drift_policy(&change.address) {
+                DriftPolicy::Correct => {}
+                DriftPolicy::Warn => {
+                    drift_warnings.push(change.address.clone());
+                    return false;
+                }
+                DriftPolicy::Ignore => return false,
+            }
+        }
+        true
+    });
+    let summary = planned.summary();
+    let summary = PlanSummary { add: summary.add, change: summary.change, destroy: summary.destroy };
+    let reported_drift: Vec<String> = drifted
+        .iter()
+        .filter(|address| !same_config || spec.drift_policy(address) != DriftPolicy::Ignore)
+        .cloned()
+        .collect();
+    let mut report = Report {
+        result: Some(ReconcileResult::NoChanges),
+        revision: Some(revision.clone()),
+        error: None,
+        fetch_failed: false,
+        summary: Some(summary),
+        drifted: reported_drift,
+        drift_warnings,
+        unpruned,
+        resources: snapshot.as_ref().map(|s| s.resources.len()),
+    };
+    if !planned.has_changes() {
+        return report;
+    }
+    if !spec.auto_apply {
+        report.result = Some(ReconcileResult::Planned);
+        return report;
+    }
+    let progress = Traced { stack: &spec.name };
+    let apply_options = ApplyOptions { parallelism, interrupted, progress: &progress, workspace: "default".into() };
+    let started = Instant::now();
+    let (outcome, diagnostics) =
+        apply(&config, &planned, snapshot, &registry, backend.as_ref(), lease.as_ref(), &apply_options);
+    lock.release();
+    tracing::info!(
+        stack = spec.name,
+        applied = outcome.applied,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "apply finished"
+    );
+    report.resources = outcome.snapshot.as_ref().map(|s| s.resources.len()).or(report.resources);
+    if diagnostics.has_errors() || outcome.interrupted {
+        let cause =
+            if outcome.interrupted { "interrupted by shutdown".to_string() } else { render(&diagnostics, &config) };
+        report.result = Some(ReconcileResult::Failed);
+        report.error = Some(format!("{} change(s) applied before: {cause}", outcome.applied));
+        return report;
+    }
+    report.result = Some(ReconcileResult::Applied);
+    report
+}
+
+/// The configuration's backend, or local state under the controller's data directory.
+fn open_backend(
+    config: &crate::config::LoadedConfig,
+    variables: &std::collections::BTreeMap<String, infra_provider::Value>,
+    dirs: &StackDirs,
+) -> Result<Arc<dyn Backend>, String> {
+    let describe = |d: infra_provider::Diagnostic| format!("{}: {}", d.summary, d.detail);
+    let codec = crate::workspace::codec(config, variables).map_err(describe)?;
+    if config.root.settings.backend.is_some() {
+        return crate::workspace::open_backend(config, "default", codec).map_err(describe);
+    }
+    Ok(Arc::new(infra_state::local::LocalBackend::new(&dirs.state, "default").with_codec(codec)))
+}
