@@ -73,6 +73,22 @@ pub async fn run(args: Args, printer: &Printer) -> ExitCode {
             })
             .into_future(),
     );
+    if let Some(options) = controller.config.kubernetes.clone() {
+        let client = match kube::Client::try_default().await {
+            Ok(client) => client,
+            Err(error) => {
+                printer.error(&format!("cannot reach the Kubernetes API (in-cluster or KUBECONFIG): {error}"));
+                return ExitCode::from(1);
+            }
+        };
+        tracing::info!(
+            identity = options.identity,
+            replicas = options.replicas,
+            ordinal = options.ordinal,
+            "watching Stack objects"
+        );
+        tokio::spawn(crate::controller::cluster::sync(controller.clone(), client, options));
+    }
     let running = {
         let controller = controller.clone();
         tokio::spawn(async move { controller.run().await })

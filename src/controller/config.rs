@@ -94,6 +94,23 @@ struct ControllerBlock {
     webhook_secret: Option<String>,
     #[serde(default)]
     parallelism: Option<usize>,
+    #[serde(default)]
+    kubernetes: Option<KubernetesBlock>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct KubernetesBlock {
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    stack_namespace: Option<String>,
+    #[serde(default)]
+    lease_duration: Option<String>,
+    #[serde(default)]
+    sync_interval: Option<String>,
+    #[serde(default)]
+    shared_data_dir: bool,
 }
 
 #[derive(Deserialize)]
@@ -124,6 +141,9 @@ pub struct StackSpec {
     pub drift: BTreeMap<String, DriftPolicy>,
     /// Input variables, as `-var` would give them.
     pub variables: BTreeMap<String, serde_json::Value>,
+    /// Whether a configuration without a backend block may keep its state under the data
+    /// directory (false for cluster stacks unless the data directory is shared by replicas).
+    pub local_state: bool,
 }
 
 impl StackSpec {
@@ -150,8 +170,10 @@ pub struct ControllerConfig {
     pub webhook_secret: Option<String>,
     /// Resource operations at once per apply.
     pub parallelism: usize,
-    /// The stacks, by name.
+    /// The stacks of the file, by name.
     pub stacks: Vec<StackSpec>,
+    /// Stacks from `Stack` objects too, with Lease leader election (`kubernetes { … }`).
+    pub kubernetes: Option<super::cluster::ClusterOptions>,
 }
 
 fn duration(text: Option<&str>, default: Duration, what: &str) -> Result<Duration, String> {
@@ -165,8 +187,9 @@ fn duration(text: Option<&str>, default: Duration, what: &str) -> Result<Duratio
 fn valid_stack_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && !name.starts_with('-')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with(['-', '.'])
+        && !name.contains("..")
 }
 
 /// Parses a configuration file's text; `file` is its path (relative `data_dir`s are taken from
@@ -207,9 +230,26 @@ pub fn parse(text: &str, file: &Path) -> Result<ControllerConfig, String> {
             prune: block.prune.unwrap_or(false),
             drift: block.drift,
             variables: block.variables,
+            local_state: true,
         });
     }
-    if stacks.is_empty() {
+    let kubernetes = match controller.kubernetes {
+        None => None,
+        Some(block) => {
+            let at = |reason: String| format!("{}: controller.kubernetes: {reason}", file.display());
+            let lease =
+                duration(block.lease_duration.as_deref(), Duration::from_secs(15), "lease_duration").map_err(at)?;
+            let sync = duration(block.sync_interval.as_deref(), Duration::from_secs(5), "sync_interval").map_err(at)?;
+            let namespace = block
+                .namespace
+                .or_else(|| std::env::var("POD_NAMESPACE").ok())
+                .unwrap_or_else(|| "infra-system".into());
+            let mut options = super::cluster::ClusterOptions::from_env(namespace, block.stack_namespace, lease, sync);
+            options.shared_data_dir = block.shared_data_dir;
+            Some(options)
+        }
+    };
+    if stacks.is_empty() && kubernetes.is_none() {
         return Err(format!("{}: no `stack` block: nothing to reconcile", file.display()));
     }
     Ok(ControllerConfig {
@@ -221,6 +261,7 @@ pub fn parse(text: &str, file: &Path) -> Result<ControllerConfig, String> {
             .filter(|s| !s.is_empty()),
         parallelism: controller.parallelism.unwrap_or(10).max(1),
         stacks,
+        kubernetes,
     })
 }
 
@@ -256,6 +297,15 @@ stack "prod" {
         assert_eq!(stack.drift_policy("local_file.x[\"a\"]"), DriftPolicy::Ignore);
         assert_eq!(stack.drift_policy("aws_vpc.main"), DriftPolicy::Correct);
         assert_eq!(config.data_dir, PathBuf::from("/var/lib/infra"));
+    }
+
+    #[test]
+    fn the_gitops_example_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/gitops/controller.hcl");
+        let text = std::fs::read_to_string(&path).expect("the example");
+        let config = parse(&text, &path).expect("parses");
+        assert_eq!(config.stacks.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["prod", "staging"]);
+        assert_eq!(config.stacks[0].drift_policy("local_file.inventory"), DriftPolicy::Warn);
     }
 
     #[test]

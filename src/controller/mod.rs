@@ -12,6 +12,7 @@
 //! Start at [`Controller::run`]; [`config`] reads the configuration file, [`server`] serves
 //! health, metrics, `/stacks` and webhooks.
 
+pub mod cluster;
 pub mod config;
 pub mod metrics;
 pub mod reconcile;
@@ -37,9 +38,27 @@ pub struct StackHandle {
     next_trigger: Mutex<Option<Trigger>>,
     running: AtomicU32,
     loaded: AtomicBool,
+    removed: AtomicBool,
+    /// In a cluster: the stack's Lease (only its holder reconciles) and its `Stack` object.
+    pub cluster: Option<cluster::StackBinding>,
 }
 
 impl StackHandle {
+    /// A handle for `spec` under `data_dir`.
+    pub fn new(spec: StackSpec, data_dir: &std::path::Path, cluster: Option<cluster::StackBinding>) -> StackHandle {
+        StackHandle {
+            dirs: StackDirs::new(data_dir, &spec.name),
+            status: Mutex::new(StackStatus { name: spec.name.clone(), ..StackStatus::default() }),
+            spec,
+            wake: tokio::sync::Notify::new(),
+            next_trigger: Mutex::new(None),
+            running: AtomicU32::new(0),
+            loaded: AtomicBool::new(false),
+            removed: AtomicBool::new(false),
+            cluster,
+        }
+    }
+
     /// A copy of its status.
     pub fn status(&self) -> StackStatus {
         self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -61,8 +80,8 @@ impl StackHandle {
 pub struct Controller {
     /// Its configuration.
     pub config: ControllerConfig,
-    /// The stacks, in configuration order.
-    pub stacks: Vec<Arc<StackHandle>>,
+    stacks: std::sync::RwLock<Vec<Arc<StackHandle>>>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// Its metrics.
     pub metrics: metrics::Metrics,
     interrupted: Arc<AtomicBool>,
@@ -81,25 +100,13 @@ fn now() -> String {
 impl Controller {
     /// A controller for `config` (nothing runs yet).
     pub fn new(config: ControllerConfig) -> Arc<Controller> {
-        let stacks = config
-            .stacks
-            .iter()
-            .map(|spec| {
-                Arc::new(StackHandle {
-                    dirs: StackDirs::new(&config.data_dir, &spec.name),
-                    status: Mutex::new(StackStatus { name: spec.name.clone(), ..StackStatus::default() }),
-                    spec: spec.clone(),
-                    wake: tokio::sync::Notify::new(),
-                    next_trigger: Mutex::new(None),
-                    running: AtomicU32::new(0),
-                    loaded: AtomicBool::new(false),
-                })
-            })
-            .collect();
+        let stacks =
+            config.stacks.iter().map(|spec| Arc::new(StackHandle::new(spec.clone(), &config.data_dir, None))).collect();
         let (shutdown, _) = tokio::sync::watch::channel(false);
         Arc::new(Controller {
             config,
-            stacks,
+            stacks: std::sync::RwLock::new(stacks),
+            tasks: Mutex::new(Vec::new()),
             metrics: metrics::Metrics::new(),
             interrupted: Arc::new(AtomicBool::new(false)),
             shutdown,
@@ -107,13 +114,40 @@ impl Controller {
     }
 
     /// A stack by name.
-    pub fn stack(&self, name: &str) -> Option<&Arc<StackHandle>> {
-        self.stacks.iter().find(|s| s.spec.name == name)
+    pub fn stack(&self, name: &str) -> Option<Arc<StackHandle>> {
+        self.stacks().into_iter().find(|s| s.spec.name == name)
     }
 
-    /// Whether every stack was loaded once.
+    /// The stacks now (configuration order, then cluster stacks as found).
+    pub fn stacks(&self) -> Vec<Arc<StackHandle>> {
+        self.stacks.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether every stack was loaded once (a stack another replica holds counts as loaded).
     pub fn ready(&self) -> bool {
-        self.stacks.iter().all(|s| s.loaded())
+        self.stacks().iter().all(|s| s.loaded())
+    }
+
+    /// Adds a stack and starts its loop.
+    pub fn add(self: &Arc<Controller>, stack: Arc<StackHandle>) {
+        self.stacks.write().unwrap_or_else(|p| p.into_inner()).push(stack.clone());
+        let task = tokio::spawn(self.clone().stack_loop(stack));
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner()).push(task);
+    }
+
+    /// Removes a stack: its loop ends after the reconcile in progress, if any.
+    pub fn remove(&self, name: &str) {
+        let mut stacks = self.stacks.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(index) = stacks.iter().position(|s| s.spec.name == name) {
+            let stack = stacks.remove(index);
+            stack.removed.store(true, Ordering::SeqCst);
+            stack.wake.notify_one();
+        }
+    }
+
+    /// A receiver that turns true on [`Controller::stop`].
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutdown.subscribe()
     }
 
     /// Asks everything to stop: applies in progress start nothing new.
@@ -124,8 +158,17 @@ impl Controller {
 
     /// Runs every stack's loop until [`Controller::stop`]; returns when all have ended.
     pub async fn run(self: &Arc<Controller>) {
-        let tasks: Vec<_> =
-            self.stacks.iter().map(|stack| tokio::spawn(self.clone().stack_loop(stack.clone()))).collect();
+        for stack in self.stacks() {
+            let task = tokio::spawn(self.clone().stack_loop(stack));
+            self.tasks.lock().unwrap_or_else(|p| p.into_inner()).push(task);
+        }
+        let mut stopping = self.stopping();
+        while !*stopping.borrow() {
+            if stopping.changed().await.is_err() {
+                break;
+            }
+        }
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
         for task in tasks {
             let _ = task.await;
         }
@@ -136,8 +179,24 @@ impl Controller {
         let mut trigger = Trigger::Start;
         let mut last_full_check = Instant::now();
         loop {
-            if *shutdown.borrow() {
+            if *shutdown.borrow() || stack.removed.load(Ordering::SeqCst) {
                 break;
+            }
+            // In a cluster, only the holder of the stack's Lease reconciles it.
+            if let Some(binding) = &stack.cluster
+                && !binding.hold().await
+            {
+                stack.loaded.store(true, Ordering::SeqCst);
+                let wait = stack.spec.interval.min(binding.retry_interval());
+                tokio::select! {
+                    () = stack.wake.notified() => {}
+                    () = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => break,
+                }
+                continue;
+            }
+            if let Some(binding) = &stack.cluster {
+                binding.reconciling(&stack.status()).await;
             }
             let drift_due = last_full_check.elapsed() >= stack.spec.drift_interval;
             let previous = stack.status();
@@ -179,6 +238,9 @@ impl Controller {
                 }
             };
             stack.loaded.store(true, Ordering::SeqCst);
+            if let Some(binding) = &stack.cluster {
+                binding.report(&stack.status()).await;
+            }
             let wait = if failures > 0 {
                 backoff(failures).min(stack.spec.interval.max(Duration::from_secs(1)) * 10)
             } else {
@@ -191,6 +253,9 @@ impl Controller {
                 () = tokio::time::sleep(wait) => trigger = Trigger::Poll,
                 _ = shutdown.changed() => break,
             }
+        }
+        if let Some(binding) = &stack.cluster {
+            binding.release().await;
         }
     }
 

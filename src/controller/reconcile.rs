@@ -163,7 +163,7 @@ pub fn reconcile(
     if diagnostics.has_errors() {
         return Report::failed(Some(revision), render(&diagnostics, &config));
     }
-    let backend = match open_backend(&config, &variables, dirs) {
+    let backend = match open_backend(&config, &variables, dirs, spec.local_state) {
         Ok(backend) => backend,
         Err(error) => return Report::failed(Some(revision), error),
     };
@@ -257,11 +257,15 @@ fn open_backend(
     config: &crate::config::LoadedConfig,
     variables: &std::collections::BTreeMap<String, infra_provider::Value>,
     dirs: &StackDirs,
+    local_state: bool,
 ) -> Result<Arc<dyn Backend>, String> {
     let describe = |d: infra_provider::Diagnostic| format!("{}: {}", d.summary, d.detail);
     let codec = crate::workspace::codec(config, variables).map_err(describe)?;
     if config.root.settings.backend.is_some() {
         return crate::workspace::open_backend(config, "default", codec).map_err(describe);
+    }
+    if !local_state {
+        return Err("this stack has no backend block, and in a cluster each replica has its own data directory: give the configuration a shared backend (`backend \"pg\"` or `backend \"s3\"`), or set `shared_data_dir = true` when replicas share one volume".into());
     }
     Ok(Arc::new(infra_state::local::LocalBackend::new(&dirs.state, "default").with_codec(codec)))
 }

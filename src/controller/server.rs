@@ -44,7 +44,7 @@ async fn metrics(State(controller): State<Arc<Controller>>) -> Response {
 }
 
 async fn stacks(State(controller): State<Arc<Controller>>) -> Response {
-    let statuses: Vec<_> = controller.stacks.iter().map(|s| s.status()).collect();
+    let statuses: Vec<_> = controller.stacks().iter().map(|s| s.status()).collect();
     axum::Json(statuses).into_response()
 }
 
@@ -69,7 +69,7 @@ async fn reconcile(State(controller): State<Arc<Controller>>, Path(name): Path<S
 fn wake(controller: &Controller, body: &[u8]) -> usize {
     let (name, reference) = webhook::pushed(body);
     let mut woken = 0;
-    for stack in &controller.stacks {
+    for stack in controller.stacks() {
         if webhook::concerns(&stack.spec, name.as_deref(), reference.as_deref()) {
             stack.trigger(Trigger::Webhook);
             woken += 1;

@@ -17,6 +17,7 @@ pub struct ControllerProcess {
     pub address: String,
     /// Its directory (config file, data dir, log).
     pub dir: PathBuf,
+    env: Vec<(String, String)>,
 }
 
 impl Drop for ControllerProcess {
@@ -86,11 +87,17 @@ impl ControllerProcess {
     /// Writes `config` (with `LISTEN` replaced by a free address) into a temp dir and starts
     /// the controller there; returns once `/healthz` answers.
     pub fn start(dir: &Path, config: &str) -> ControllerProcess {
+        ControllerProcess::start_with_env(dir, config, &[])
+    }
+
+    /// As [`ControllerProcess::start`], with extra environment variables.
+    pub fn start_with_env(dir: &Path, config: &str, env: &[(&str, &str)]) -> ControllerProcess {
         let address = format!("127.0.0.1:{}", super::free_port());
         std::fs::create_dir_all(dir).expect("dir");
         let text = config.replace("LISTEN", &address);
         std::fs::write(dir.join("controller.hcl"), text).expect("config");
-        let mut process = ControllerProcess { child: None, address, dir: dir.to_path_buf() };
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut process = ControllerProcess { child: None, address, dir: dir.to_path_buf(), env };
         process.restart();
         process
     }
@@ -108,6 +115,7 @@ impl ControllerProcess {
             .env("INFRA_WEBHOOK_SECRET", SECRET)
             .env("INFRA_LOCK_TTL", "2")
             .env("NO_COLOR", "1")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

@@ -225,7 +225,7 @@ async fn route(
             check_subresource(&rtype, sub.as_deref())?;
             let store = server.store.lock().unwrap_or_else(|p| p.into_inner());
             let object = store.get(&rtype, &namespace, &name)?;
-            Ok(ok(StatusCode::OK, if table { to_table(&[object]) } else { object }))
+            Ok(ok(StatusCode::OK, if table { to_table(&[object], &rtype.columns) } else { object }))
         }
         (Method::POST, None, None) => {
             let object = decode(&body, &content_type)?;
@@ -391,7 +391,7 @@ fn list(
         metadata["remainingItemCount"] = json!(remaining);
     }
     if table {
-        let mut document = to_table(&items);
+        let mut document = to_table(&items, &target.rtype.columns);
         document["metadata"] = metadata;
         return Ok(ok(StatusCode::OK, document));
     }
@@ -401,35 +401,84 @@ fn list(
     ))
 }
 
-/// The server-side printing kubectl asks for: NAME and AGE.
-fn to_table(items: &[Value]) -> Value {
+/// A printer column's JSONPath, in the subset CRDs use: `.a.b`, `.a[0]`, and
+/// `.a[?(@.key=="value")].b` (the first match).
+fn json_path<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut current = object;
+    let mut rest = path.trim_start_matches('.');
+    while !rest.is_empty() {
+        if let Some(inner) = rest.strip_prefix('[') {
+            let end = inner.find(']')?;
+            let selector = &inner[..end];
+            rest = inner[end + 1..].trim_start_matches('.');
+            if let Some(filter) = selector.strip_prefix("?(@.").and_then(|f| f.strip_suffix(')')) {
+                let (key, value) = filter.split_once("==")?;
+                let value = value.trim_matches(|c| c == '"' || c == '\'');
+                current = current.as_array()?.iter().find(|item| item[key].as_str() == Some(value))?;
+            } else {
+                current = current.get(selector.parse::<usize>().ok()?)?;
+            }
+            continue;
+        }
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        current = current.get(&rest[..end])?;
+        rest = rest[end..].trim_start_matches('.');
+    }
+    Some(current)
+}
+
+fn age(timestamp: Option<&str>) -> String {
     let now = chrono::Utc::now();
+    timestamp
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| {
+            let seconds = (now - t.with_timezone(&chrono::Utc)).num_seconds().max(0);
+            if seconds < 120 { format!("{seconds}s") } else { format!("{}m", seconds / 60) }
+        })
+        .unwrap_or_default()
+}
+
+/// The server-side printing kubectl asks for: NAME, a CRD's printer columns (else AGE).
+fn to_table(items: &[Value], columns: &[(String, String, String)]) -> Value {
     let rows: Vec<Value> = items
         .iter()
         .map(|o| {
-            let age = o["metadata"]["creationTimestamp"]
-                .as_str()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| {
-                    let seconds = (now - t.with_timezone(&chrono::Utc)).num_seconds().max(0);
-                    if seconds < 120 { format!("{seconds}s") } else { format!("{}m", seconds / 60) }
-                })
-                .unwrap_or_default();
             let mut partial = json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"].clone()});
             if let Some(meta) = partial["metadata"].as_object_mut() {
                 meta.remove("managedFields");
             }
-            json!({"cells": [o["metadata"]["name"], age], "object": partial})
+            let mut cells = vec![o["metadata"]["name"].clone()];
+            if columns.is_empty() {
+                cells.push(json!(age(o["metadata"]["creationTimestamp"].as_str())));
+            }
+            for (_, kind, path) in columns {
+                let value = json_path(o, path).cloned().unwrap_or(Value::Null);
+                cells.push(match (kind.as_str(), &value) {
+                    ("date", Value::String(t)) => json!(age(Some(t))),
+                    (_, Value::Null) => json!(""),
+                    _ => value,
+                });
+            }
+            json!({"cells": cells, "object": partial})
         })
         .collect();
+    let mut definitions = vec![
+        json!({"name": "Name", "type": "string", "format": "name", "description": "Name of the object", "priority": 0}),
+    ];
+    if columns.is_empty() {
+        definitions.push(
+            json!({"name": "Age", "type": "string", "format": "", "description": "Time since creation", "priority": 0}),
+        );
+    }
+    for (name, kind, _) in columns {
+        let kind = if kind == "date" { "string" } else { kind.as_str() };
+        definitions.push(json!({"name": name, "type": kind, "format": "", "description": "", "priority": 0}));
+    }
     json!({
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
         "metadata": {},
-        "columnDefinitions": [
-            {"name": "Name", "type": "string", "format": "name", "description": "Name of the object", "priority": 0},
-            {"name": "Age", "type": "string", "format": "", "description": "Time since creation", "priority": 0},
-        ],
+        "columnDefinitions": definitions,
         "rows": rows,
     })
 }
@@ -461,4 +510,17 @@ fn watch_response(
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printer_column_paths() {
+        let object = json!({"status": {"conditions": [{"type": "Stalled", "status": "False"}, {"type": "Ready", "status": "True"}], "list": [7]}});
+        assert_eq!(json_path(&object, ".status.conditions[?(@.type==\"Ready\")].status"), Some(&json!("True")));
+        assert_eq!(json_path(&object, ".status.list[0]"), Some(&json!(7)));
+        assert_eq!(json_path(&object, ".status.missing"), None);
+    }
 }

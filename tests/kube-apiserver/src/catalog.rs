@@ -23,6 +23,8 @@ pub struct ResourceType {
     pub status: bool,
     /// Defined by a CRD (its name), rather than built in.
     pub crd: Option<String>,
+    /// A CRD's `additionalPrinterColumns`: name, type, JSONPath.
+    pub columns: Vec<(String, String, String)>,
 }
 
 impl ResourceType {
@@ -67,6 +69,7 @@ fn builtin(
         short_names: short.iter().map(|s| s.to_string()).collect(),
         status,
         crd: None,
+        columns: Vec::new(),
     }
 }
 
@@ -140,6 +143,21 @@ pub fn from_crd(crd: &Value) -> Vec<ResourceType> {
                         short_names: short_names.clone(),
                         status: v["subresources"]["status"].is_object(),
                         crd: crd["metadata"]["name"].as_str().map(str::to_string),
+                        columns: v["additionalPrinterColumns"]
+                            .as_array()
+                            .map(|columns| {
+                                columns
+                                    .iter()
+                                    .filter_map(|c| {
+                                        Some((
+                                            c["name"].as_str()?.to_string(),
+                                            c["type"].as_str().unwrap_or("string").to_string(),
+                                            c["jsonPath"].as_str()?.to_string(),
+                                        ))
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
                     })
                 })
                 .collect()
