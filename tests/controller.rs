@@ -305,3 +305,113 @@ fn reconcile_on_demand_from_the_command_line() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no stack `nope`"));
 }
+
+/// The requests a recording server received: (path, body).
+type Recorded = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// Accepts HTTP requests, answers 200, and keeps (path, body) of each.
+fn recording_server() -> (String, Recorded) {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            record.lock().expect("lock").push((path, body));
+            let _ = reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (address, seen)
+}
+
+#[test]
+fn reconcile_spans_are_exported_to_an_otlp_endpoint() {
+    let (endpoint, seen) = recording_server();
+    let (_git, _repo, dir, text) = setup(&[("app", "  interval = \"1h\"")]);
+    let controller = ControllerProcess::start_with_env(
+        dir.path(),
+        &text,
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint), ("OTEL_BSP_SCHEDULE_DELAY", "100")],
+    );
+    controller.wait_for("app", Duration::from_secs(20), applied(&first_commit(&text)));
+    let started = std::time::Instant::now();
+    loop {
+        let spans = seen.lock().expect("lock").clone();
+        if spans.iter().any(|(path, body)| path == "/v1/traces" && body.windows(9).any(|w| w == b"reconcile")) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no reconcile span exported: {:?}",
+            spans.iter().map(|s| &s.0).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigterm_during_an_apply_finishes_it_and_releases_the_lock() {
+    let git = GitServer::start();
+    let repo = git.repo("platform");
+    let mut main = resources(2, "x");
+    main.push_str("resource \"time_sleep\" \"wait\" {\n  create_duration = \"2s\"\n}\n");
+    main.push_str("resource \"terraform_data\" \"after\" {\n  input = time_sleep.wait.id\n}\n");
+    repo.write("envs/app/main.tf", &main);
+    repo.push("slow");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut controller = ControllerProcess::start(dir.path(), &config(&git, &[("app", "  interval = \"1h\"")]));
+    let journal = dir.path().join("data/stacks/app/state/default.journal");
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&journal).unwrap_or_default().lines().count() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(20), "the apply did not start:\n{}", controller.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stopping = std::time::Instant::now();
+    let status = controller.signal("TERM").expect("the controller exits");
+    assert!(status.success(), "exit status {status:?}:\n{}", controller.log());
+    assert!(stopping.elapsed() < Duration::from_secs(10), "stopped in {:?}", stopping.elapsed());
+    assert!(!dir.path().join("data/stacks/app/state/default.lease").exists(), "the state lock is released");
+    let state = state(&controller, "app");
+    assert!(
+        state["resources"].get("time_sleep.wait").is_some(),
+        "the running operation finished and was recorded: {state}"
+    );
+    assert!(state["resources"].get("terraform_data.after").is_none(), "nothing new started after SIGTERM: {state}");
+}
+
+#[test]
+fn a_file_url_source_is_reconciled_too() {
+    let git = GitServer::start();
+    let repo = git.repo("platform");
+    repo.write("envs/app/main.tf", &resources(2, "file"));
+    let commit = repo.push("first");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = format!(
+        "controller {{\n  listen = \"LISTEN\"\n  data_dir = \"data\"\n}}\nstack \"app\" {{\n  source {{\n    url  = \"{}\"\n    path = \"envs/app\"\n  }}\n}}\n",
+        repo.file_url()
+    );
+    let controller = ControllerProcess::start(dir.path(), &text);
+    controller.wait_for("app", Duration::from_secs(20), applied(&commit));
+    assert_eq!(state(&controller, "app")["resources"]["terraform_data.r1"]["attributes"]["input"], "file-1");
+}

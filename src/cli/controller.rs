@@ -37,7 +37,7 @@ pub async fn run(args: Args, printer: &Printer) -> ExitCode {
     if let Some(Sub::Reconcile { stack, address }) = args.command {
         return request_reconcile(&stack, &address, printer);
     }
-    crate::logging::init_service(args.log_format == "json");
+    let _telemetry = crate::logging::init_service(args.log_format == "json");
     let text = match std::fs::read_to_string(&args.config) {
         Ok(text) => text,
         Err(error) => {
