@@ -18,6 +18,7 @@ pub mod diagnostics;
 pub mod eval;
 pub mod expand;
 pub mod fmt;
+pub mod forge;
 pub mod fsutil;
 pub mod graph;
 pub mod lock;

@@ -155,7 +155,13 @@ fn plan_renderings_text_json_and_markdown() {
     insta::assert_snapshot!("plan_json", redact(&serde_json::to_string_pretty(&parsed).expect("pretty")));
     let plan =
         infra::plan::file::decode(&std::fs::read(project.path().join("saved.plan")).expect("saved")).expect("decodes");
-    let markdown = infra::render::markdown::render(&plan, "stack test at a1b2c3d");
+    let comment = infra::render::markdown::Comment {
+        stack: "test".into(),
+        commit: Some("a1b2c3d4e5f6".into()),
+        budget: infra::render::markdown::GITHUB_LIMIT,
+        ..Default::default()
+    };
+    let markdown = infra::render::markdown::render(&plan, &comment);
     assert!(!markdown.contains("hunter2"));
     insta::assert_snapshot!("plan_markdown", redact(&markdown));
 }

@@ -54,6 +54,90 @@ pub struct Args {
     /// Save the plan to FILE, for `infra apply FILE`.
     #[arg(long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub comment: CommentArgs,
+}
+
+/// Posting the plan to a pull request.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommentArgs {
+    /// Post the plan as the pull request's sticky comment: `github:OWNER/REPO#PR`,
+    /// `gitlab:GROUP/PROJECT!MR`, or nothing to detect it in GitHub Actions / GitLab CI.
+    #[arg(long = "comment", value_name = "PR", num_args = 0..=1, default_missing_value = "auto")]
+    pub comment: Option<String>,
+    /// The stack the comment is about (default: this directory's name).
+    #[arg(long = "comment-stack", value_name = "NAME")]
+    pub stack: Option<String>,
+    /// The comment's size limit in characters (default: the forge's).
+    #[arg(long = "comment-limit", value_name = "CHARS")]
+    pub limit: Option<usize>,
+    /// The forge's API URL (default: GITHUB_API_URL / CI_API_V4_URL, else the public service).
+    #[arg(long = "forge-url", value_name = "URL")]
+    pub forge_url: Option<String>,
+    /// Where the full plan is (a CI artifact URL), named when the comment must be cut.
+    #[arg(long = "full-plan-url", value_name = "URL")]
+    pub full_plan_url: Option<String>,
+    /// The commit planned (default: GITHUB_SHA / CI_COMMIT_SHA); gets a commit status.
+    #[arg(long = "commit", value_name = "SHA")]
+    pub commit: Option<String>,
+}
+
+/// Posts or updates the plan comment (and the commit status) as `args` say.
+fn post_comment(
+    plan: &Plan,
+    args: &CommentArgs,
+    out: Option<&PathBuf>,
+    printer: &super::Printer,
+) -> Result<(), String> {
+    use crate::forge::{Forge, Kind, StatusState, target};
+    let Some(wanted) = &args.comment else { return Ok(()) };
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let target = if wanted == "auto" {
+        target::detect(env).ok_or("--comment without a pull request needs GitHub Actions or GitLab CI (a pull request / merge request pipeline); otherwise write --comment github:OWNER/REPO#PR")?
+    } else {
+        wanted.parse::<crate::forge::Target>()?
+    };
+    let stack = args.stack.clone().unwrap_or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "default".into())
+    });
+    let commit = args.commit.clone().or_else(|| target::detect_commit(env));
+    let budget = args.limit.unwrap_or(match target.kind {
+        Kind::GitHub => crate::render::markdown::GITHUB_LIMIT,
+        Kind::GitLab => crate::render::markdown::GITLAB_LIMIT,
+    });
+    let full_plan = args
+        .full_plan_url
+        .clone()
+        .or_else(|| out.map(|p| format!("`{}` (the saved plan; `infra show` prints it)", p.display())));
+    let forge = Forge::new(target.kind, args.forge_url.clone()).map_err(|e| e.to_string())?;
+    let comment = crate::render::markdown::Comment {
+        stack: stack.clone(),
+        commit: commit.clone(),
+        budget,
+        full_plan,
+        superseded: Vec::new(),
+    };
+    let created = crate::plan::planner::block_on(forge.upsert_comment(&target, &stack, |superseded| {
+        crate::render::markdown::render(plan, &crate::render::markdown::Comment { superseded, ..comment.clone() })
+    }))
+    .map_err(|e| e.to_string())?;
+    if let Some(sha) = &commit {
+        let summary = crate::render::markdown::summary(plan, &comment);
+        crate::plan::planner::block_on(forge.set_status(
+            &target,
+            sha,
+            StatusState::Success,
+            &format!("infra/{stack}"),
+            &summary,
+            None,
+        ))
+        .map_err(|e| e.to_string())?;
+    }
+    printer.status(&format!("{} the plan comment on {target}.", if created { "Posted" } else { "Updated" }));
+    Ok(())
 }
 
 /// Makes a plan in an open session; `None` when errors were printed.
@@ -95,6 +179,10 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
         printer.data(&crate::render::json::render(&plan));
     } else {
         print!("{}", crate::render::human::render(&plan, printer.color()));
+    }
+    if let Err(error) = post_comment(&plan, &args.comment, args.out.as_ref(), printer) {
+        printer.error(&format!("cannot comment on the pull request: {error}"));
+        return ExitCode::from(1);
     }
     if let Some(path) = &args.out {
         let sealed = session.codec.seal(crate::plan::file::encode(&plan));

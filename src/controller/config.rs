@@ -96,6 +96,19 @@ struct ControllerBlock {
     parallelism: Option<usize>,
     #[serde(default)]
     kubernetes: Option<KubernetesBlock>,
+    #[serde(default)]
+    public_url: Option<String>,
+    #[serde(default)]
+    github: Option<ForgeBlock>,
+    #[serde(default)]
+    gitlab: Option<ForgeBlock>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct ForgeBlock {
+    #[serde(default)]
+    api_url: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -174,6 +187,12 @@ pub struct ControllerConfig {
     pub stacks: Vec<StackSpec>,
     /// Stacks from `Stack` objects too, with Lease leader election (`kubernetes { … }`).
     pub kubernetes: Option<super::cluster::ClusterOptions>,
+    /// The URL people reach the controller at (for links to full plans in PR comments).
+    pub public_url: Option<String>,
+    /// GitHub's API URL (`github { api_url }`, else `GITHUB_API_URL`, else api.github.com).
+    pub github_api: Option<String>,
+    /// GitLab's API URL (`gitlab { api_url }`, else `CI_API_V4_URL`, else gitlab.com).
+    pub gitlab_api: Option<String>,
 }
 
 fn duration(text: Option<&str>, default: Duration, what: &str) -> Result<Duration, String> {
@@ -262,6 +281,9 @@ pub fn parse(text: &str, file: &Path) -> Result<ControllerConfig, String> {
         parallelism: controller.parallelism.unwrap_or(10).max(1),
         stacks,
         kubernetes,
+        public_url: controller.public_url.map(|u| u.trim_end_matches('/').to_string()),
+        github_api: controller.github.and_then(|g| g.api_url),
+        gitlab_api: controller.gitlab.and_then(|g| g.api_url),
     })
 }
 
@@ -311,11 +333,11 @@ stack "prod" {
     #[test]
     fn bad_files_are_clear_errors() {
         for (text, expected) in [
-            ("stack \"a b\" { source { url = \"x\" } }", "stack name"),
-            ("stack \"a\" { source { url = \"x\", path = \"../etc\" } }", "inside the repository"),
-            ("stack \"a\" { source { url = \"x\", branch = \"m\", tag = \"t\" } }", "one of"),
-            ("stack \"a\" { source { url = \"x\" }\n interval = \"soon\" }", "interval"),
-            ("stack \"a\" { source { url = \"x\" }\n drift = { default = \"fix\" } }", "controller.hcl"),
+            ("stack \"a b\" {\n  source {\n    url = \"x\"\n  }\n}\n", "stack name"),
+            ("stack \"a\" {\n  source {\n    url = \"x\"\n    path = \"../etc\"\n  }\n}\n", "inside the repository"),
+            ("stack \"a\" {\n  source {\n    url = \"x\"\n    branch = \"m\"\n    tag = \"t\"\n  }\n}\n", "one of"),
+            ("stack \"a\" {\n  source {\n    url = \"x\"\n  }\n  interval = \"soon\"\n}\n", "interval"),
+            ("stack \"a\" {\n  source {\n    url = \"x\"\n  }\n  drift = { default = \"fix\" }\n}\n", "controller.hcl"),
             ("controller {}", "no `stack` block"),
             ("stack \"a\" {", "controller.hcl"),
         ] {

@@ -15,6 +15,7 @@
 pub mod cluster;
 pub mod config;
 pub mod metrics;
+pub mod pulls;
 pub mod reconcile;
 pub mod server;
 pub mod source;
@@ -32,7 +33,8 @@ use std::time::{Duration, Instant};
 pub struct StackHandle {
     /// Its configuration.
     pub spec: StackSpec,
-    dirs: StackDirs,
+    pub(crate) dirs: StackDirs,
+    pulls: Mutex<std::collections::HashMap<u64, u64>>,
     status: Mutex<StackStatus>,
     wake: tokio::sync::Notify,
     next_trigger: Mutex<Option<Trigger>>,
@@ -48,6 +50,7 @@ impl StackHandle {
     pub fn new(spec: StackSpec, data_dir: &std::path::Path, cluster: Option<cluster::StackBinding>) -> StackHandle {
         StackHandle {
             dirs: StackDirs::new(data_dir, &spec.name),
+            pulls: Mutex::new(std::collections::HashMap::new()),
             status: Mutex::new(StackStatus { name: spec.name.clone(), ..StackStatus::default() }),
             spec,
             wake: tokio::sync::Notify::new(),
@@ -70,6 +73,19 @@ impl StackHandle {
         self.wake.notify_one();
     }
 
+    /// A new plan of pull request `number` starts: its generation (older ones are superseded).
+    pub fn next_pull_generation(&self, number: u64) -> u64 {
+        let mut pulls = self.pulls.lock().unwrap_or_else(|p| p.into_inner());
+        let generation = pulls.entry(number).or_insert(0);
+        *generation += 1;
+        *generation
+    }
+
+    /// Whether `generation` is still the newest plan of pull request `number`.
+    pub fn is_latest_pull(&self, number: u64, generation: u64) -> bool {
+        self.pulls.lock().unwrap_or_else(|p| p.into_inner()).get(&number) == Some(&generation)
+    }
+
     /// Whether it has been reconciled at least once since start.
     pub fn loaded(&self) -> bool {
         self.loaded.load(Ordering::SeqCst)
@@ -84,6 +100,8 @@ pub struct Controller {
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// Its metrics.
     pub metrics: metrics::Metrics,
+    /// Pull-request plans, for `/stacks/NAME/plans/ID`.
+    pub plans: pulls::PlanStore,
     interrupted: Arc<AtomicBool>,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -108,6 +126,7 @@ impl Controller {
             stacks: std::sync::RwLock::new(stacks),
             tasks: Mutex::new(Vec::new()),
             metrics: metrics::Metrics::new(),
+            plans: pulls::PlanStore::default(),
             interrupted: Arc::new(AtomicBool::new(false)),
             shutdown,
         })
@@ -121,6 +140,11 @@ impl Controller {
     /// The stacks now (configuration order, then cluster stacks as found).
     pub fn stacks(&self) -> Vec<Arc<StackHandle>> {
         self.stacks.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Keeps a plan's text for `/stacks/NAME/plans/ID`.
+    pub fn keep_plan(&self, stack: &str, id: &str, text: String) {
+        self.plans.keep(stack, id, text);
     }
 
     /// Whether every stack was loaded once (a stack another replica holds counts as loaded).

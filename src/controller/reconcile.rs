@@ -113,7 +113,7 @@ impl Progress for Traced<'_> {
     }
 }
 
-fn variable_args(spec: &StackSpec) -> VarArgs {
+pub(crate) fn variable_args(spec: &StackSpec) -> VarArgs {
     let var = spec
         .variables
         .iter()
@@ -253,7 +253,7 @@ pub fn reconcile(
 }
 
 /// The configuration's backend, or local state under the controller's data directory.
-fn open_backend(
+pub(crate) fn open_backend(
     config: &crate::config::LoadedConfig,
     variables: &std::collections::BTreeMap<String, infra_provider::Value>,
     dirs: &StackDirs,

@@ -3,6 +3,7 @@
 //! the webhooks `/webhooks/github` and `/webhooks/gitlab`.
 
 use super::Controller;
+use super::pulls::PullRequest;
 use super::reconcile::Trigger;
 use super::webhook;
 use axum::Router;
@@ -22,6 +23,7 @@ pub fn router(controller: Arc<Controller>) -> Router {
         .route("/stacks", get(stacks))
         .route("/stacks/{name}", get(stack))
         .route("/stacks/{name}/reconcile", post(reconcile))
+        .route("/stacks/{name}/plans/{id}", get(saved_plan))
         .route("/webhooks/github", post(github))
         .route("/webhooks/gitlab", post(gitlab))
         .with_state(controller)
@@ -65,6 +67,24 @@ async fn reconcile(State(controller): State<Arc<Controller>>, Path(name): Path<S
     }
 }
 
+async fn saved_plan(State(controller): State<Arc<Controller>>, Path((name, id)): Path<(String, String)>) -> Response {
+    match controller.plans.get(&name, &id) {
+        Some(text) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response(),
+        None => (StatusCode::NOT_FOUND, format!("no plan `{id}` of stack `{name}` is kept\n")).into_response(),
+    }
+}
+
+/// Plans a pull request for the stacks it concerns.
+fn plan_pull_request(controller: &Arc<Controller>, request: Option<PullRequest>) -> Response {
+    match request {
+        Some(request) => {
+            let started = super::pulls::start(controller, &request);
+            (StatusCode::ACCEPTED, format!("{started} stack(s) to plan for {}\n", request.target)).into_response()
+        }
+        None => (StatusCode::ACCEPTED, "pull request event ignored (action)\n").into_response(),
+    }
+}
+
 /// Wakes the stacks a push concerns; the count of stacks woken.
 fn wake(controller: &Controller, body: &[u8]) -> usize {
     let (name, reference) = webhook::pushed(body);
@@ -97,6 +117,10 @@ async fn github(State(controller): State<Arc<Controller>>, headers: HeaderMap, b
             let woken = wake(&controller, &body);
             (StatusCode::ACCEPTED, format!("{woken} stack(s) to reconcile\n")).into_response()
         }
+        "pull_request" => {
+            let payload = serde_json::from_slice(&body).unwrap_or_default();
+            plan_pull_request(&controller, PullRequest::from_github(&payload))
+        }
         other => (StatusCode::ACCEPTED, format!("event `{other}` ignored\n")).into_response(),
     }
 }
@@ -113,6 +137,10 @@ async fn gitlab(State(controller): State<Arc<Controller>>, headers: HeaderMap, b
         "Push Hook" | "Tag Push Hook" => {
             let woken = wake(&controller, &body);
             (StatusCode::ACCEPTED, format!("{woken} stack(s) to reconcile\n")).into_response()
+        }
+        "Merge Request Hook" => {
+            let payload = serde_json::from_slice(&body).unwrap_or_default();
+            plan_pull_request(&controller, PullRequest::from_gitlab(&payload))
         }
         other => (StatusCode::ACCEPTED, format!("event `{other}` ignored\n")).into_response(),
     }

@@ -55,6 +55,20 @@ fn git_error(url: &str) -> impl Fn(git2::Error) -> String + '_ {
 /// The server cannot be reached, refuses the credentials, or lacks the branch, tag, commit or
 /// path (one sentence naming the URL).
 pub fn fetch(source: &SourceSpec, cache: &Path) -> Result<Revision, String> {
+    fetch_from(source, cache, None)
+}
+
+/// Fetches a pull request's head (`refs/pull/N/head` on GitHub, `refs/merge-requests/N/head`
+/// on GitLab, as `reference`) and resolves it like [`fetch`].
+///
+/// # Errors
+///
+/// As [`fetch`].
+pub fn fetch_ref(source: &SourceSpec, cache: &Path, reference: &str) -> Result<Revision, String> {
+    fetch_from(source, cache, Some(reference))
+}
+
+fn fetch_from(source: &SourceSpec, cache: &Path, reference: Option<&str>) -> Result<Revision, String> {
     let url = source.url.as_str();
     let repo = match Repository::open_bare(cache) {
         Ok(repo) => repo,
@@ -64,12 +78,16 @@ pub fn fetch(source: &SourceSpec, cache: &Path) -> Result<Revision, String> {
         }
     };
     let mut remote = repo.remote_anonymous(url).map_err(git_error(url))?;
-    let (refspec, local) = match &source.commit {
+    let (refspec, local) = match (&source.commit, reference) {
+        (_, Some(reference)) => {
+            let local = format!("refs/infra/{}", reference.trim_start_matches("refs/"));
+            (format!("+{reference}:{local}"), local)
+        }
         // A pinned commit: fetch the default branch's history and find it there.
-        Some(_) => ("+refs/heads/*:refs/remotes/origin/*".to_string(), String::new()),
-        None => wanted(source),
+        (Some(_), None) => ("+refs/heads/*:refs/remotes/origin/*".to_string(), String::new()),
+        (None, None) => wanted(source),
     };
-    let shallow = source.commit.is_none();
+    let shallow = source.commit.is_none() || reference.is_some();
     let fetched = {
         let mut options = FetchOptions::new();
         options.remote_callbacks(callbacks(source));
@@ -87,7 +105,7 @@ pub fn fetch(source: &SourceSpec, cache: &Path) -> Result<Revision, String> {
         options.remote_callbacks(callbacks(source));
         remote.fetch(&[refspec.as_str()], Some(&mut options), None).map_err(git_error(url))?;
     }
-    let commit = match &source.commit {
+    let commit = match source.commit.as_ref().filter(|_| reference.is_none()) {
         Some(id) => {
             let oid = Oid::from_str(id).map_err(|_| format!("`{id}` is not a commit id"))?;
             repo.find_commit(oid).map_err(|_| format!("commit {id} is not in {url}"))?

@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn pushes_concern_stacks_of_their_repository_and_branch() {
-        let text = "stack \"a\" { source { url = \"git://127.0.0.1:9418/platform.git\" } }";
+        let text = "stack \"a\" {\n  source {\n    url = \"git://127.0.0.1:9418/platform.git\"\n  }\n}\n";
         let config = super::super::config::parse(text, std::path::Path::new("c.hcl")).expect("config");
         let stack = &config.stacks[0];
         assert!(concerns(stack, Some("platform"), Some("refs/heads/main")));

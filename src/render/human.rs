@@ -128,6 +128,14 @@ fn paint(text: &str, action: Action, color: bool) -> String {
     }
 }
 
+/// One resource's block as `terraform plan` prints it (no colour); `drift`: as a change made
+/// outside infra.
+pub fn resource_text(change: &ResourceChange, drift: bool) -> String {
+    let mut out = String::new();
+    resource(&mut out, change, drift, false);
+    out
+}
+
 fn resource(out: &mut String, change: &ResourceChange, drift: bool, color: bool) {
     let action = change.change.action;
     let what = if drift {

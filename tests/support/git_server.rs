@@ -114,6 +114,15 @@ impl Repo {
         git(self.work.path(), &["rev-parse", "HEAD"])
     }
 
+    /// Commits everything and pushes it to `reference` only (a pull request's head, say);
+    /// returns the commit id.
+    pub fn push_to(&self, message: &str, reference: &str) -> String {
+        git(self.work.path(), &["add", "-A"]);
+        git(self.work.path(), &["commit", "-q", "--allow-empty", "-m", message]);
+        git(self.work.path(), &["push", "-q", "-f", "origin", &format!("HEAD:{reference}")]);
+        git(self.work.path(), &["rev-parse", "HEAD"])
+    }
+
     /// `file://` URL of the bare repository.
     pub fn file_url(&self) -> String {
         format!("file://{}", self.bare.display())

@@ -1,0 +1,340 @@
+//! Plans as pull-request comments: the Markdown (snapshots for small, 10,000-resource and
+//! sensitive plans), `infra plan --comment` against a recording HTTP server standing in for
+//! GitHub and GitLab (the forges cannot be reached from here: `wiremock` records method, path,
+//! headers and body), and the controller planning a pull request pushed to a served repository.
+
+mod support;
+
+use infra::render::markdown::{Comment, GITHUB_LIMIT, render};
+use serde_json::json;
+use std::time::Duration;
+use support::controller::{ControllerProcess, SECRET, github_signature, http};
+use support::{GitServer, Stack, block};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn saved_plan(stack: &Stack) -> infra::plan::Plan {
+    stack.ok(&["plan", "-out", "pr.plan"]);
+    infra::plan::file::decode(&std::fs::read(stack.path().join("pr.plan")).expect("plan file")).expect("decodes")
+}
+
+fn comment(budget: usize) -> Comment {
+    Comment { stack: "app".into(), commit: Some("a1b2c3d4e5f6".into()), budget, ..Comment::default() }
+}
+
+/// Ids and such change every run.
+fn redact(text: &str) -> String {
+    let uuid = regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").expect("regex");
+    uuid.replace_all(text, "[ID]").into_owned()
+}
+
+#[test]
+fn a_small_plan_shows_every_diff() {
+    let stack = Stack::new_without_moto();
+    stack.write(
+        "resource \"terraform_data\" \"keep\" {\n  input = \"same\"\n}\nresource \"terraform_data\" \"edit\" {\n  input = { size = 1, note = \"line one\\nline two\\n\" }\n}\nresource \"terraform_data\" \"swap\" {\n  triggers_replace = \"a\"\n}\nresource \"terraform_data\" \"gone\" {\n  input = 1\n}\n",
+    );
+    stack.apply();
+    stack.write(
+        "resource \"terraform_data\" \"keep\" {\n  input = \"same\"\n}\nresource \"terraform_data\" \"edit\" {\n  input = { size = 2, note = \"line one\\nline 2\\n\" }\n}\nresource \"terraform_data\" \"swap\" {\n  triggers_replace = \"b\"\n}\nresource \"terraform_data\" \"fresh\" {\n  input = \"new\"\n}\n",
+    );
+    let plan = saved_plan(&stack);
+    let body = render(&plan, &comment(GITHUB_LIMIT));
+    assert_eq!(body.matches("<details>").count(), 4, "every change has its diff: {body}");
+    assert!(!body.contains("terraform_data.keep"), "no-ops are never shown");
+    assert!(!body.contains("not shown in detail"), "nothing elided");
+    insta::assert_snapshot!("markdown_small", redact(&body));
+}
+
+#[test]
+fn ten_thousand_resources_fit_githubs_limit_and_every_destroy_is_named() {
+    let stack = Stack::new_without_moto();
+    stack.write(
+        "resource \"terraform_data\" \"old\" {\n  count = 8\n  input = count.index\n}\nresource \"terraform_data\" \"swap\" {\n  count = 5\n  triggers_replace = \"a\"\n}\n",
+    );
+    stack.apply();
+    stack.write(
+        "resource \"terraform_data\" \"swap\" {\n  count = 5\n  triggers_replace = \"b\"\n}\nresource \"terraform_data\" \"new\" {\n  count = 9987\n  input = \"item-${count.index}\"\n}\n",
+    );
+    let plan = saved_plan(&stack);
+    let mut wanted = comment(GITHUB_LIMIT);
+    wanted.full_plan = Some("https://ci.example.com/artifacts/plan.txt".into());
+    let body = render(&plan, &wanted);
+    assert!(body.chars().count() <= GITHUB_LIMIT, "{} characters", body.chars().count());
+    for n in 0..8 {
+        assert!(body.contains(&format!("`terraform_data.old[{n}]` (destroy")), "old[{n}] named");
+    }
+    for n in 0..5 {
+        assert!(body.contains(&format!("`terraform_data.swap[{n}]` (replace")), "swap[{n}] named");
+    }
+    assert!(body.contains("https://ci.example.com/artifacts/plan.txt"), "says where the full plan is");
+    let head: Vec<&str> = body.lines().take(24).collect();
+    let tail: Vec<&str> = body.lines().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+    insta::assert_snapshot!("markdown_large", redact(&format!("{}\n[…]\n{}", head.join("\n"), tail.join("\n"))));
+}
+
+const SENSITIVE: &str = "variable \"db_password\" {\n  type = string\n  sensitive = true\n}\nresource \"random_password\" \"db\" {\n  length = 20\n}\nresource \"terraform_data\" \"app\" {\n  input = { password = var.db_password, generated = random_password.db.result }\n}\n";
+
+fn github_mock(server: &MockServer) {
+    block(async {
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/platform/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+            .with_priority(10)
+            .mount(server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/platform/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 11})))
+            .with_priority(10)
+            .mount(server)
+            .await;
+        Mock::given(method("PATCH"))
+            .and(path("/repos/acme/platform/issues/comments/11"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 11})))
+            .mount(server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path_regex_statuses())
+            .respond_with(ResponseTemplate::new(201).set_body_json(json!({})))
+            .mount(server)
+            .await;
+    });
+}
+
+fn path_regex_statuses() -> wiremock::matchers::PathRegexMatcher {
+    wiremock::matchers::path_regex(r"^/(repos/acme/platform|projects/[^/]+)/statuses/[0-9a-f]+$")
+}
+
+fn requests(server: &MockServer) -> Vec<wiremock::Request> {
+    block(server.received_requests()).unwrap_or_default()
+}
+
+fn comment_command(stack: &Stack, server: &MockServer, target: &str) -> std::process::Command {
+    let mut command = stack.command(&[
+        "plan",
+        "-no-color",
+        "--comment",
+        target,
+        "--comment-stack",
+        "app",
+        "--forge-url",
+        &server.uri(),
+    ]);
+    command.env("GITHUB_TOKEN", "test-token").env("GITLAB_TOKEN", "test-token");
+    command
+}
+
+#[test]
+fn sensitive_values_never_reach_the_posted_comment() {
+    let server = block(MockServer::start());
+    github_mock(&server);
+    let stack = Stack::new_without_moto();
+    stack.write(SENSITIVE);
+    stack.ok(&["apply", "-auto-approve", "-var", "db_password=hunter2-first"]);
+    let generated = stack.attribute("random_password.db", "result");
+    assert_eq!(generated.len(), 20);
+    let output = comment_command(&stack, &server, "github:acme/platform#7")
+        .args(["-var", "db_password=hunter2-second", "--commit", "0123456789abcdef0123456789abcdef01234567"])
+        .output()
+        .expect("infra runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let recorded = requests(&server);
+    let post = recorded
+        .iter()
+        .find(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/comments"))
+        .expect("a comment was posted");
+    let body: serde_json::Value = serde_json::from_slice(&post.body).expect("json body");
+    let text = body["body"].as_str().expect("body text");
+    assert!(text.contains("terraform_data.app"), "{text}");
+    assert!(text.contains("(sensitive value)"), "{text}");
+    for secret in ["hunter2-first", "hunter2-second", generated.as_str()] {
+        for request in &recorded {
+            assert!(!String::from_utf8_lossy(&request.body).contains(secret), "`{secret}` was sent to the forge");
+        }
+    }
+    let status = recorded.iter().find(|r| r.url.path().contains("/statuses/")).expect("a commit status");
+    let status: serde_json::Value = serde_json::from_slice(&status.body).expect("json");
+    assert_eq!(status["context"], "infra/app");
+    assert_eq!(status["state"], "success");
+}
+
+#[test]
+fn two_plans_of_one_pull_request_make_one_comment_updated_in_place() {
+    let server = block(MockServer::start());
+    github_mock(&server);
+    let stack = Stack::new_without_moto();
+    stack.write("resource \"terraform_data\" \"a\" {\n  input = \"one\"\n}\n");
+    let first = comment_command(&stack, &server, "github:acme/platform#7").output().expect("infra runs");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("Posted the plan comment on acme/platform#7"));
+    let posted = requests(&server).into_iter().find(|r| r.method.as_str() == "POST").expect("posted");
+    assert_eq!(posted.headers.get("authorization").and_then(|v| v.to_str().ok()), Some("Bearer test-token"));
+    assert_eq!(posted.headers.get("x-github-api-version").and_then(|v| v.to_str().ok()), Some("2022-11-28"));
+    let posted_body: serde_json::Value = serde_json::from_slice(&posted.body).expect("json");
+    // The forge now lists that comment (on the second page, behind a full first page).
+    block(async {
+        let others: Vec<serde_json::Value> = (0..100).map(|n| json!({"id": 1000 + n, "body": "LGTM"})).collect();
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/platform/issues/7/comments"))
+            .and(wiremock::matchers::query_param("page", "1"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(others)
+                    .insert_header("Link", "<https://x/repos/acme/platform/issues/7/comments?page=2>; rel=\"next\""),
+            )
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/platform/issues/7/comments"))
+            .and(wiremock::matchers::query_param("page", "2"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 11, "body": posted_body["body"]}])))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+    });
+    stack.write("resource \"terraform_data\" \"a\" {\n  input = \"two\"\n}\n");
+    let second = comment_command(&stack, &server, "github:acme/platform#7").output().expect("infra runs");
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("Updated the plan comment"));
+    let recorded = requests(&server);
+    let posts = recorded.iter().filter(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/comments")).count();
+    let patches: Vec<&wiremock::Request> = recorded.iter().filter(|r| r.method.as_str() == "PATCH").collect();
+    assert_eq!((posts, patches.len()), (1, 1), "created once, then updated");
+    let updated: serde_json::Value = serde_json::from_slice(&patches[0].body).expect("json");
+    let text = updated["body"].as_str().unwrap_or("");
+    assert!(text.contains("\"two\""), "the new diff: {text}");
+    assert!(
+        text.contains("<sub>Superseded: Plan: 1 to add, 0 to change, 0 to destroy</sub>"),
+        "the previous plan folded in: {text}"
+    );
+}
+
+#[test]
+fn gitlab_merge_requests_get_notes() {
+    let server = block(MockServer::start());
+    block(async {
+        Mock::given(method("GET"))
+            .and(path("/projects/acme%2Finfra%2Fplatform/merge_requests/3/notes"))
+            .and(header("private-token", "test-token"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([])).insert_header("X-Next-Page", ""))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/projects/acme%2Finfra%2Fplatform/merge_requests/3/notes"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": 5})))
+            .mount(&server)
+            .await;
+    });
+    let stack = Stack::new_without_moto();
+    stack.write("resource \"terraform_data\" \"a\" {\n  input = \"one\"\n}\n");
+    let output = comment_command(&stack, &server, "gitlab:acme/infra/platform!3").output().expect("infra runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let recorded = requests(&server);
+    let post = recorded.iter().find(|r| r.method.as_str() == "POST").expect("a note");
+    let body: serde_json::Value = serde_json::from_slice(&post.body).expect("json");
+    assert!(body["body"].as_str().unwrap_or("").starts_with("<!-- infra:stack=app -->"));
+}
+
+#[test]
+fn rate_limits_are_waited_out_and_refusals_explained() {
+    let server = block(MockServer::start());
+    block(async {
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/platform/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+    });
+    github_mock(&server);
+    let stack = Stack::new_without_moto();
+    stack.write("resource \"terraform_data\" \"a\" {}\n");
+    let output = comment_command(&stack, &server, "github:acme/platform#7").output().expect("infra runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let posts = requests(&server).iter().filter(|r| r.method.as_str() == "POST").count();
+    assert_eq!(posts, 2, "retried after the rate limit");
+
+    let refusing = block(MockServer::start());
+    block(
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"})))
+            .mount(&refusing),
+    );
+    let output = comment_command(&stack, &refusing, "github:acme/platform#7").output().expect("infra runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("acme/platform#7") && stderr.contains("GITHUB_TOKEN") && stderr.contains("Bad credentials"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("test-token"), "the token is never printed: {stderr}");
+}
+
+#[test]
+fn the_controller_comments_the_plan_of_a_pushed_pull_request() {
+    let server = block(MockServer::start());
+    github_mock(&server);
+    let git = GitServer::start();
+    let repo = git.repo("platform");
+    repo.write("envs/app/main.tf", "resource \"terraform_data\" \"a\" {\n  input = \"main\"\n}\n");
+    let main = repo.push("main");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = format!(
+        "controller {{\n  listen = \"LISTEN\"\n  data_dir = \"data\"\n  public_url = \"https://infra.example.com\"\n  github {{\n    api_url = \"{}\"\n  }}\n}}\nstack \"app\" {{\n  source {{\n    url = \"{}\"\n    path = \"envs/app\"\n  }}\n  interval = \"1h\"\n}}\n",
+        server.uri(),
+        git.url("platform")
+    );
+    let controller = ControllerProcess::start_with_env(dir.path(), &config, &[("GITHUB_TOKEN", "test-token")]);
+    controller.wait_for("app", Duration::from_secs(20), |s| s["applied_commit"] == main);
+
+    // The pull request's head, as GitHub keeps it.
+    repo.write("envs/app/main.tf", "resource \"terraform_data\" \"a\" {\n  input = \"from-the-pr\"\n}\n");
+    let head = repo.push_to("proposal", "refs/pull/7/head");
+    let event = json!({
+        "action": "opened",
+        "number": 7,
+        "pull_request": { "number": 7, "head": { "sha": head }, "base": { "ref": "main" } },
+        "repository": { "name": "platform", "full_name": "acme/platform" }
+    })
+    .to_string();
+    let signature = github_signature(SECRET, event.as_bytes());
+    let response = http(
+        &controller.address,
+        "POST",
+        "/webhooks/github",
+        &[("X-GitHub-Event", "pull_request"), ("X-Hub-Signature-256", &signature)],
+        event.as_bytes(),
+    );
+    assert_eq!(response.status, 202, "{}", response.body);
+    let started = std::time::Instant::now();
+    let posted = loop {
+        if let Some(post) =
+            requests(&server).into_iter().find(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/comments"))
+        {
+            break post;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "no comment posted:\n{}", controller.log());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let body: serde_json::Value = serde_json::from_slice(&posted.body).expect("json");
+    let text = body["body"].as_str().unwrap_or("");
+    assert!(text.starts_with("<!-- infra:stack=app -->"), "{text}");
+    assert!(text.contains(&format!("at `{}`", &head[..7])), "names the head commit: {text}");
+    assert!(text.contains("\"main\" -> \"from-the-pr\""), "the diff: {text}");
+    // Read-only: the stack still has main's configuration applied.
+    assert_eq!(controller.stack("app")["applied_commit"], main);
+    let statuses: Vec<serde_json::Value> = requests(&server)
+        .iter()
+        .filter(|r| r.url.path() == format!("/repos/acme/platform/statuses/{head}"))
+        .filter_map(|r| serde_json::from_slice(&r.body).ok())
+        .collect();
+    assert!(statuses.iter().any(|s| s["state"] == "success" && s["context"] == "infra/app"), "{statuses:?}");
+    let plan_url = statuses.iter().find_map(|s| s["target_url"].as_str()).unwrap_or("").to_string();
+    let plan_path = plan_url.trim_start_matches("https://infra.example.com");
+    let full = controller.get(plan_path);
+    assert_eq!(full.status, 200, "{plan_url}");
+    assert!(full.body.contains("from-the-pr"), "{}", full.body);
+}
