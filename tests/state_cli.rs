@@ -18,7 +18,7 @@ fn s3_block(bucket: &str) -> String {
 
 fn s3_stack(count: usize) -> Stack {
     let stack = Stack::new();
-    stack.write(&(s3_block(&support::versioned_bucket("state")) + &resources(count)));
+    stack.write(&(s3_block(&support::bucket("state", true)) + &resources(count)));
     stack
 }
 

@@ -93,24 +93,8 @@ pub fn stack_resource() -> ApiResource {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CrSource {
-    url: String,
-    #[serde(default)]
-    branch: Option<String>,
-    #[serde(default)]
-    tag: Option<String>,
-    #[serde(default)]
-    commit: Option<String>,
-    #[serde(default)]
-    path: String,
-    #[serde(default)]
-    token_env: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct CrSpec {
-    source: CrSource,
+    source: SourceSpec,
     #[serde(default)]
     interval: Option<String>,
     #[serde(default)]
@@ -143,15 +127,8 @@ pub fn stack_spec(object: &DynamicObject, options: &ClusterOptions) -> Result<St
     }
     Ok(StackSpec {
         name: format!("{namespace}.{name}"),
-        source: SourceSpec {
-            url: spec.source.url,
-            branch: spec.source.branch,
-            tag: spec.source.tag,
-            commit: spec.source.commit,
-            path: spec.source.path,
-            token_env: spec.source.token_env,
-            ssh_key: None,
-        },
+        // A key file on the controller's disk is not the object's to name.
+        source: SourceSpec { ssh_key: None, ..spec.source },
         interval: duration(spec.interval.as_ref(), 60, "interval")?.max(Duration::from_millis(100)),
         drift_interval: duration(spec.drift_interval.as_ref(), 300, "driftInterval")?,
         auto_apply: spec.auto_apply.unwrap_or(true),

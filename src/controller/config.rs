@@ -39,7 +39,8 @@ pub enum DriftPolicy {
     Ignore,
 }
 
-/// Where a stack's configuration comes from.
+/// Where a stack's configuration comes from (also a `Stack` object's `spec.source`, whose
+/// camelCase names are accepted).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceSpec {
@@ -58,10 +59,10 @@ pub struct SourceSpec {
     #[serde(default)]
     pub path: String,
     /// The environment variable holding an HTTPS token.
-    #[serde(default)]
+    #[serde(default, alias = "tokenEnv")]
     pub token_env: Option<String>,
     /// A private key file for SSH.
-    #[serde(default)]
+    #[serde(default, alias = "sshKey")]
     pub ssh_key: Option<PathBuf>,
 }
 

@@ -113,10 +113,57 @@ pub struct Lease {
 }
 
 impl Lease {
+    /// The lease `request` gets with fencing `generation`, over `current` (taken over when it
+    /// has expired, naming its holder).
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::Locked`] while `current` is valid.
+    pub fn grant(request: &LockRequest, current: Option<&Lease>, generation: u64) -> Result<Lease, StateError> {
+        let now = chrono::Utc::now();
+        let took_over_from = match current {
+            Some(lease) if !lease.expired_at(now) => return Err(StateError::Locked(Box::new(lease.clone()))),
+            Some(lease) => Some(format!("{} ({}, expired {})", lease.holder, lease.operation, lease.expires)),
+            None => None,
+        };
+        let ttl = chrono::Duration::from_std(request.ttl).unwrap_or(chrono::Duration::seconds(60));
+        Ok(Lease {
+            id: uuid::Uuid::new_v4().to_string(),
+            holder: request.holder.clone(),
+            operation: request.operation.clone(),
+            created: rfc3339(now),
+            expires: rfc3339(now + ttl),
+            generation,
+            took_over_from,
+        })
+    }
+
+    /// This lease extended by `ttl` from now.
+    pub fn renewed(&self, ttl: Duration) -> Lease {
+        let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(60));
+        Lease { expires: rfc3339(chrono::Utc::now() + ttl), took_over_from: None, ..self.clone() }
+    }
+
     /// Whether the lease has expired at `now`.
     pub fn expired_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
         chrono::DateTime::parse_from_rfc3339(&self.expires).map_or(true, |expires| expires < now)
     }
+}
+
+/// Refuses a write under `lease` (when given) unless it is still the `current` lock: the
+/// fencing check every backend makes.
+pub(crate) fn fence(lease: Option<&Lease>, current: Option<&Lease>) -> Result<(), StateError> {
+    let Some(lease) = lease else { return Ok(()) };
+    match current {
+        Some(current) if current.id == lease.id && current.generation == lease.generation => Ok(()),
+        Some(current) => Err(StateError::LostLock { holder: current.holder.clone() }),
+        None => Err(StateError::LostLock { holder: "nobody (the lock was force-unlocked)".into() }),
+    }
+}
+
+/// RFC 3339 with milliseconds, as leases and history record times.
+pub(crate) fn rfc3339(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// One version in the history.

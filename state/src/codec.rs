@@ -227,6 +227,20 @@ impl Codec {
         self.seal(plain)
     }
 
+    /// Serialises and seals each item, one per line (journal appends).
+    ///
+    /// # Errors
+    ///
+    /// As [`Codec::seal`].
+    pub fn encode_lines<T: Serialize>(&self, items: &[T]) -> Result<Vec<u8>, StateError> {
+        let mut lines = Vec::with_capacity(items.len() * 256);
+        for item in items {
+            lines.extend(self.encode(item)?);
+            lines.push(b'\n');
+        }
+        Ok(lines)
+    }
+
     /// Opens and parses a record read from `place`.
     ///
     /// # Errors

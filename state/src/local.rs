@@ -18,7 +18,7 @@
 //! holder whose lease expired from writing. The flock on `.mutex` is held only for the few
 //! microseconds of a lease check or a write.
 
-use crate::backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError};
+use crate::backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError, rfc3339};
 use crate::codec::Codec;
 use crate::snapshot::Snapshot;
 use std::fs::{File, OpenOptions};
@@ -54,14 +54,6 @@ struct Written {
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
     move |source| StateError::Io { path: path.display().to_string(), source }
-}
-
-fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
-}
-
-fn rfc3339(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl LocalBackend {
@@ -149,12 +141,10 @@ impl LocalBackend {
 
     /// Inside the mutex: refuses when `lease` is given and is no longer the current lock.
     fn fence(&self, lease: Option<&Lease>) -> Result<(), StateError> {
-        let Some(lease) = lease else { return Ok(()) };
-        match self.read_lease()? {
-            Some(current) if current.id == lease.id && current.generation == lease.generation => Ok(()),
-            Some(current) => Err(StateError::LostLock { holder: current.holder }),
-            None => Err(StateError::LostLock { holder: "nobody (the lock was force-unlocked)".into() }),
+        if lease.is_none() {
+            return Ok(());
         }
+        crate::backend::fence(lease, self.read_lease()?.as_ref())
     }
 
     /// The serial of the stored snapshot, read from the head of the file.
@@ -255,25 +245,7 @@ impl Backend for LocalBackend {
     fn lock(&self, request: &LockRequest) -> Result<Lease, StateError> {
         self.critical(|| {
             let current = self.read_lease()?;
-            let now = now();
-            let (generation, took_over_from) = match &current {
-                Some(lease) if !lease.expired_at(now) => return Err(StateError::Locked(Box::new(lease.clone()))),
-                Some(lease) => (
-                    lease.generation + 1,
-                    Some(format!("{} ({}, expired {})", lease.holder, lease.operation, lease.expires)),
-                ),
-                None => (1, None),
-            };
-            let ttl = chrono::Duration::from_std(request.ttl).unwrap_or(chrono::Duration::seconds(60));
-            let lease = Lease {
-                id: uuid::Uuid::new_v4().to_string(),
-                holder: request.holder.clone(),
-                operation: request.operation.clone(),
-                created: rfc3339(now),
-                expires: rfc3339(now + ttl),
-                generation,
-                took_over_from,
-            };
+            let lease = Lease::grant(request, current.as_ref(), current.as_ref().map_or(1, |l| l.generation + 1))?;
             self.write_lease(&lease)?;
             Ok(lease)
         })
@@ -282,8 +254,7 @@ impl Backend for LocalBackend {
     fn renew(&self, lease: &Lease, ttl: Duration) -> Result<Lease, StateError> {
         self.critical(|| {
             self.fence(Some(lease))?;
-            let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(60));
-            let renewed = Lease { expires: rfc3339(now() + ttl), took_over_from: None, ..lease.clone() };
+            let renewed = lease.renewed(ttl);
             self.write_lease(&renewed)?;
             Ok(renewed)
         })
@@ -360,11 +331,7 @@ impl Backend for LocalBackend {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut text = Vec::with_capacity(entries.len() * 256);
-        for entry in entries {
-            text.extend(self.codec.encode(entry)?);
-            text.push(b'\n');
-        }
+        let text = self.codec.encode_lines(entries)?;
         if lease.is_some() {
             self.critical(|| self.fence(lease))?;
         } else {
@@ -446,7 +413,7 @@ impl LocalBackend {
     fn log_write(&self, snapshot: &Snapshot, lease: Option<&Lease>) {
         let line = Written {
             serial: snapshot.serial,
-            written: rfc3339(now()),
+            written: rfc3339(chrono::Utc::now()),
             who: self.who.clone(),
             operation: lease.map(|l| l.operation.clone()).unwrap_or_default(),
             resources: snapshot.resources.len(),

@@ -11,7 +11,7 @@
 //! Calls are synchronous (the `Backend` trait is): the `postgres` client runs its own small
 //! runtime, and calls made from inside infra's runtime step out of it with `block_in_place`.
 
-use crate::backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError};
+use crate::backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError, fence, rfc3339};
 use crate::codec::Codec;
 use crate::snapshot::Snapshot;
 use postgres::{Client, NoTls};
@@ -57,14 +57,6 @@ fn quote_ident(name: &str) -> Result<String, StateError> {
         });
     }
     Ok(format!("\"{name}\""))
-}
-
-fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
-}
-
-fn rfc3339(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl PgBackend {
@@ -158,15 +150,6 @@ impl PgBackend {
         Ok((lease, row.get(1)))
     }
 
-    fn fence(lease: Option<&Lease>, current: &Option<Lease>) -> Result<(), StateError> {
-        let Some(lease) = lease else { return Ok(()) };
-        match current {
-            Some(current) if current.id == lease.id && current.generation == lease.generation => Ok(()),
-            Some(current) => Err(StateError::LostLock { holder: current.holder.clone() }),
-            None => Err(StateError::LostLock { holder: "nobody (the lock was force-unlocked)".into() }),
-        }
-    }
-
     fn set_lease(
         &self,
         tx: &mut postgres::Transaction<'_>,
@@ -222,7 +205,7 @@ impl Backend for PgBackend {
         self.with(|client| {
             let mut tx = client.transaction().map_err(failed("begin"))?;
             let (current, _) = self.lease_in(&mut tx)?;
-            PgBackend::fence(lease, &current)?;
+            fence(lease, current.as_ref())?;
             let found: Option<i64> = tx
                 .query_one(&format!("SELECT max(serial) FROM {s}.states WHERE workspace = $1"), &[&self.workspace])
                 .map_err(failed("read serial"))?
@@ -269,23 +252,8 @@ impl Backend for PgBackend {
         self.with(|client| {
             let mut tx = client.transaction().map_err(failed("begin"))?;
             let (current, generation) = self.lease_in(&mut tx)?;
-            let now = now();
-            let took_over_from = match &current {
-                Some(lease) if !lease.expired_at(now) => return Err(StateError::Locked(Box::new(lease.clone()))),
-                Some(lease) => Some(format!("{} ({}, expired {})", lease.holder, lease.operation, lease.expires)),
-                None => None,
-            };
-            let ttl = chrono::Duration::from_std(request.ttl).unwrap_or(chrono::Duration::seconds(60));
             let generation = generation + 1;
-            let lease = Lease {
-                id: uuid::Uuid::new_v4().to_string(),
-                holder: request.holder.clone(),
-                operation: request.operation.clone(),
-                created: rfc3339(now),
-                expires: rfc3339(now + ttl),
-                generation: generation as u64,
-                took_over_from,
-            };
+            let lease = Lease::grant(request, current.as_ref(), generation as u64)?;
             self.set_lease(&mut tx, Some(&lease), generation)?;
             tx.commit().map_err(failed("commit"))?;
             Ok(lease)
@@ -296,9 +264,8 @@ impl Backend for PgBackend {
         self.with(|client| {
             let mut tx = client.transaction().map_err(failed("begin"))?;
             let (current, generation) = self.lease_in(&mut tx)?;
-            PgBackend::fence(Some(lease), &current)?;
-            let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(60));
-            let renewed = Lease { expires: rfc3339(now() + ttl), took_over_from: None, ..lease.clone() };
+            fence(Some(lease), current.as_ref())?;
+            let renewed = lease.renewed(ttl);
             self.set_lease(&mut tx, Some(&renewed), generation)?;
             tx.commit().map_err(failed("commit"))?;
             Ok(renewed)
@@ -392,7 +359,7 @@ impl Backend for PgBackend {
             let mut tx = client.transaction().map_err(failed("begin"))?;
             if lease.is_some() {
                 let (current, _) = self.lease_in(&mut tx)?;
-                PgBackend::fence(lease, &current)?;
+                fence(lease, current.as_ref())?;
             }
             let statement = tx
                 .prepare(&format!("INSERT INTO {}.journal (workspace, entry) VALUES ($1, $2)", self.schema))
@@ -426,7 +393,7 @@ impl Backend for PgBackend {
             let mut tx = client.transaction().map_err(failed("begin"))?;
             if lease.is_some() {
                 let (current, _) = self.lease_in(&mut tx)?;
-                PgBackend::fence(lease, &current)?;
+                fence(lease, current.as_ref())?;
             }
             tx.execute(&format!("DELETE FROM {}.journal WHERE workspace = $1", self.schema), &[&self.workspace])
                 .map_err(failed("clear journal"))?;

@@ -18,7 +18,7 @@
 //! The `Backend` trait is synchronous: calls run on the backend's own small runtime, on a
 //! scoped thread, so they work from inside infra's runtime too.
 
-use crate::backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError};
+use crate::backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError, fence, rfc3339};
 use crate::codec::Codec;
 use crate::snapshot::Snapshot;
 use aws_sdk_s3::Client;
@@ -97,14 +97,6 @@ struct Head {
     etag: String,
     serial: Option<u64>,
     generation: u64,
-}
-
-fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
-}
-
-fn rfc3339(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Runs `work` on a thread of its own (see the module docs).
@@ -360,21 +352,12 @@ impl S3Backend {
         }
     }
 
-    fn fence(lease: Option<&Lease>, current: Option<&Lease>) -> Result<(), StateError> {
-        let Some(lease) = lease else { return Ok(()) };
-        match current {
-            Some(current) if current.id == lease.id && current.generation == lease.generation => Ok(()),
-            Some(current) => Err(StateError::LostLock { holder: current.holder.clone() }),
-            None => Err(StateError::LostLock { holder: "nobody (the lock was force-unlocked)".into() }),
-        }
-    }
-
     fn check_lease(&self, lease: Option<&Lease>) -> Result<(), StateError> {
         if lease.is_none() {
             return Ok(());
         }
         let (lock, _) = self.read_lock()?;
-        S3Backend::fence(lease, lock.lease.as_ref())
+        fence(lease, lock.lease.as_ref())
     }
 
     fn journal_keys(&self) -> Result<Vec<String>, StateError> {
@@ -502,23 +485,8 @@ impl Backend for S3Backend {
 
     fn lock(&self, request: &LockRequest) -> Result<Lease, StateError> {
         self.update_lock(|lock| {
-            let now = now();
-            let took_over_from = match &lock.lease {
-                Some(lease) if !lease.expired_at(now) => return Err(StateError::Locked(Box::new(lease.clone()))),
-                Some(lease) => Some(format!("{} ({}, expired {})", lease.holder, lease.operation, lease.expires)),
-                None => None,
-            };
-            let ttl = chrono::Duration::from_std(request.ttl).unwrap_or(chrono::Duration::seconds(60));
-            lock.generation += 1;
-            let lease = Lease {
-                id: uuid::Uuid::new_v4().to_string(),
-                holder: request.holder.clone(),
-                operation: request.operation.clone(),
-                created: rfc3339(now),
-                expires: rfc3339(now + ttl),
-                generation: lock.generation,
-                took_over_from,
-            };
+            let lease = Lease::grant(request, lock.lease.as_ref(), lock.generation + 1)?;
+            lock.generation = lease.generation;
             lock.lease = Some(lease.clone());
             Ok(lease)
         })
@@ -526,9 +494,8 @@ impl Backend for S3Backend {
 
     fn renew(&self, lease: &Lease, ttl: Duration) -> Result<Lease, StateError> {
         self.update_lock(|lock| {
-            S3Backend::fence(Some(lease), lock.lease.as_ref())?;
-            let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(60));
-            let renewed = Lease { expires: rfc3339(now() + ttl), took_over_from: None, ..lease.clone() };
+            fence(Some(lease), lock.lease.as_ref())?;
+            let renewed = lease.renewed(ttl);
             lock.lease = Some(renewed.clone());
             Ok(renewed)
         })
@@ -589,14 +556,10 @@ impl Backend for S3Backend {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut body = Vec::with_capacity(entries.len() * 256);
-        for entry in entries {
-            body.extend(self.codec.encode(entry)?);
-            body.push(b'\n');
-        }
+        let body = self.codec.encode_lines(entries)?;
         self.check_lease(lease)?;
         // Keys sort in append order: a microsecond clock, strictly increasing in this process.
-        let clock = u64::try_from(now().timestamp_micros()).unwrap_or(0);
+        let clock = u64::try_from(chrono::Utc::now().timestamp_micros()).unwrap_or(0);
         let mut last = self.last_seq.load(Ordering::SeqCst);
         let seq = loop {
             let next = clock.max(last + 1);

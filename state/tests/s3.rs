@@ -8,42 +8,7 @@ use std::time::Duration;
 #[path = "../../tests/support/moto_server.rs"]
 mod moto_server;
 
-fn client() -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .endpoint_url(&moto_server::moto().endpoint)
-        .force_path_style(true)
-        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "tests"))
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
-
-fn block<T>(future: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(future)
-}
-
-/// A new bucket, versioned or not.
-fn bucket(name: &str, versioned: bool) -> String {
-    let name = format!("{name}-{}", uuid::Uuid::new_v4().simple());
-    let s3 = client();
-    block(async {
-        s3.create_bucket().bucket(&name).send().await.expect("create bucket");
-        if versioned {
-            s3.put_bucket_versioning()
-                .bucket(&name)
-                .versioning_configuration(
-                    aws_sdk_s3::types::VersioningConfiguration::builder()
-                        .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
-                        .build(),
-                )
-                .send()
-                .await
-                .expect("versioning");
-        }
-    });
-    name
-}
+use moto_server::{block_on as block, bucket, s3_client as client};
 
 fn config(bucket: &str) -> S3Config {
     S3Config {

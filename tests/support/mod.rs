@@ -190,38 +190,6 @@ pub fn concurrent_targeted_applies(stack: &Stack, count: usize) {
     assert_eq!(code, 0, "{text}");
 }
 
-/// An S3 client for moto.
-pub fn s3() -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .endpoint_url(&moto().endpoint)
-        .force_path_style(true)
-        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "tests"))
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
-
-/// A new versioned bucket in moto.
-pub fn versioned_bucket(prefix: &str) -> String {
-    let name = format!("{prefix}-{}", std::process::id()) + &format!("-{}", free_port());
-    let s3 = s3();
-    block(async {
-        s3.create_bucket().bucket(&name).send().await.expect("create bucket");
-        s3.put_bucket_versioning()
-            .bucket(&name)
-            .versioning_configuration(
-                aws_sdk_s3::types::VersioningConfiguration::builder()
-                    .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("versioning");
-    });
-    name
-}
-
 /// A relay in front of moto that kills a child process as soon as EC2 answers a RunInstances
 /// call: the instance exists, the child never hears of it.
 pub struct KillOnRunInstances {
@@ -406,7 +374,7 @@ mod git_server;
 pub use git_server::{GitServer, Repo};
 mod moto_server;
 #[allow(unused_imports)]
-pub use moto_server::{Moto, aws_env, free_port, moto};
+pub use moto_server::{Moto, aws_env, bucket, free_port, moto, s3_client};
 mod postgres_server;
 #[allow(unused_imports)]
 pub use postgres_server::{Postgres, postgres};

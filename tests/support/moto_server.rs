@@ -86,3 +86,42 @@ pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
         ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
     ]
 }
+
+/// Runs a future to completion on a runtime of its own (for the few SDK calls tests make).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(future)
+}
+
+/// An S3 client for moto (path-style, test credentials).
+pub fn s3_client() -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .endpoint_url(&moto().endpoint)
+        .force_path_style(true)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "tests"))
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// A new bucket in moto named `PREFIX-<unique>`, versioned or not.
+pub fn bucket(prefix: &str, versioned: bool) -> String {
+    let name = format!("{prefix}-{}-{}", std::process::id(), free_port());
+    let s3 = s3_client();
+    block_on(async {
+        s3.create_bucket().bucket(&name).send().await.expect("create bucket");
+        if versioned {
+            s3.put_bucket_versioning()
+                .bucket(&name)
+                .versioning_configuration(
+                    aws_sdk_s3::types::VersioningConfiguration::builder()
+                        .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await
+                .expect("versioning");
+        }
+    });
+    name
+}
