@@ -56,6 +56,8 @@ impl Registry {
         registry.register(Arc::new(|| Arc::new(Aws::new()) as Arc<dyn Provider>), &["aws"]);
         registry.register(Arc::new(|| Arc::new(Kubernetes::new()) as Arc<dyn Provider>), &["kubernetes"]);
         registry
+            .register(Arc::new(|| Arc::new(infra_postgresql::Postgresql::new()) as Arc<dyn Provider>), &["postgresql"]);
+        registry
     }
 
     /// Adds a provider, by its factory, serving the given type prefixes. The first prefix is
