@@ -273,10 +273,10 @@ impl Provider for Postgresql {
             }
         }
         let mut response = plan_by_schema(block, &request);
-        if let Value::Map(planned) = &mut response.planned {
-            if let Some(id) = resource.id(planned) {
-                planned.insert("id".into(), Value::from(id.as_str()));
-            }
+        if let Value::Map(planned) = &mut response.planned
+            && let Some(id) = resource.id(planned)
+        {
+            planned.insert("id".into(), Value::from(id.as_str()));
         }
         Ok(response)
     }
