@@ -33,13 +33,11 @@ pub fn nats() -> Nats {
         dir.display(),
         parent = std::process::id()
     );
-    Command::new("sh")
-        .args(["-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sh starts nats-server (./scripts/test installs it)");
+    let spawned =
+        Command::new("sh").args(["-c", &script]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn();
+    if spawned.is_err() {
+        panic!("cannot run `sh` to start nats-server");
+    }
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
