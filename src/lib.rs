@@ -25,6 +25,7 @@ pub mod lock;
 pub mod logging;
 pub mod module_eval;
 pub mod plan;
+pub mod platform;
 pub mod registry;
 pub mod render;
 pub mod source;

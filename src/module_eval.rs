@@ -203,8 +203,14 @@ impl Walk<'_> {
         for name in module.locals.keys() {
             insert_nested(&mut scope, &["local", name], Value::Unknown);
         }
-        for name in module.module_calls.keys() {
+        for (kind, _) in crate::platform::KINDS {
+            scope.set(kind, Value::Map(BTreeMap::new()));
+        }
+        for (name, call) in &module.module_calls {
             insert_nested(&mut scope, &["module", name], Value::Unknown);
+            if let Some((kind, short)) = &call.platform {
+                insert_nested(&mut scope, &[kind, short], Value::Unknown);
+            }
         }
         for resource in module.resources.values() {
             match resource.mode {
@@ -269,6 +275,9 @@ impl Walk<'_> {
                         Some(child) => self.module_call(call, child, &scope, path, &dependencies, diagnostics),
                         None => Value::Unknown,
                     };
+                    if let Some((kind, short)) = &call.platform {
+                        insert_nested(&mut scope, &[kind, short], value.clone());
+                    }
                     insert_nested(&mut scope, &["module", name], value);
                 } else if let Some(resource) = module.resources.get(&node) {
                     let mut dependencies = inherited.to_vec();

@@ -46,7 +46,7 @@ impl Registry {
     }
 
     /// The registry with every compiled-in provider: the built-in one (`terraform_data`,
-    /// `random_*`, `local_*`), AWS and Kubernetes.
+    /// `random_*`, `local_*`, `time_*`), AWS, Kubernetes, PostgreSQL, RabbitMQ and JetStream.
     pub fn with_builtins() -> Registry {
         let mut registry = Registry::new();
         registry.register(
@@ -57,6 +57,9 @@ impl Registry {
         registry.register(Arc::new(|| Arc::new(Kubernetes::new()) as Arc<dyn Provider>), &["kubernetes"]);
         registry
             .register(Arc::new(|| Arc::new(infra_postgresql::Postgresql::new()) as Arc<dyn Provider>), &["postgresql"]);
+        registry.register(Arc::new(|| Arc::new(infra_rabbitmq::Rabbitmq::new()) as Arc<dyn Provider>), &["rabbitmq"]);
+        registry
+            .register(Arc::new(|| Arc::new(infra_jetstream::Jetstream::new()) as Arc<dyn Provider>), &["jetstream"]);
         registry
     }
 

@@ -10,6 +10,7 @@ mod fmt;
 mod init;
 mod output;
 mod plan;
+mod platform;
 pub mod session;
 mod show;
 mod state;
@@ -81,6 +82,8 @@ pub enum Command {
     Workspace(workspace::Args),
     /// Reconcile stacks from Git continuously (GitOps).
     Controller(controller::Args),
+    /// The platform blocks (cluster, service, queue, database) and their modules.
+    Platform(platform::Args),
 }
 
 /// Rewrites Terraform-style single-dash long flags (`-chdir=DIR`, `-json`) to `--chdir=DIR`,
@@ -157,6 +160,7 @@ pub fn main() -> ExitCode {
             Command::Graph(args) => show::run_graph(args, &printer),
             Command::Workspace(args) => workspace::run(args, &printer),
             Command::Controller(args) => controller::run(args, &printer).await,
+            Command::Platform(args) => platform::run(args, &printer),
         }
     })
 }

@@ -27,6 +27,10 @@ pub(crate) const TOP_LEVEL_BLOCKS: &[&str] = &[
     "import",
     "check",
     "removed",
+    "cluster",
+    "service",
+    "queue",
+    "database",
 ];
 
 /// Decodes one file's body into `module`, adding problems to `diagnostics`.
@@ -124,6 +128,7 @@ impl Decoder<'_> {
             "data" => self.resource(block, Mode::Data, module),
             "output" => self.output(block, module),
             "module" => self.module_call(block, module),
+            kind if crate::platform::is_kind(kind) => self.module_call(block, module),
             "moved" => self.moved(block, module),
             "import" => self.import(block, module),
             // Accepted for Terraform compatibility, not acted on yet.
@@ -658,6 +663,10 @@ impl Decoder<'_> {
     }
 
     fn module_call(&mut self, block: &Block, module: &mut Module) {
+        let kind = block.ident.value().as_str();
+        if crate::platform::is_kind(kind) {
+            return self.platform_block(kind, block, module);
+        }
         let Some(labels) = self.labels(block, &["module name"]) else { return };
         let Some(source) = block.body.get_attribute("source") else {
             self.error(
@@ -714,10 +723,77 @@ impl Decoder<'_> {
             providers: block.body.get_attribute("providers").map(|attribute| self.expr(&attribute.value)),
             version: block.body.get_attribute("version").map(|attribute| self.expr(&attribute.value)),
             span: self.header_span(block),
+            platform: None,
         };
         if let Some(previous) = module.module_calls.get(&call.name) {
             let previous = previous.span.clone();
             self.duplicate("module call", &call.name, call.span.clone(), previous);
+            return;
+        }
+        module.module_calls.insert(call.name.clone(), call);
+    }
+
+    /// `service "api" { … }` (and `cluster`, `queue`, `database`): a call of the embedded
+    /// module of that kind, its label passed as `name` (see `crate::platform`).
+    fn platform_block(&mut self, kind: &str, block: &Block, module: &mut Module) {
+        let Some(labels) = self.labels(block, &[&format!("{kind} name")]) else { return };
+        let name = labels[0].clone();
+        let (count, for_each) = self.count_and_for_each(block);
+        let mut inputs = BTreeMap::new();
+        for structure in block.body.iter() {
+            match structure {
+                Structure::Attribute(attribute) => {
+                    let input = attribute.key.value().as_str();
+                    if matches!(input, "count" | "for_each" | "depends_on" | "name") {
+                        if input == "name" {
+                            self.error(
+                                "Unsupported argument",
+                                format!("A `{kind}` block's name is its label (`{kind} \"{name}\"`), not an argument."),
+                                self.span(&attribute.key),
+                            );
+                        }
+                        continue;
+                    }
+                    inputs.insert(
+                        input.to_string(),
+                        Attribute {
+                            name: input.to_string(),
+                            expr: self.expr(&attribute.value),
+                            name_span: self.span(&attribute.key),
+                        },
+                    );
+                }
+                Structure::Block(nested) => self.error(
+                    "Unsupported block type",
+                    format!(
+                        "Blocks of type `{}` are not expected in a `{kind}` block; its settings are arguments.",
+                        nested.ident.value().as_str()
+                    ),
+                    self.span(&nested.ident),
+                ),
+            }
+        }
+        let label = hcl_edit::expr::Expression::from(name.as_str());
+        inputs.insert(
+            "name".into(),
+            Attribute { name: "name".into(), expr: self.expr(&label), name_span: self.header_span(block) },
+        );
+        let call = ModuleCall {
+            name: crate::platform::call_name(kind, &name),
+            source: format!("{}{kind}", crate::platform::SOURCE_PREFIX),
+            source_span: self.header_span(block),
+            inputs,
+            count,
+            for_each,
+            depends_on: self.reference_list(&block.body, "depends_on"),
+            providers: None,
+            version: None,
+            span: self.header_span(block),
+            platform: Some((kind.to_string(), name)),
+        };
+        if let Some(previous) = module.module_calls.get(&call.name) {
+            let previous = previous.span.clone();
+            self.duplicate(kind, &labels[0], call.span.clone(), previous);
             return;
         }
         module.module_calls.insert(call.name.clone(), call);

@@ -34,6 +34,18 @@ pub fn load_module_tree(dir: &Path) -> LoadedConfig {
 fn resolve_children(module: &mut Module, sources: &mut SourceMap, diagnostics: &mut Diagnostics, depth: usize) {
     let calls: Vec<_> = module.module_calls.values().cloned().collect();
     for call in calls {
+        if let Some(kind) = call.source.strip_prefix(crate::platform::SOURCE_PREFIX) {
+            match crate::platform::materialize(kind) {
+                Ok(dir) => {
+                    let mut child = load_module(&dir, sources, diagnostics);
+                    resolve_children(&mut child, sources, diagnostics, depth + 1);
+                    module.children.insert(call.name.clone(), child);
+                }
+                Err(error) => diagnostics
+                    .push(Diagnostic::error("Cannot load a platform block", error).at(call.source_span.clone())),
+            }
+            continue;
+        }
         if !(call.source.starts_with("./") || call.source.starts_with("../")) {
             diagnostics.push(
                 Diagnostic::error(

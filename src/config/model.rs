@@ -284,6 +284,8 @@ pub struct ModuleCall {
     pub version: Option<Expr>,
     /// The block header.
     pub span: Option<Span>,
+    /// For a platform block (`service "api"`): its kind and name, by which it is referenced.
+    pub platform: Option<(String, String)>,
 }
 
 /// `moved { from = ..., to = ... }`.

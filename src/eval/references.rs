@@ -29,6 +29,10 @@ impl Reference {
             "var" | "local" | "module" => Some(format!("{}.{}", self.root, self.steps.first()?)),
             "data" => Some(format!("data.{}.{}", self.steps.first()?, self.steps.get(1)?)),
             "each" | "count" | "path" | "self" | "terraform" => None,
+            // A platform block is a module call (see `crate::platform`).
+            kind if crate::platform::is_kind(kind) => {
+                Some(format!("module.{}", crate::platform::call_name(kind, self.steps.first()?)))
+            }
             resource_type => Some(format!("{resource_type}.{}", self.steps.first()?)),
         }
     }

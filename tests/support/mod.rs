@@ -369,6 +369,12 @@ impl Cluster {
 }
 
 pub mod controller;
+mod nats_server;
+#[allow(unused_imports)]
+pub use nats_server::{Nats, nats};
+mod rabbitmq_server;
+#[allow(unused_imports)]
+pub use rabbitmq_server::{Rabbitmq, rabbitmq};
 mod git_server;
 #[allow(unused_imports)]
 pub use git_server::{GitServer, Repo};

@@ -33,8 +33,12 @@ pub fn nats() -> Nats {
         dir.display(),
         parent = std::process::id()
     );
-    let spawned =
-        Command::new("sh").args(["-c", &script]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn();
+    let spawned = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
     if spawned.is_err() {
         panic!("cannot run `sh` to start nats-server");
     }

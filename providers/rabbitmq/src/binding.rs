@@ -35,7 +35,7 @@ impl Resource for Binding {
             .attribute("destination", Attribute::required(AttrType::String).force_new())
             .attribute("destination_type", Attribute::required(AttrType::String).force_new())
             .attribute("routing_key", Attribute::optional(AttrType::String).force_new())
-            .attribute("arguments", Attribute::optional(AttrType::Map(Box::new(AttrType::Dynamic))).force_new())
+            .attribute("arguments", Attribute::optional(AttrType::Dynamic).force_new())
             .attribute("properties_key", Attribute::computed(AttrType::String))
     }
 

@@ -1,5 +1,6 @@
 //! `rabbitmq_queue` and `rabbitmq_exchange`: a `name` in a `vhost` (default `/`) with
-//! `settings { durable, auto_delete, arguments }` (an exchange adds `type`). A broker cannot
+//! `settings { durable, auto_delete, arguments }` (an exchange adds `type`; `arguments` is an
+//! object, so `x-message-ttl = 60000` stays a number, as the broker requires). A broker cannot
 //! change a declared queue's or exchange's settings, so every change replaces it; the plan
 //! marks the attribute that forces replacement. The id is `NAME@VHOST`.
 
@@ -54,7 +55,7 @@ impl Resource for Entity {
         let mut settings = BlockSchema::new()
             .attribute("durable", Attribute::optional(AttrType::Bool))
             .attribute("auto_delete", Attribute::optional(AttrType::Bool))
-            .attribute("arguments", Attribute::optional(AttrType::Map(Box::new(AttrType::Dynamic))));
+            .attribute("arguments", Attribute::optional(AttrType::Dynamic));
         if matches!(self, Entity::Exchange) {
             settings = settings.attribute("type", Attribute::required(AttrType::String));
         }
