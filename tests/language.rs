@@ -156,3 +156,26 @@ fn dynamic_blocks_see_their_iterator() {
     assert_eq!(summaries(&diagnostics), ["Unsupported attribute"]);
     assert_eq!(diagnostics.0[0].hints, ["did you mean `value`?"]);
 }
+
+#[test]
+fn only_the_chosen_branch_of_a_conditional_reports_errors() {
+    let config = r#"
+variable "autoscale" {
+  type    = object({ min = number })
+  default = null
+}
+output "replicas" {
+  value = var.autoscale == null ? 1 : var.autoscale.min
+}
+output "broken" {
+  value = var.autoscale != null ? 1 : var.autoscale.min
+}
+"#;
+    let (outputs, diagnostics) = evaluate(&[("main.tf", config)], &EvalOptions::default());
+    assert_eq!(outputs.get("replicas"), Some(&Value::int(1)), "{diagnostics:?}");
+    assert_eq!(
+        summaries(&diagnostics),
+        ["Attempt to get attribute from null value"],
+        "the chosen branch's error stays"
+    );
+}

@@ -107,3 +107,68 @@ fn platform_modules_are_shown_and_bad_blocks_explained() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_microservices_example_plans_every_lowered_resource_and_its_data_parts_apply() {
+    let postgres = support::postgres();
+    let broker = support::rabbitmq();
+    let nats = support::nats();
+    let cluster = support::Cluster::start();
+    let mut stack = Stack::new();
+    stack.copy_from(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/microservices"));
+    stack.set_env("KUBECONFIG", &cluster.kubeconfig());
+    stack.set_env("TF_VAR_postgres_port", port(&postgres.url));
+    stack.set_env("TF_VAR_rabbitmq_endpoint", &broker.management);
+    stack.set_env("TF_VAR_nats_servers", &nats.url);
+    let (code, plan) = stack.plan();
+    assert_eq!(code, 2, "{plan}");
+    let mut expected = vec![
+        "module.cluster_main.aws_vpc.this",
+        "module.cluster_main.aws_subnet.nodes[0]",
+        "module.cluster_main.aws_subnet.nodes[1]",
+        "module.cluster_main.aws_internet_gateway.this",
+        "module.cluster_main.aws_route_table.public",
+        "module.cluster_main.aws_security_group.nodes",
+        "module.cluster_main.aws_instance.server",
+        "module.cluster_main.aws_instance.agent[1]",
+        "module.queue_audit.jetstream_stream.this[0]",
+        "module.queue_order-events.rabbitmq_queue.this[0]",
+        "module.queue_order-events.rabbitmq_binding.dead_letter[0]",
+        "module.service_orders.kubernetes_manifest.deployment",
+        "module.service_orders.kubernetes_manifest.service[0]",
+        "module.service_orders.kubernetes_manifest.autoscaler[0]",
+        "module.service_orders.kubernetes_manifest.disruption_budget[0]",
+        "module.service_catalog.kubernetes_manifest.disruption_budget[0]",
+        "module.service_notifier.kubernetes_manifest.deployment",
+    ];
+    for database in ["orders", "catalog"] {
+        expected.push(if database == "orders" {
+            "module.database_orders.postgresql_database.this"
+        } else {
+            "module.database_catalog.postgresql_role.owner"
+        });
+    }
+    for address in expected {
+        assert!(plan.contains(&format!("# {address} will be created")), "{address} is in the plan:\n{plan}");
+    }
+    assert!(!plan.contains("module.service_notifier.kubernetes_manifest.service[0]"), "notifier is not exposed");
+    assert!(plan.contains("ORDER_EVENTS_QUEUE"), "the orders service gets its queue's settings:\n{plan}");
+
+    // The database and queue parts, against the real servers.
+    let targets = [
+        "module.database_orders.postgresql_extension.this[\"pgcrypto\"]",
+        "module.database_catalog.postgresql_database.this",
+        "module.queue_order-events.rabbitmq_queue.this[0]",
+        "module.queue_order-events.rabbitmq_binding.dead_letter[0]",
+        "module.queue_audit.jetstream_stream.this[0]",
+    ];
+    let mut apply = vec!["apply", "-auto-approve", "-no-color"];
+    let mut replan = vec!["plan", "-detailed-exitcode", "-no-color"];
+    for target in &targets {
+        apply.extend(["-target", target]);
+        replan.extend(["-target", target]);
+    }
+    stack.ok(&apply);
+    let output = stack.run(&replan);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+}

@@ -167,8 +167,16 @@ impl<'a> Evaluator<'a> {
                         &conditional.cond_expr,
                     )
                 })?;
-                let (true_value, false_value) =
-                    (self.eval(&conditional.true_expr)?, self.eval(&conditional.false_expr)?);
+                // As HCL does: both results are evaluated (their types unify), but only the
+                // chosen one's errors count, so `var.x == null ? 1 : var.x.min` works.
+                let (true_result, false_result) =
+                    (self.eval(&conditional.true_expr), self.eval(&conditional.false_expr));
+                let (true_value, false_value) = match (true_result, false_result) {
+                    (Ok(t), Ok(f)) => (t, f),
+                    (Ok(t), Err(_)) if chosen => return Ok(t.mark_if(marked)),
+                    (Err(_), Ok(f)) if !chosen => return Ok(f.mark_if(marked)),
+                    (Err(error), _) | (_, Err(error)) => return Err(error),
+                };
                 let unified = convert::unify(vec![true_value, false_value]).map_err(|message| {
                     self.error(
                         "Inconsistent conditional result types",
