@@ -38,6 +38,7 @@ database "orders" {{
   engine     = "postgres"
   server     = {{ port = {pg_port} }}
   extensions = ["pgcrypto"]
+  secret     = false
 }}
 
 queue "events" {{
@@ -140,6 +141,7 @@ fn the_microservices_example_plans_every_lowered_resource_and_its_data_parts_app
         "module.service_orders.kubernetes_manifest.disruption_budget[0]",
         "module.service_catalog.kubernetes_manifest.disruption_budget[0]",
         "module.service_notifier.kubernetes_manifest.deployment",
+        "module.database_orders.kubernetes_manifest.secret[0]",
     ];
     for database in ["orders", "catalog"] {
         expected.push(if database == "orders" {
@@ -153,6 +155,7 @@ fn the_microservices_example_plans_every_lowered_resource_and_its_data_parts_app
     }
     assert!(!plan.contains("module.service_notifier.kubernetes_manifest.service[0]"), "notifier is not exposed");
     assert!(plan.contains("ORDER_EVENTS_QUEUE"), "the orders service gets its queue's settings:\n{plan}");
+    assert!(plan.contains("orders-database"), "and its database's Secret:\n{plan}");
 
     // The database and queue parts, against the real servers.
     let targets = [

@@ -1,5 +1,6 @@
 # The `database` block: a PostgreSQL database with a role of its own and a generated password,
-# extensions, and (with `secret = true`) a Kubernetes Secret holding its URL for services.
+# extensions, and a Kubernetes Secret holding its URL for the services that use it
+# (`secret = false` where there is no cluster).
 #
 #   database "orders" {
 #     engine     = "postgres"
@@ -33,8 +34,8 @@ variable "extensions" {
 
 variable "secret" {
   type        = bool
-  default     = false
-  description = "Also keep the URL in a Kubernetes Secret named `<name>-database` (needs a cluster)."
+  default     = true
+  description = "Keep the URL in a Kubernetes Secret named `<name>-database` (needs a cluster)."
 }
 
 variable "namespace" {
@@ -79,8 +80,8 @@ resource "kubernetes_manifest" "secret" {
 }
 
 output "secret" {
-  description = "The Secret's name, for a service's `secrets`."
-  value       = "${var.name}-database"
+  description = "The Secret's name, for a service's `secrets` (null without one)."
+  value       = var.secret ? "${var.name}-database" : null
 }
 
 output "url" {
