@@ -10,12 +10,11 @@
 //! durations, and a live one keeps its own. A replica renews the Leases it holds at a third of
 //! their duration and releases them on shutdown.
 
-use super::config::{DriftPolicy, SourceSpec, StackSpec};
+use super::config::{StackBlock, StackSpec};
 use super::status::{ReconcileResult, StackStatus};
 use super::{Controller, StackHandle};
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
-use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -91,24 +90,6 @@ pub fn stack_resource() -> ApiResource {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CrSpec {
-    source: SourceSpec,
-    #[serde(default)]
-    interval: Option<String>,
-    #[serde(default)]
-    drift_interval: Option<String>,
-    #[serde(default)]
-    auto_apply: Option<bool>,
-    #[serde(default)]
-    prune: Option<bool>,
-    #[serde(default)]
-    drift: BTreeMap<String, DriftPolicy>,
-    #[serde(default)]
-    variables: BTreeMap<String, serde_json::Value>,
-}
-
 /// A `Stack` object's spec as a stack (named `NAMESPACE.NAME`).
 ///
 /// # Errors
@@ -117,26 +98,10 @@ struct CrSpec {
 pub fn stack_spec(object: &DynamicObject, options: &ClusterOptions) -> Result<StackSpec, String> {
     let namespace = object.metadata.namespace.as_deref().unwrap_or("default");
     let name = object.metadata.name.as_deref().unwrap_or("");
-    let spec: CrSpec = serde_json::from_value(object.data["spec"].clone()).map_err(|e| format!("spec: {e}"))?;
-    let duration = |text: Option<&String>, default: u64, what: &str| match text {
-        None => Ok(Duration::from_secs(default)),
-        Some(text) => crate::cli::session::parse_duration(text).map_err(|e| format!("{what}: {e}")),
-    };
-    if spec.source.path.split('/').any(|part| part == "..") {
-        return Err("source.path must stay inside the repository".into());
-    }
-    Ok(StackSpec {
-        name: format!("{namespace}.{name}"),
-        // A key file on the controller's disk is not the object's to name.
-        source: SourceSpec { ssh_key: None, ..spec.source },
-        interval: duration(spec.interval.as_ref(), 60, "interval")?.max(Duration::from_millis(100)),
-        drift_interval: duration(spec.drift_interval.as_ref(), 300, "driftInterval")?,
-        auto_apply: spec.auto_apply.unwrap_or(true),
-        prune: spec.prune.unwrap_or(false),
-        drift: spec.drift,
-        variables: spec.variables,
-        local_state: options.shared_data_dir,
-    })
+    let mut spec: StackBlock = serde_json::from_value(object.data["spec"].clone()).map_err(|e| format!("spec: {e}"))?;
+    // A key file on the controller's disk is not the object's to name.
+    spec.strip_local_paths();
+    spec.into_spec(format!("{namespace}.{name}"), options.shared_data_dir)
 }
 
 fn micro_time(time: chrono::DateTime<chrono::Utc>) -> String {
@@ -480,6 +445,6 @@ mod tests {
         assert_eq!(spec.name, "team-a.prod");
         assert_eq!(spec.interval, Duration::from_secs(30));
         assert!(spec.prune && spec.auto_apply);
-        assert_eq!(spec.drift_policy("aws_vpc.x"), DriftPolicy::Warn);
+        assert_eq!(spec.drift_policy("aws_vpc.x"), super::super::config::DriftPolicy::Warn);
     }
 }

@@ -68,13 +68,13 @@ pub struct SourceSpec {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StackBlock {
+pub(crate) struct StackBlock {
     source: SourceSpec,
     #[serde(default)]
     interval: Option<String>,
-    #[serde(default)]
+    #[serde(default, alias = "driftInterval")]
     drift_interval: Option<String>,
-    #[serde(default)]
+    #[serde(default, alias = "autoApply")]
     auto_apply: Option<bool>,
     #[serde(default)]
     prune: Option<bool>,
@@ -82,6 +82,41 @@ struct StackBlock {
     drift: BTreeMap<String, DriftPolicy>,
     #[serde(default)]
     variables: BTreeMap<String, serde_json::Value>,
+}
+
+impl StackBlock {
+    /// Drops settings that name files on the controller's disk (for specs from the cluster).
+    pub(crate) fn strip_local_paths(&mut self) {
+        self.source.ssh_key = None;
+    }
+
+    /// The stack this block (of the file, or a `Stack` object's spec) declares.
+    ///
+    /// # Errors
+    ///
+    /// A source that pins more than one revision or leaves the repository, or a bad duration.
+    pub(crate) fn into_spec(self, name: String, local_state: bool) -> Result<StackSpec, String> {
+        let source = &self.source;
+        if [&source.branch, &source.tag, &source.commit].iter().filter(|p| p.is_some()).count() > 1 {
+            return Err("set one of `branch`, `tag` and `commit`".into());
+        }
+        if source.path.split('/').any(|part| part == "..") {
+            return Err("`path` must stay inside the repository".into());
+        }
+        let interval = duration(self.interval.as_deref(), Duration::from_secs(60), "interval")?;
+        let drift_interval = duration(self.drift_interval.as_deref(), Duration::from_secs(300), "drift_interval")?;
+        Ok(StackSpec {
+            name,
+            source: self.source,
+            interval: interval.max(Duration::from_millis(100)),
+            drift_interval,
+            auto_apply: self.auto_apply.unwrap_or(true),
+            prune: self.prune.unwrap_or(false),
+            drift: self.drift,
+            variables: self.variables,
+            local_state,
+        })
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -230,28 +265,7 @@ pub fn parse(text: &str, file: &Path) -> Result<ControllerConfig, String> {
         if !valid_stack_name(&name) {
             return Err(at("a stack name is letters, digits, `-` and `_` (at most 63)".into()));
         }
-        let pins =
-            [&block.source.branch, &block.source.tag, &block.source.commit].iter().filter(|p| p.is_some()).count();
-        if pins > 1 {
-            return Err(at("set one of `branch`, `tag` and `commit`".into()));
-        }
-        if block.source.path.split('/').any(|part| part == "..") {
-            return Err(at("`path` must stay inside the repository".into()));
-        }
-        let interval = duration(block.interval.as_deref(), Duration::from_secs(60), "interval").map_err(at)?;
-        let drift_interval =
-            duration(block.drift_interval.as_deref(), Duration::from_secs(300), "drift_interval").map_err(at)?;
-        stacks.push(StackSpec {
-            name,
-            source: block.source,
-            interval: interval.max(Duration::from_millis(100)),
-            drift_interval,
-            auto_apply: block.auto_apply.unwrap_or(true),
-            prune: block.prune.unwrap_or(false),
-            drift: block.drift,
-            variables: block.variables,
-            local_state: true,
-        });
+        stacks.push(block.into_spec(name.clone(), true).map_err(at)?);
     }
     let kubernetes = match controller.kubernetes {
         None => None,
