@@ -3,7 +3,7 @@
 //! sessions on it (`DROP DATABASE … WITH (FORCE)`).
 
 use crate::sql::{ident, literal};
-use crate::{Object, Pg, Resource, failed, flag, int, text};
+use crate::{Object, ObjectResource, Pg, failed, flag, int, text};
 use async_trait::async_trait;
 use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostics, Value};
 
@@ -11,7 +11,7 @@ use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostics, Value};
 pub struct Database;
 
 #[async_trait]
-impl Resource for Database {
+impl ObjectResource<Pg> for Database {
     fn schema(&self) -> BlockSchema {
         BlockSchema::new()
             .attribute("id", Attribute::computed(AttrType::String))
@@ -36,7 +36,7 @@ impl Resource for Database {
         text(object, "name")
     }
 
-    async fn create(&self, pg: &Pg, planned: &Object) -> Result<(), Diagnostics> {
+    async fn create(&self, pg: &Pg, planned: &Object) -> Result<Object, Diagnostics> {
         let client = pg.client(None).await?;
         let name = text(planned, "name").unwrap_or_default();
         let mut statement = format!(
@@ -50,10 +50,11 @@ impl Resource for Database {
         if let Some(owner) = text(planned, "owner") {
             statement.push_str(&format!(" OWNER {}", ident(&owner)));
         }
-        client.batch_execute(&statement).await.map_err(failed("create the database"))
+        client.batch_execute(&statement).await.map_err(failed("create the database"))?;
+        Ok(planned.clone())
     }
 
-    async fn update(&self, pg: &Pg, prior: &Object, planned: &Object) -> Result<(), Diagnostics> {
+    async fn update(&self, pg: &Pg, prior: &Object, planned: &Object) -> Result<Object, Diagnostics> {
         let client = pg.client(None).await?;
         let name = ident(&text(planned, "name").unwrap_or_default());
         if let Some(owner) = text(planned, "owner")
@@ -71,7 +72,8 @@ impl Resource for Database {
                 flag(planned, "allow_connections").unwrap_or(true)
             ))
             .await
-            .map_err(failed("change the database"))
+            .map_err(failed("change the database"))?;
+        Ok(planned.clone())
     }
 
     async fn delete(&self, pg: &Pg, prior: &Object) -> Result<(), Diagnostics> {

@@ -2,7 +2,7 @@
 //! (updated with `ALTER EXTENSION … UPDATE TO`), `drop_cascade`. The id is `DATABASE.NAME`.
 
 use crate::sql::{ident, literal};
-use crate::{Object, Pg, Resource, failed, flag, text};
+use crate::{Object, ObjectResource, Pg, failed, flag, text};
 use async_trait::async_trait;
 use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics, Value};
 
@@ -10,7 +10,7 @@ use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics, 
 pub struct Extension;
 
 #[async_trait]
-impl Resource for Extension {
+impl ObjectResource<Pg> for Extension {
     fn schema(&self) -> BlockSchema {
         BlockSchema::new()
             .attribute("id", Attribute::computed(AttrType::String))
@@ -29,7 +29,7 @@ impl Resource for Extension {
         Some(format!("{}.{}", text(object, "database")?, text(object, "name")?))
     }
 
-    async fn create(&self, pg: &Pg, planned: &Object) -> Result<(), Diagnostics> {
+    async fn create(&self, pg: &Pg, planned: &Object) -> Result<Object, Diagnostics> {
         let client = pg.client(text(planned, "database").as_deref()).await?;
         let mut statement = format!("CREATE EXTENSION {}", ident(&text(planned, "name").unwrap_or_default()));
         if let Some(schema) = text(planned, "schema") {
@@ -38,10 +38,11 @@ impl Resource for Extension {
         if let Some(version) = text(planned, "version") {
             statement.push_str(&format!(" VERSION {}", literal(&version)));
         }
-        client.batch_execute(&statement).await.map_err(failed("create the extension"))
+        client.batch_execute(&statement).await.map_err(failed("create the extension"))?;
+        Ok(planned.clone())
     }
 
-    async fn update(&self, pg: &Pg, prior: &Object, planned: &Object) -> Result<(), Diagnostics> {
+    async fn update(&self, pg: &Pg, prior: &Object, planned: &Object) -> Result<Object, Diagnostics> {
         if let Some(version) = text(planned, "version")
             && text(prior, "version").as_deref() != Some(version.as_str())
         {
@@ -55,7 +56,7 @@ impl Resource for Extension {
                 .await
                 .map_err(failed("update the extension"))?;
         }
-        Ok(())
+        Ok(planned.clone())
     }
 
     async fn delete(&self, pg: &Pg, prior: &Object) -> Result<(), Diagnostics> {

@@ -6,7 +6,7 @@
 //! objects (so a table created later without them shows as drift).
 
 use crate::sql::ident;
-use crate::{Object, Pg, Resource, failed, text};
+use crate::{Object, ObjectResource, Pg, failed, text};
 use async_trait::async_trait;
 use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics, Value};
 use std::collections::BTreeSet;
@@ -91,7 +91,7 @@ async fn apply(pg: &Pg, object: &Object) -> Result<(), Diagnostics> {
 }
 
 #[async_trait]
-impl Resource for Grant {
+impl ObjectResource<Pg> for Grant {
     fn schema(&self) -> BlockSchema {
         BlockSchema::new()
             .attribute("id", Attribute::computed(AttrType::String))
@@ -113,12 +113,14 @@ impl Resource for Grant {
         Some(id)
     }
 
-    async fn create(&self, pg: &Pg, planned: &Object) -> Result<(), Diagnostics> {
-        apply(pg, planned).await
+    async fn create(&self, pg: &Pg, planned: &Object) -> Result<Object, Diagnostics> {
+        apply(pg, planned).await?;
+        Ok(planned.clone())
     }
 
-    async fn update(&self, pg: &Pg, _prior: &Object, planned: &Object) -> Result<(), Diagnostics> {
-        apply(pg, planned).await
+    async fn update(&self, pg: &Pg, _prior: &Object, planned: &Object) -> Result<Object, Diagnostics> {
+        apply(pg, planned).await?;
+        Ok(planned.clone())
     }
 
     async fn delete(&self, pg: &Pg, prior: &Object) -> Result<(), Diagnostics> {

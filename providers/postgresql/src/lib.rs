@@ -27,31 +27,15 @@ pub mod schema;
 pub mod sql;
 
 use async_trait::async_trait;
+use infra_provider::resources::Resources;
 use infra_provider::{
     ApplyRequest, ApplyResponse, AttrType, Attribute, BlockSchema, ConfigureRequest, Diagnostic, Diagnostics,
     ImportRequest, ImportResponse, PlanRequest, PlanResponse, Provider, ProviderSchema, ReadRequest, ReadResponse,
-    ResourceSchema, Value, plan_by_schema,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-/// An object's attributes.
-pub type Object = BTreeMap<String, Value>;
-
-/// A string attribute.
-pub fn text(object: &Object, name: &str) -> Option<String> {
-    object.get(name).and_then(|v| v.bare().as_str()).map(str::to_string)
-}
-
-/// A bool attribute.
-pub fn flag(object: &Object, name: &str) -> Option<bool> {
-    object.get(name).and_then(|v| v.bare().as_bool())
-}
-
-/// An integer attribute.
-pub fn int(object: &Object, name: &str) -> Option<i64> {
-    object.get(name).and_then(|v| v.bare().as_number()).and_then(|n| n.to_string().parse().ok())
-}
+pub use infra_provider::resources::{Object, ObjectResource, flag, int, text};
 
 /// A failed call: one diagnostic with PostgreSQL's message and SQLSTATE.
 pub fn failed(what: &str) -> impl FnOnce(tokio_postgres::Error) -> Diagnostics + '_ {
@@ -132,36 +116,10 @@ impl Pg {
     }
 }
 
-/// What every PostgreSQL resource type does.
-#[async_trait]
-pub trait Resource: Send + Sync {
-    /// Its schema.
-    fn schema(&self) -> BlockSchema;
-    /// Values of optional arguments left unset (as the server would have them).
-    fn defaults(&self) -> Vec<(&'static str, Value)> {
-        Vec::new()
-    }
-    /// The id, once the planned object is known.
-    fn id(&self, object: &Object) -> Option<String>;
-    /// Creates.
-    async fn create(&self, pg: &Pg, planned: &Object) -> Result<(), Diagnostics>;
-    /// Updates in place.
-    async fn update(&self, pg: &Pg, prior: &Object, planned: &Object) -> Result<(), Diagnostics>;
-    /// Deletes.
-    async fn delete(&self, pg: &Pg, prior: &Object) -> Result<(), Diagnostics>;
-    /// Reads from the catalog: `None` when gone. `current` is the object as state has it.
-    async fn read(&self, pg: &Pg, current: &Object) -> Result<Option<Object>, Diagnostics>;
-    /// The object an import id names (enough of it for `read`).
-    fn import(&self, id: &str) -> Result<Object, Diagnostics> {
-        let _ = id;
-        Err(Diagnostic::error("Import not supported", "This resource type cannot be imported.").into())
-    }
-}
-
 /// The PostgreSQL provider.
 pub struct Postgresql {
     schema: ProviderSchema,
-    resources: BTreeMap<String, Box<dyn Resource>>,
+    resources: Resources<Pg>,
     pg: Pg,
 }
 
@@ -174,12 +132,12 @@ impl Default for Postgresql {
 impl Postgresql {
     /// The provider with every resource type.
     pub fn new() -> Postgresql {
-        let mut resources: BTreeMap<String, Box<dyn Resource>> = BTreeMap::new();
-        resources.insert("postgresql_database".into(), Box::new(database::Database));
-        resources.insert("postgresql_role".into(), Box::new(role::Role));
-        resources.insert("postgresql_schema".into(), Box::new(schema::Schema));
-        resources.insert("postgresql_extension".into(), Box::new(extension::Extension));
-        resources.insert("postgresql_grant".into(), Box::new(grant::Grant));
+        let resources = Resources::new("postgresql")
+            .with("postgresql_database", database::Database)
+            .with("postgresql_role", role::Role)
+            .with("postgresql_schema", schema::Schema)
+            .with("postgresql_extension", extension::Extension)
+            .with("postgresql_grant", grant::Grant);
         let mut schema = ProviderSchema {
             provider: BlockSchema::new()
                 .attribute("host", Attribute::optional(AttrType::String))
@@ -191,9 +149,7 @@ impl Postgresql {
                 .attribute("superuser", Attribute::optional(AttrType::Bool)),
             ..ProviderSchema::default()
         };
-        for (name, resource) in &resources {
-            schema.resources.insert(name.clone(), ResourceSchema { version: 0, block: resource.schema() });
-        }
+        resources.add_schemas(&mut schema);
         Postgresql {
             schema,
             resources,
@@ -203,20 +159,6 @@ impl Postgresql {
             },
         }
     }
-
-    fn resource(&self, kind: &str) -> Result<&dyn Resource, Diagnostics> {
-        self.resources.get(kind).map(|r| r.as_ref()).ok_or_else(|| {
-            Diagnostic::error(
-                "Unsupported resource type",
-                format!("The postgresql provider has no resource type `{kind}`."),
-            )
-            .into()
-        })
-    }
-}
-
-fn object_of(value: Option<&Value>) -> Object {
-    value.and_then(|v| v.bare().as_map()).cloned().unwrap_or_default()
 }
 
 #[async_trait]
@@ -230,7 +172,7 @@ impl Provider for Postgresql {
     }
 
     async fn configure(&self, request: ConfigureRequest) -> Result<(), Diagnostics> {
-        let config = object_of(Some(&request.config));
+        let config = infra_provider::resources::object_of(Some(&request.config));
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         match text(&config, "sslmode").as_deref() {
             None | Some("disable" | "prefer" | "allow") => {}
@@ -258,80 +200,18 @@ impl Provider for Postgresql {
     }
 
     async fn plan(&self, request: PlanRequest) -> Result<PlanResponse, Diagnostics> {
-        let resource = self.resource(&request.kind)?;
-        let block = self.schema.resources.get(&request.kind).map(|r| &r.block);
-        // Unset arguments take the server's defaults before anything is compared, so leaving
-        // `encoding` out is not a change from the UTF8 the server has.
-        let mut request = request;
-        for (name, default) in resource.defaults() {
-            for value in [&mut request.config, &mut request.proposed] {
-                if let Value::Map(map) = value
-                    && map.get(name).is_none_or(Value::is_null)
-                {
-                    map.insert(name.to_string(), default.clone());
-                }
-            }
-        }
-        let mut response = plan_by_schema(block, &request);
-        if let Value::Map(planned) = &mut response.planned
-            && let Some(id) = resource.id(planned)
-        {
-            planned.insert("id".into(), Value::from(id.as_str()));
-        }
-        Ok(response)
+        self.resources.plan(&self.schema, request)
     }
 
     async fn apply(&self, request: ApplyRequest) -> Result<ApplyResponse, Diagnostics> {
-        let resource = self.resource(&request.kind)?;
-        let prior = request.prior.as_ref().map(|p| object_of(Some(p)));
-        let Some(planned) = &request.planned else {
-            if let Some(prior) = &prior {
-                resource.delete(&self.pg, prior).await?;
-            }
-            return Ok(ApplyResponse { new: None });
-        };
-        let mut planned = object_of(Some(planned));
-        match &prior {
-            None => resource.create(&self.pg, &planned).await?,
-            Some(prior) => resource.update(&self.pg, prior, &planned).await?,
-        }
-        if let Some(id) = resource.id(&planned) {
-            planned.insert("id".into(), Value::from(id.as_str()));
-        }
-        // Computed attributes the server decides (an extension's version): read back.
-        let read = resource.read(&self.pg, &planned).await?.unwrap_or_default();
-        for (name, value) in planned.iter_mut() {
-            if !value.is_known()
-                && let Some(actual) = read.get(name)
-            {
-                *value = actual.clone();
-            }
-        }
-        for value in planned.values_mut() {
-            if !value.is_known() {
-                *value = Value::Null;
-            }
-        }
-        Ok(ApplyResponse { new: Some(Value::Map(planned)) })
+        self.resources.apply(&self.pg, request).await
     }
 
     async fn read(&self, request: ReadRequest) -> Result<ReadResponse, Diagnostics> {
-        let resource = self.resource(&request.kind)?;
-        let current = object_of(Some(&request.current));
-        let read = resource.read(&self.pg, &current).await?;
-        Ok(ReadResponse { current: read.map(Value::Map) })
+        self.resources.read(&self.pg, request).await
     }
 
     async fn import(&self, request: ImportRequest) -> Result<ImportResponse, Diagnostics> {
-        let resource = self.resource(&request.kind)?;
-        let skeleton = resource.import(&request.id)?;
-        match resource.read(&self.pg, &skeleton).await? {
-            Some(object) => Ok(ImportResponse { current: Value::Map(object) }),
-            None => Err(Diagnostic::error(
-                "Cannot import a missing object",
-                format!("There is no {} `{}` on the server.", request.kind, request.id),
-            )
-            .into()),
-        }
+        self.resources.import(&self.pg, request).await
     }
 }

@@ -6,7 +6,7 @@
 //! out of band reads back as a different sensitive value — drift, with neither password shown.
 
 use crate::sql::{ident, literal, scram_verifier, verifies};
-use crate::{Object, Pg, Resource, failed, flag, int, text};
+use crate::{Object, ObjectResource, Pg, failed, flag, int, text};
 use async_trait::async_trait;
 use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostics, Value};
 
@@ -36,7 +36,7 @@ fn options(object: &Object) -> String {
 }
 
 #[async_trait]
-impl Resource for Role {
+impl ObjectResource<Pg> for Role {
     fn schema(&self) -> BlockSchema {
         BlockSchema::new()
             .attribute("id", Attribute::computed(AttrType::String))
@@ -65,16 +65,17 @@ impl Resource for Role {
         text(object, "name")
     }
 
-    async fn create(&self, pg: &Pg, planned: &Object) -> Result<(), Diagnostics> {
+    async fn create(&self, pg: &Pg, planned: &Object) -> Result<Object, Diagnostics> {
         let client = pg.client(None).await?;
         let name = text(planned, "name").unwrap_or_default();
         client
             .batch_execute(&format!("CREATE ROLE {} WITH {}", ident(&name), options(planned)))
             .await
-            .map_err(failed("create the role"))
+            .map_err(failed("create the role"))?;
+        Ok(planned.clone())
     }
 
-    async fn update(&self, pg: &Pg, prior: &Object, planned: &Object) -> Result<(), Diagnostics> {
+    async fn update(&self, pg: &Pg, prior: &Object, planned: &Object) -> Result<Object, Diagnostics> {
         let client = pg.client(None).await?;
         let old = text(prior, "name").unwrap_or_default();
         let name = text(planned, "name").unwrap_or_default();
@@ -87,7 +88,8 @@ impl Resource for Role {
         client
             .batch_execute(&format!("ALTER ROLE {} WITH {}", ident(&name), options(planned)))
             .await
-            .map_err(failed("change the role"))
+            .map_err(failed("change the role"))?;
+        Ok(planned.clone())
     }
 
     async fn delete(&self, pg: &Pg, prior: &Object) -> Result<(), Diagnostics> {

@@ -2,7 +2,7 @@
 //! `drop_cascade`. The id is `DATABASE.NAME`.
 
 use crate::sql::ident;
-use crate::{Object, Pg, Resource, failed, flag, text};
+use crate::{Object, ObjectResource, Pg, failed, flag, text};
 use async_trait::async_trait;
 use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics, Value};
 
@@ -10,7 +10,7 @@ use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics, 
 pub struct Schema;
 
 #[async_trait]
-impl Resource for Schema {
+impl ObjectResource<Pg> for Schema {
     fn schema(&self) -> BlockSchema {
         BlockSchema::new()
             .attribute("id", Attribute::computed(AttrType::String))
@@ -28,16 +28,17 @@ impl Resource for Schema {
         Some(format!("{}.{}", text(object, "database")?, text(object, "name")?))
     }
 
-    async fn create(&self, pg: &Pg, planned: &Object) -> Result<(), Diagnostics> {
+    async fn create(&self, pg: &Pg, planned: &Object) -> Result<Object, Diagnostics> {
         let client = pg.client(text(planned, "database").as_deref()).await?;
         let mut statement = format!("CREATE SCHEMA {}", ident(&text(planned, "name").unwrap_or_default()));
         if let Some(owner) = text(planned, "owner") {
             statement.push_str(&format!(" AUTHORIZATION {}", ident(&owner)));
         }
-        client.batch_execute(&statement).await.map_err(failed("create the schema"))
+        client.batch_execute(&statement).await.map_err(failed("create the schema"))?;
+        Ok(planned.clone())
     }
 
-    async fn update(&self, pg: &Pg, prior: &Object, planned: &Object) -> Result<(), Diagnostics> {
+    async fn update(&self, pg: &Pg, prior: &Object, planned: &Object) -> Result<Object, Diagnostics> {
         let client = pg.client(text(planned, "database").as_deref()).await?;
         let old = text(prior, "name").unwrap_or_default();
         let name = text(planned, "name").unwrap_or_default();
@@ -53,7 +54,7 @@ impl Resource for Schema {
                 .await
                 .map_err(failed("change the schema's owner"))?;
         }
-        Ok(())
+        Ok(planned.clone())
     }
 
     async fn delete(&self, pg: &Pg, prior: &Object) -> Result<(), Diagnostics> {

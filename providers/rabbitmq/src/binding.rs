@@ -3,7 +3,7 @@
 //! is `VHOST/SOURCE/DESTINATION/TYPE/PROPERTIES_KEY`, as Terraform's provider writes it.
 
 use crate::api::{Api, segment};
-use crate::{Object, Resource, text};
+use crate::{Object, ObjectResource, text};
 use async_trait::async_trait;
 use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics, Value};
 use reqwest::Method;
@@ -26,7 +26,7 @@ fn base(object: &Object) -> String {
 }
 
 #[async_trait]
-impl Resource for Binding {
+impl ObjectResource<Api> for Binding {
     fn schema(&self) -> BlockSchema {
         BlockSchema::new()
             .attribute("id", Attribute::computed(AttrType::String))

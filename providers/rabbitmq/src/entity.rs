@@ -5,7 +5,7 @@
 //! marks the attribute that forces replacement. The id is `NAME@VHOST`.
 
 use crate::api::{Api, segment};
-use crate::{Object, Resource, block, split_id, text};
+use crate::{Object, ObjectResource, block, split_id, text};
 use async_trait::async_trait;
 use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostics, NestedBlock, Nesting, Value};
 
@@ -50,7 +50,7 @@ fn setting(current: &Object, name: &str, actual: Value, default: &Value) -> Valu
 }
 
 #[async_trait]
-impl Resource for Entity {
+impl ObjectResource<Api> for Entity {
     fn schema(&self) -> BlockSchema {
         let mut settings = BlockSchema::new()
             .attribute("durable", Attribute::optional(AttrType::Bool))
@@ -120,7 +120,7 @@ impl Resource for Entity {
     }
 
     fn import(&self, id: &str) -> Result<Object, Diagnostics> {
-        let (name, vhost) = split_id(id, "NAME@VHOST")?;
+        let (name, vhost) = split_id(id, '@', "NAME@VHOST")?;
         Ok(Object::from([
             ("name".to_string(), Value::from(name.as_str())),
             ("vhost".to_string(), Value::from(vhost.as_str())),

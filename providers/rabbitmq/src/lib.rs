@@ -23,51 +23,18 @@ pub mod user;
 pub mod vhost;
 
 use async_trait::async_trait;
+use infra_provider::resources::Resources;
 use infra_provider::{
-    ApplyRequest, ApplyResponse, AttrType, Attribute, BlockSchema, ConfigureRequest, Diagnostic, Diagnostics,
-    ImportRequest, ImportResponse, PlanRequest, PlanResponse, Provider, ProviderSchema, ReadRequest, ReadResponse,
-    ResourceSchema, Value, plan_by_schema,
+    ApplyRequest, ApplyResponse, AttrType, Attribute, BlockSchema, ConfigureRequest, Diagnostics, ImportRequest,
+    ImportResponse, PlanRequest, PlanResponse, Provider, ProviderSchema, ReadRequest, ReadResponse,
 };
-use std::collections::BTreeMap;
 
-/// An object's attributes.
-pub type Object = BTreeMap<String, Value>;
-
-/// A string attribute.
-pub fn text(object: &Object, name: &str) -> Option<String> {
-    object.get(name).and_then(|v| v.bare().as_str()).map(str::to_string)
-}
-
-/// A nested single block's attributes (empty when absent).
-pub fn block(object: &Object, name: &str) -> Object {
-    object.get(name).and_then(|v| v.bare().as_map()).cloned().unwrap_or_default()
-}
-
-/// What every RabbitMQ resource type does.
-#[async_trait]
-pub trait Resource: Send + Sync {
-    /// Its schema.
-    fn schema(&self) -> BlockSchema;
-    /// The id of a planned object.
-    fn id(&self, object: &Object) -> Option<String>;
-    /// Creates.
-    async fn create(&self, api: &api::Api, planned: &Object) -> Result<Object, Diagnostics>;
-    /// Updates in place (default: as create; most objects are PUT whole).
-    async fn update(&self, api: &api::Api, _prior: &Object, planned: &Object) -> Result<Object, Diagnostics> {
-        self.create(api, planned).await
-    }
-    /// Deletes.
-    async fn delete(&self, api: &api::Api, prior: &Object) -> Result<(), Diagnostics>;
-    /// Reads: `None` when gone.
-    async fn read(&self, api: &api::Api, current: &Object) -> Result<Option<Object>, Diagnostics>;
-    /// The object an import id names (enough for `read`).
-    fn import(&self, id: &str) -> Result<Object, Diagnostics>;
-}
+pub use infra_provider::resources::{Object, ObjectResource, block, split_id, text};
 
 /// The RabbitMQ provider.
 pub struct Rabbitmq {
     schema: ProviderSchema,
-    resources: BTreeMap<String, Box<dyn Resource>>,
+    resources: Resources<api::Api>,
     api: api::Api,
 }
 
@@ -80,13 +47,13 @@ impl Default for Rabbitmq {
 impl Rabbitmq {
     /// The provider with every resource type.
     pub fn new() -> Rabbitmq {
-        let mut resources: BTreeMap<String, Box<dyn Resource>> = BTreeMap::new();
-        resources.insert("rabbitmq_vhost".into(), Box::new(vhost::Vhost));
-        resources.insert("rabbitmq_queue".into(), Box::new(entity::Entity::Queue));
-        resources.insert("rabbitmq_exchange".into(), Box::new(entity::Entity::Exchange));
-        resources.insert("rabbitmq_binding".into(), Box::new(binding::Binding));
-        resources.insert("rabbitmq_user".into(), Box::new(user::User));
-        resources.insert("rabbitmq_permissions".into(), Box::new(user::Permissions));
+        let resources = Resources::new("rabbitmq")
+            .with("rabbitmq_vhost", vhost::Vhost)
+            .with("rabbitmq_queue", entity::Entity::Queue)
+            .with("rabbitmq_exchange", entity::Entity::Exchange)
+            .with("rabbitmq_binding", binding::Binding)
+            .with("rabbitmq_user", user::User)
+            .with("rabbitmq_permissions", user::Permissions);
         let mut schema = ProviderSchema {
             provider: BlockSchema::new()
                 .attribute("endpoint", Attribute::optional(AttrType::String))
@@ -94,25 +61,9 @@ impl Rabbitmq {
                 .attribute("password", Attribute::optional(AttrType::String).sensitive()),
             ..ProviderSchema::default()
         };
-        for (name, resource) in &resources {
-            schema.resources.insert(name.clone(), ResourceSchema { version: 0, block: resource.schema() });
-        }
+        resources.add_schemas(&mut schema);
         Rabbitmq { schema, resources, api: api::Api::default() }
     }
-
-    fn resource(&self, kind: &str) -> Result<&dyn Resource, Diagnostics> {
-        self.resources.get(kind).map(|r| r.as_ref()).ok_or_else(|| {
-            Diagnostic::error(
-                "Unsupported resource type",
-                format!("The rabbitmq provider has no resource type `{kind}`."),
-            )
-            .into()
-        })
-    }
-}
-
-fn object_of(value: Option<&Value>) -> Object {
-    value.and_then(|v| v.bare().as_map()).cloned().unwrap_or_default()
 }
 
 #[async_trait]
@@ -126,7 +77,7 @@ impl Provider for Rabbitmq {
     }
 
     async fn configure(&self, request: ConfigureRequest) -> Result<(), Diagnostics> {
-        let config = object_of(Some(&request.config));
+        let config = infra_provider::resources::object_of(Some(&request.config));
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         *self.api.settings.lock().unwrap_or_else(|p| p.into_inner()) = api::Settings {
             endpoint: text(&config, "endpoint")
@@ -139,65 +90,18 @@ impl Provider for Rabbitmq {
     }
 
     async fn plan(&self, request: PlanRequest) -> Result<PlanResponse, Diagnostics> {
-        let resource = self.resource(&request.kind)?;
-        let block = self.schema.resources.get(&request.kind).map(|r| &r.block);
-        let mut response = plan_by_schema(block, &request);
-        if let Value::Map(planned) = &mut response.planned
-            && let Some(id) = resource.id(planned)
-        {
-            planned.insert("id".into(), Value::from(id.as_str()));
-        }
-        Ok(response)
+        self.resources.plan(&self.schema, request)
     }
 
     async fn apply(&self, request: ApplyRequest) -> Result<ApplyResponse, Diagnostics> {
-        let resource = self.resource(&request.kind)?;
-        let prior = request.prior.as_ref().map(|p| object_of(Some(p)));
-        let Some(planned) = &request.planned else {
-            if let Some(prior) = &prior {
-                resource.delete(&self.api, prior).await?;
-            }
-            return Ok(ApplyResponse { new: None });
-        };
-        let planned = object_of(Some(planned));
-        let mut new = match &prior {
-            None => resource.create(&self.api, &planned).await?,
-            Some(prior) => resource.update(&self.api, prior, &planned).await?,
-        };
-        if let Some(id) = resource.id(&new) {
-            new.insert("id".into(), Value::from(id.as_str()));
-        }
-        for value in new.values_mut() {
-            if !value.is_known() {
-                *value = Value::Null;
-            }
-        }
-        Ok(ApplyResponse { new: Some(Value::Map(new)) })
+        self.resources.apply(&self.api, request).await
     }
 
     async fn read(&self, request: ReadRequest) -> Result<ReadResponse, Diagnostics> {
-        let resource = self.resource(&request.kind)?;
-        let read = resource.read(&self.api, &object_of(Some(&request.current))).await?;
-        Ok(ReadResponse { current: read.map(Value::Map) })
+        self.resources.read(&self.api, request).await
     }
 
     async fn import(&self, request: ImportRequest) -> Result<ImportResponse, Diagnostics> {
-        let resource = self.resource(&request.kind)?;
-        let skeleton = resource.import(&request.id)?;
-        match resource.read(&self.api, &skeleton).await? {
-            Some(object) => Ok(ImportResponse { current: Value::Map(object) }),
-            None => Err(Diagnostic::error(
-                "Cannot import a missing object",
-                format!("RabbitMQ has no {} `{}`.", request.kind, request.id),
-            )
-            .into()),
-        }
+        self.resources.import(&self.api, request).await
     }
-}
-
-/// Splits an import id `A@B` (RabbitMQ ids join names with `@`, as Terraform's provider does).
-pub fn split_id(id: &str, shape: &str) -> Result<(String, String), Diagnostics> {
-    id.rsplit_once('@').map(|(a, b)| (a.to_string(), b.to_string())).ok_or_else(|| {
-        Diagnostics::from(Diagnostic::error("Invalid import id", format!("The id has the form {shape}.")))
-    })
 }

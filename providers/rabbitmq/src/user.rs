@@ -5,7 +5,7 @@
 //! `USER@VHOST` for permissions.
 
 use crate::api::{Api, segment};
-use crate::{Object, Resource, block, split_id, text};
+use crate::{Object, ObjectResource, block, split_id, text};
 use async_trait::async_trait;
 use base64::Engine as _;
 use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostics, NestedBlock, Nesting, Value};
@@ -40,7 +40,7 @@ fn tags(object: &Object) -> Vec<String> {
 }
 
 #[async_trait]
-impl Resource for User {
+impl ObjectResource<Api> for User {
     fn schema(&self) -> BlockSchema {
         BlockSchema::new()
             .attribute("id", Attribute::computed(AttrType::String))
@@ -93,7 +93,7 @@ impl Resource for User {
 }
 
 #[async_trait]
-impl Resource for Permissions {
+impl ObjectResource<Api> for Permissions {
     fn schema(&self) -> BlockSchema {
         let permissions = BlockSchema::new()
             .attribute("configure", Attribute::required(AttrType::String))
@@ -153,7 +153,7 @@ impl Resource for Permissions {
     }
 
     fn import(&self, id: &str) -> Result<Object, Diagnostics> {
-        let (user, vhost) = split_id(id, "USER@VHOST")?;
+        let (user, vhost) = split_id(id, '@', "USER@VHOST")?;
         Ok(Object::from([
             ("user".to_string(), Value::from(user.as_str())),
             ("vhost".to_string(), Value::from(vhost.as_str())),

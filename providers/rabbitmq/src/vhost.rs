@@ -1,7 +1,7 @@
 //! `rabbitmq_vhost`: a virtual host, by `name` (replaces). The id is the name.
 
 use crate::api::{Api, segment};
-use crate::{Object, Resource, text};
+use crate::{Object, ObjectResource, text};
 use async_trait::async_trait;
 use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostics, Value};
 
@@ -9,7 +9,7 @@ use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostics, Value};
 pub struct Vhost;
 
 #[async_trait]
-impl Resource for Vhost {
+impl ObjectResource<Api> for Vhost {
     fn schema(&self) -> BlockSchema {
         BlockSchema::new()
             .attribute("id", Attribute::computed(AttrType::String))

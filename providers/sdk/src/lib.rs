@@ -16,6 +16,7 @@
 mod diagnostic;
 mod number;
 mod provider;
+pub mod resources;
 mod schema;
 pub mod testing;
 mod value;
