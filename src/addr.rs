@@ -153,6 +153,19 @@ impl FromStr for Address {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn targets_are_addresses_or_module_calls() {
+        for text in ["aws_vpc.main", "module.db", "module.net[0]", "module.a.module.b[\"x\"]", "module.db.aws_vpc.x[1]"]
+        {
+            let target: Target = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(target.to_string(), text);
+        }
+        for text in ["module.", "module.db.", "db"] {
+            assert!(text.parse::<Target>().is_err(), "{text}");
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -176,6 +189,34 @@ mod tests {
         for text in ["", "aws_instance", "aws_instance.web.extra", "module.x", "aws_instance.web[var.x]", "\"quoted\""]
         {
             assert!(text.parse::<Address>().is_err(), "{text} should not parse");
+        }
+    }
+}
+
+/// A `-target`: a resource or instance address, or a module call (`module.db`,
+/// `module.net[0]`) meaning everything in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target(String);
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for Target {
+    type Err = AddressError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.parse::<Address>() {
+            Ok(address) => Ok(Target(address.to_string())),
+            // A module path: valid if a resource inside it would be.
+            Err(error) if text.starts_with("module.") => {
+                let inside = format!("{text}.terraform_data.x").parse::<Address>().map_err(|_| error)?;
+                let shown = inside.to_string();
+                Ok(Target(shown.trim_end_matches(".terraform_data.x").to_string()))
+            }
+            Err(error) => Err(error),
         }
     }
 }

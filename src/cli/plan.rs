@@ -13,8 +13,8 @@ use std::process::ExitCode;
 #[derive(Debug, Clone, clap::Args)]
 pub struct PlanArgs {
     /// Plan only this resource (and what it depends on); repeatable.
-    #[arg(long = "target", value_name = "ADDRESS", value_parser = parse_address)]
-    pub target: Vec<Address>,
+    #[arg(long = "target", value_name = "ADDRESS", value_parser = parse_target)]
+    pub target: Vec<crate::addr::Target>,
     /// Replace this resource instance even if nothing changed; repeatable.
     #[arg(long = "replace", value_name = "ADDRESS", value_parser = parse_address)]
     pub replace: Vec<Address>,
@@ -31,6 +31,10 @@ pub struct PlanArgs {
     pub vars: VarArgs,
     #[command(flatten)]
     pub lock: LockArgs,
+}
+
+fn parse_target(text: &str) -> Result<crate::addr::Target, String> {
+    text.parse().map_err(|e: crate::addr::AddressError| e.to_string())
 }
 
 fn parse_address(text: &str) -> Result<Address, String> {

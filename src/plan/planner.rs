@@ -37,7 +37,7 @@ pub struct PlanOptions {
     /// Only bring state in line with the objects.
     pub refresh_only: bool,
     /// `-target`: only these (and what they depend on).
-    pub targets: Vec<Address>,
+    pub targets: Vec<crate::addr::Target>,
     /// `-replace`: replace these even if unchanged.
     pub replace: Vec<Address>,
     /// `terraform.workspace`.
