@@ -13,7 +13,9 @@
 /// What the lexer is inside at a point of a line.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Context {
-    Bracket,
+    /// Opened on this line (several brackets opened on one line indent once, as
+    /// `terraform fmt` does: `map(object({`).
+    Bracket(usize),
     String,
     Interpolation,
 }
@@ -23,11 +25,13 @@ enum Line {
     Blank,
     /// Kept exactly (heredoc body, block comment, continuation inside a string).
     Verbatim(String),
-    /// `key = value` at `level`.
+    /// `key = value` at `level`; `opens`: the value goes on over the next lines (such a
+    /// line is not aligned with its neighbours, and ends their group, as `terraform fmt` does).
     Attribute {
         level: usize,
         key: String,
         rest: String,
+        opens: bool,
     },
     /// Any other line at `level`.
     Other {
@@ -52,7 +56,7 @@ fn classify(text: &str) -> Vec<Line> {
     let mut heredoc: Option<(String, bool)> = None;
     let mut in_block_comment = false;
     let mut out = Vec::new();
-    for raw in text.lines() {
+    for (number, raw) in text.lines().enumerate() {
         let raw = raw.trim_end_matches('\r');
         if let Some((delimiter, _)) = &heredoc {
             if raw.trim() == delimiter {
@@ -64,13 +68,13 @@ fn classify(text: &str) -> Vec<Line> {
         if in_block_comment {
             if let Some(end) = raw.find("*/") {
                 in_block_comment = false;
-                scan(&raw[end + 2..], &mut stack, &mut heredoc, &mut in_block_comment);
+                scan(&raw[end + 2..], &mut stack, &mut heredoc, &mut in_block_comment, number);
             }
             out.push(Line::Verbatim(raw.to_string()));
             continue;
         }
         if matches!(stack.last(), Some(Context::String | Context::Interpolation)) {
-            scan(raw, &mut stack, &mut heredoc, &mut in_block_comment);
+            scan(raw, &mut stack, &mut heredoc, &mut in_block_comment, number);
             out.push(Line::Verbatim(raw.to_string()));
             continue;
         }
@@ -79,12 +83,17 @@ fn classify(text: &str) -> Vec<Line> {
             out.push(Line::Blank);
             continue;
         }
-        let depth = stack.iter().filter(|c| **c == Context::Bracket).count();
         let closers = trimmed.chars().take_while(|c| matches!(c, '}' | ']' | ')')).count();
-        let level = depth.saturating_sub(closers);
-        scan(trimmed, &mut stack, &mut heredoc, &mut in_block_comment);
+        let open: Vec<usize> =
+            stack.iter().filter_map(|c| if let Context::Bracket(line) = c { Some(*line) } else { None }).collect();
+        let mut lines: Vec<usize> = open[..open.len().saturating_sub(closers)].to_vec();
+        lines.dedup();
+        let level = lines.len();
+        let before = stack.len();
+        scan(trimmed, &mut stack, &mut heredoc, &mut in_block_comment, number);
+        let opens = stack.len() > before;
         out.push(match split_attribute(trimmed) {
-            Some((key, rest)) => Line::Attribute { level, key, rest },
+            Some((key, rest)) => Line::Attribute { level, key, rest, opens },
             None => Line::Other { level, text: trimmed.to_string() },
         });
     }
@@ -92,7 +101,13 @@ fn classify(text: &str) -> Vec<Line> {
 }
 
 /// Updates the lexer state with one line's tokens.
-fn scan(line: &str, stack: &mut Vec<Context>, heredoc: &mut Option<(String, bool)>, in_block_comment: &mut bool) {
+fn scan(
+    line: &str,
+    stack: &mut Vec<Context>,
+    heredoc: &mut Option<(String, bool)>,
+    in_block_comment: &mut bool,
+    number: usize,
+) {
     let chars: Vec<char> = line.chars().collect();
     let mut i = 0;
     while i < chars.len() {
@@ -121,7 +136,7 @@ fn scan(line: &str, stack: &mut Vec<Context>, heredoc: &mut Option<(String, bool
                     }
                 },
                 ('"', _) => stack.push(Context::String),
-                ('{' | '[' | '(', _) => stack.push(Context::Bracket),
+                ('{' | '[' | '(', _) => stack.push(Context::Bracket(number)),
                 ('}', _) if stack.last() == Some(&Context::Interpolation) => {
                     stack.pop();
                 }
@@ -185,22 +200,28 @@ fn split_attribute(line: &str) -> Option<(String, String)> {
 }
 
 fn render(lines: &[Line]) -> String {
-    // Alignment groups: runs of argument lines at one level with no other line of that level
-    // between them (deeper lines, such as the inside of a multi-line value, end the run).
+    // Alignment groups, as `terraform fmt` makes them: runs of single-line arguments at one
+    // level; an argument whose value goes on over the next lines (`tags = {`) is not aligned
+    // and ends the run; a heredoc's body does not.
     let mut widths = vec![0usize; lines.len()];
     let mut index = 0;
     while index < lines.len() {
-        let Line::Attribute { level, .. } = &lines[index] else {
+        let Line::Attribute { level, opens: false, .. } = &lines[index] else {
+            if let Line::Attribute { key, .. } = &lines[index] {
+                widths[index] = key.chars().count();
+            }
             index += 1;
             continue;
         };
         let mut group = vec![index];
         let mut next = index + 1;
-        while let Some(Line::Attribute { level: other, .. }) = lines.get(next) {
-            if other != level {
-                break;
+        loop {
+            match lines.get(next) {
+                Some(Line::Attribute { level: other, opens: false, .. }) if other == level => group.push(next),
+                // A heredoc's body does not end the group (`terraform fmt` aligns across it).
+                Some(Line::Verbatim(_)) => {}
+                _ => break,
             }
-            group.push(next);
             next += 1;
         }
         let width = group
@@ -221,7 +242,7 @@ fn render(lines: &[Line]) -> String {
         match line {
             Line::Blank => {}
             Line::Verbatim(text) => out.push_str(text),
-            Line::Attribute { level, key, rest } => {
+            Line::Attribute { level, key, rest, .. } => {
                 out.push_str(&"  ".repeat(*level));
                 out.push_str(key);
                 out.push_str(&" ".repeat(widths[i] - key.chars().count()));
@@ -249,7 +270,7 @@ mod tests {
         let formatted = format_hcl(input).expect("valid");
         assert_eq!(
             formatted,
-            "# top comment\nresource \"a\" \"b\" {\n  name      = \"x\" # trailing\n  long_name = 2\n  tags      = {\n    k = \"v\"\n  }\n}\n"
+            "# top comment\nresource \"a\" \"b\" {\n  name      = \"x\" # trailing\n  long_name = 2\n  tags = {\n    k = \"v\"\n  }\n}\n"
         );
         assert_eq!(format_hcl(&formatted).expect("valid"), formatted);
     }
@@ -258,8 +279,18 @@ mod tests {
     fn keeps_heredocs_and_braces_in_strings() {
         let input = "locals {\nscript = <<-EOT\n    echo {\n  EOT\nbrace = \"}${var.x}{\"\n}\n";
         let formatted = format_hcl(input).expect("valid");
-        assert_eq!(formatted, "locals {\n  script = <<-EOT\n    echo {\n  EOT\n  brace = \"}${var.x}{\"\n}\n");
+        // As `terraform fmt`: alignment carries across a heredoc's body.
+        assert_eq!(formatted, "locals {\n  script = <<-EOT\n    echo {\n  EOT\n  brace  = \"}${var.x}{\"\n}\n");
         assert_eq!(format_hcl(&formatted).expect("valid"), formatted);
+    }
+
+    #[test]
+    fn brackets_opened_on_one_line_indent_once() {
+        let input = "variable \"x\" {\ntype = map(object({\na = number\n}))\n}\n";
+        assert_eq!(
+            format_hcl(input).expect("valid"),
+            "variable \"x\" {\n  type = map(object({\n    a = number\n  }))\n}\n"
+        );
     }
 
     #[test]
