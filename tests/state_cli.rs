@@ -69,8 +69,9 @@ fn encrypted_state_and_plans_are_sealed_and_need_the_key() {
     assert!(!stored.contains(&password));
 
     // A saved plan is sealed too, and applies with the key.
-    let text =
-        std::fs::read_to_string(stack.path().join("main.tf")).expect("main.tf").replace("hunter2-in-state", "value-two");
+    let text = std::fs::read_to_string(stack.path().join("main.tf"))
+        .expect("main.tf")
+        .replace("hunter2-in-state", "value-two");
     stack.write(&text);
     stack.ok(&["plan", "-out", "next.plan"]);
     let plan = std::fs::read_to_string(stack.path().join("next.plan")).expect("plan file");

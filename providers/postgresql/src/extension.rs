@@ -2,9 +2,9 @@
 //! (updated with `ALTER EXTENSION … UPDATE TO`), `drop_cascade`. The id is `DATABASE.NAME`.
 
 use crate::sql::{ident, literal};
-use crate::{Object, ObjectResource, Pg, failed, flag, text};
+use crate::{Object, ObjectResource, Pg, failed, text};
 use async_trait::async_trait;
-use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics, Value};
+use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostics, Value};
 
 /// `postgresql_extension`.
 pub struct Extension;
@@ -60,15 +60,7 @@ impl ObjectResource<Pg> for Extension {
     }
 
     async fn delete(&self, pg: &Pg, prior: &Object) -> Result<(), Diagnostics> {
-        let client = pg.client(text(prior, "database").as_deref()).await?;
-        let cascade = if flag(prior, "drop_cascade").unwrap_or(false) { " CASCADE" } else { "" };
-        client
-            .batch_execute(&format!(
-                "DROP EXTENSION IF EXISTS {}{cascade}",
-                ident(&text(prior, "name").unwrap_or_default())
-            ))
-            .await
-            .map_err(failed("drop the extension"))
+        crate::drop_in_database(pg, prior, "EXTENSION").await
     }
 
     async fn read(&self, pg: &Pg, current: &Object) -> Result<Option<Object>, Diagnostics> {
@@ -95,9 +87,6 @@ impl ObjectResource<Pg> for Extension {
     }
 
     fn import(&self, id: &str) -> Result<Object, Diagnostics> {
-        let (database, name) = id.split_once('.').ok_or_else(|| {
-            Diagnostics::from(Diagnostic::error("Invalid import id", "An extension's id is DATABASE.EXTENSION."))
-        })?;
-        Ok(Object::from([("database".to_string(), Value::from(database)), ("name".to_string(), Value::from(name))]))
+        crate::in_database(id, "DATABASE.EXTENSION")
     }
 }

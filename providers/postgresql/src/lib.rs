@@ -37,6 +37,35 @@ use std::sync::Arc;
 
 pub use infra_provider::resources::{Object, ObjectResource, flag, int, text};
 
+/// An object that lives in one database (a schema, an extension): its import id is
+/// `DATABASE.NAME`.
+///
+/// # Errors
+///
+/// An id without the `.`; `shape` names the expected form.
+pub fn in_database(id: &str, shape: &str) -> Result<Object, Diagnostics> {
+    let (database, name) = id.split_once('.').ok_or_else(|| {
+        Diagnostics::from(Diagnostic::error("Invalid import id", format!("The id has the form {shape}.")))
+    })?;
+    Ok(Object::from([
+        ("database".to_string(), infra_provider::Value::from(database)),
+        ("name".to_string(), infra_provider::Value::from(name)),
+    ]))
+}
+
+/// `DROP KEYWORD IF EXISTS "name" [CASCADE]` in the object's database (`drop_cascade`).
+///
+/// # Errors
+///
+/// As the server answers.
+pub async fn drop_in_database(pg: &Pg, prior: &Object, keyword: &str) -> Result<(), Diagnostics> {
+    let client = pg.client(text(prior, "database").as_deref()).await?;
+    let cascade = if flag(prior, "drop_cascade").unwrap_or(false) { " CASCADE" } else { "" };
+    let name = sql::ident(&text(prior, "name").unwrap_or_default());
+    let what = format!("drop the {}", keyword.to_ascii_lowercase());
+    client.batch_execute(&format!("DROP {keyword} IF EXISTS {name}{cascade}")).await.map_err(failed(&what))
+}
+
 /// A failed call: one diagnostic with PostgreSQL's message and SQLSTATE.
 pub fn failed(what: &str) -> impl FnOnce(tokio_postgres::Error) -> Diagnostics + '_ {
     move |error| {

@@ -2,9 +2,9 @@
 //! `drop_cascade`. The id is `DATABASE.NAME`.
 
 use crate::sql::ident;
-use crate::{Object, ObjectResource, Pg, failed, flag, text};
+use crate::{Object, ObjectResource, Pg, failed, text};
 use async_trait::async_trait;
-use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics, Value};
+use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostics, Value};
 
 /// `postgresql_schema`.
 pub struct Schema;
@@ -58,15 +58,7 @@ impl ObjectResource<Pg> for Schema {
     }
 
     async fn delete(&self, pg: &Pg, prior: &Object) -> Result<(), Diagnostics> {
-        let client = pg.client(text(prior, "database").as_deref()).await?;
-        let cascade = if flag(prior, "drop_cascade").unwrap_or(false) { " CASCADE" } else { "" };
-        client
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {}{cascade}",
-                ident(&text(prior, "name").unwrap_or_default())
-            ))
-            .await
-            .map_err(failed("drop the schema"))
+        crate::drop_in_database(pg, prior, "SCHEMA").await
     }
 
     async fn read(&self, pg: &Pg, current: &Object) -> Result<Option<Object>, Diagnostics> {
@@ -91,9 +83,6 @@ impl ObjectResource<Pg> for Schema {
     }
 
     fn import(&self, id: &str) -> Result<Object, Diagnostics> {
-        let (database, name) = id.split_once('.').ok_or_else(|| {
-            Diagnostics::from(Diagnostic::error("Invalid import id", "A schema's id is DATABASE.SCHEMA."))
-        })?;
-        Ok(Object::from([("database".to_string(), Value::from(database)), ("name".to_string(), Value::from(name))]))
+        crate::in_database(id, "DATABASE.SCHEMA")
     }
 }
