@@ -338,3 +338,60 @@ fn the_controller_comments_the_plan_of_a_pushed_pull_request() {
     assert_eq!(full.status, 200, "{plan_url}");
     assert!(full.body.contains("from-the-pr"), "{}", full.body);
 }
+
+#[test]
+fn a_newer_push_supersedes_a_pull_request_plan_still_running() {
+    let server = block(MockServer::start());
+    github_mock(&server);
+    let git = GitServer::start();
+    // Every request to the Git server pays 400 ms, so a plan is still fetching when the next
+    // push arrives.
+    let relay = support::DelayRelay::start(&format!("http://127.0.0.1:{}", git.port), Duration::from_millis(400));
+    let url = format!("{}/platform.git", relay.endpoint.replace("http://", "git://"));
+    let repo = git.repo("platform");
+    repo.write("envs/app/main.tf", "resource \"terraform_data\" \"a\" {\n  input = \"main\"\n}\n");
+    let main = repo.push("main");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = format!(
+        "controller {{\n  listen = \"LISTEN\"\n  data_dir = \"data\"\n  github {{\n    api_url = \"{}\"\n  }}\n}}\nstack \"app\" {{\n  source {{\n    url = \"{url}\"\n    path = \"envs/app\"\n  }}\n  interval = \"1h\"\n}}\n",
+        server.uri()
+    );
+    let controller = ControllerProcess::start_with_env(dir.path(), &config, &[("GITHUB_TOKEN", "test-token")]);
+    controller.wait_for("app", Duration::from_secs(30), |s| s["applied_commit"] == main);
+    let webhook = |head: &str| {
+        let event = json!({
+            "action": "synchronize",
+            "pull_request": { "number": 7, "head": { "sha": head }, "base": { "ref": "main" } },
+            "repository": { "name": "platform", "full_name": "acme/platform" }
+        })
+        .to_string();
+        let signature = github_signature(SECRET, event.as_bytes());
+        let headers = [("X-GitHub-Event", "pull_request"), ("X-Hub-Signature-256", signature.as_str())];
+        assert_eq!(http(&controller.address, "POST", "/webhooks/github", &headers, event.as_bytes()).status, 202);
+    };
+    repo.write("envs/app/main.tf", "resource \"terraform_data\" \"a\" {\n  input = \"first-push\"\n}\n");
+    let first = repo.push_to("first", "refs/pull/7/head");
+    webhook(&first);
+    repo.write("envs/app/main.tf", "resource \"terraform_data\" \"a\" {\n  input = \"second-push\"\n}\n");
+    let second = repo.push_to("second", "refs/pull/7/head");
+    webhook(&second);
+    let comments = || {
+        requests(&server)
+            .into_iter()
+            .filter(|r| r.method.as_str() == "POST" && r.url.path().ends_with("/comments"))
+            .collect::<Vec<_>>()
+    };
+    let started = std::time::Instant::now();
+    while comments().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no comment:\n{}", controller.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Time for a stray comment of the first plan to arrive, if it were posted.
+    std::thread::sleep(Duration::from_secs(3));
+    let posted = comments();
+    assert_eq!(posted.len(), 1, "only the newest plan is posted:\n{}", controller.log());
+    let body: serde_json::Value = serde_json::from_slice(&posted[0].body).expect("json");
+    let text = body["body"].as_str().unwrap_or("");
+    assert!(text.contains(&second[..7]) && text.contains("second-push"), "{text}");
+    assert!(controller.log().contains("superseded by a newer push"), "{}", controller.log());
+}
