@@ -25,33 +25,15 @@
 //! retention, a consumer's policies) replace, and the plan says which.
 
 use async_trait::async_trait;
+use infra_provider::resources::{Object, int, object_of, strings, text};
 use infra_provider::{
     ApplyRequest, ApplyResponse, AttrType, Attribute, BlockSchema, ConfigureRequest, Diagnostic, Diagnostics,
     ImportRequest, ImportResponse, PlanRequest, PlanResponse, Provider, ProviderSchema, ReadRequest, ReadResponse,
     ResourceSchema, Value, plan_by_schema,
 };
 use serde_json::{Value as Json, json};
-use std::collections::BTreeMap;
-
-type Object = BTreeMap<String, Value>;
 
 const NANOS: i64 = 1_000_000_000;
-
-fn text(object: &Object, name: &str) -> Option<String> {
-    object.get(name).and_then(|v| v.bare().as_str()).map(str::to_string)
-}
-
-fn int(object: &Object, name: &str) -> Option<i64> {
-    object.get(name).and_then(|v| v.bare().as_number()).and_then(|n| n.to_string().parse().ok())
-}
-
-fn strings(object: &Object, name: &str) -> Vec<String> {
-    object
-        .get(name)
-        .and_then(|v| v.bare().as_items())
-        .map(|items| items.iter().filter_map(|i| i.bare().as_str().map(str::to_string)).collect())
-        .unwrap_or_default()
-}
 
 /// Whether a name can be a subject token.
 fn valid_name(name: &str) -> bool {
@@ -277,10 +259,6 @@ impl Jetstream {
         }
         Ok(Some(answer))
     }
-}
-
-fn object_of(value: Option<&Value>) -> Object {
-    value.and_then(|v| v.bare().as_map()).cloned().unwrap_or_default()
 }
 
 #[async_trait]

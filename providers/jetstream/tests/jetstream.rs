@@ -1,18 +1,13 @@
 //! The JetStream provider against a real `nats-server -js` (`tests/support/nats_server.rs`).
 
 use infra_jetstream::Jetstream;
-use infra_provider::testing::{LifecycleCase, lifecycle};
+use infra_provider::testing::{LifecycleCase, lifecycle, object, plan_and_apply};
 use infra_provider::{
     ApplyRequest, ConfigureRequest, ImportRequest, PlanRequest, Provider, ReadRequest, Value, values_equal,
 };
-use std::collections::BTreeMap;
 
 #[path = "../../../tests/support/nats_server.rs"]
 mod nats_server;
-
-fn object(entries: &[(&str, Value)]) -> Value {
-    Value::Map(entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>())
-}
 
 async fn provider(url: &str) -> Jetstream {
     let provider = Jetstream::new();
@@ -37,16 +32,6 @@ async fn plan(
     provider.plan(PlanRequest { kind: kind.into(), prior, proposed: config.clone(), config }).await
 }
 
-async fn apply(provider: &Jetstream, kind: &str, prior: Option<Value>, config: Value) -> Value {
-    let planned = plan(provider, kind, prior.clone(), config).await.expect("plan").planned;
-    provider
-        .apply(ApplyRequest { kind: kind.into(), prior, planned: Some(planned), idempotency_key: "k".into() })
-        .await
-        .expect("apply")
-        .new
-        .expect("an object")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn streams_and_consumers_live_full_lives() {
     let server = tokio::task::spawn_blocking(nats_server::nats).await.expect("server");
@@ -62,7 +47,7 @@ async fn streams_and_consumers_live_full_lives() {
     )
     .await
     .unwrap_or_else(|error| panic!("stream: {error}"));
-    apply(&provider, "jetstream_stream", None, stream("EVENTS", 0)).await;
+    plan_and_apply(&provider, "jetstream_stream", None, stream("EVENTS", 0)).await;
     let consumer = |wait: i64| {
         object(&[
             ("stream_id", Value::from("EVENTS")),
@@ -88,7 +73,7 @@ async fn streams_and_consumers_live_full_lives() {
 async fn drift_replacement_import_and_hostile_names() {
     let server = tokio::task::spawn_blocking(nats_server::nats).await.expect("server");
     let provider = provider(&server.url).await;
-    let created = apply(&provider, "jetstream_stream", None, stream("AUDIT", 60)).await;
+    let created = plan_and_apply(&provider, "jetstream_stream", None, stream("AUDIT", 60)).await;
 
     // Changed by hand with a raw API request: drift.
     let client = async_nats::connect(server.url.as_str()).await.expect("connect");

@@ -8,6 +8,7 @@
 use crate::sql::ident;
 use crate::{Object, ObjectResource, Pg, failed, text};
 use async_trait::async_trait;
+use infra_provider::resources::strings;
 use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics, Value};
 use std::collections::BTreeSet;
 
@@ -18,14 +19,6 @@ const DATABASE_PRIVILEGES: &[&str] = &["CONNECT", "CREATE", "TEMPORARY"];
 const SCHEMA_PRIVILEGES: &[&str] = &["CREATE", "USAGE"];
 const TABLE_PRIVILEGES: &[&str] = &["DELETE", "INSERT", "REFERENCES", "SELECT", "TRIGGER", "TRUNCATE", "UPDATE"];
 const SEQUENCE_PRIVILEGES: &[&str] = &["SELECT", "UPDATE", "USAGE"];
-
-fn strings(object: &Object, name: &str) -> Vec<String> {
-    object
-        .get(name)
-        .and_then(|v| v.bare().as_items())
-        .map(|items| items.iter().filter_map(|i| i.bare().as_str().map(str::to_string)).collect())
-        .unwrap_or_default()
-}
 
 /// What the grant is on: (`ON …` text, privileges allowed).
 fn target(object: &Object) -> Result<(String, &'static [&'static str]), Diagnostics> {

@@ -53,6 +53,11 @@ pub fn in_database(id: &str, shape: &str) -> Result<Object, Diagnostics> {
     ]))
 }
 
+/// The id of an object that lives in one database: `DATABASE.NAME`, once both are known.
+pub fn in_database_id(object: &Object) -> Option<String> {
+    Some(format!("{}.{}", text(object, "database")?, text(object, "name")?))
+}
+
 /// `DROP KEYWORD IF EXISTS "name" [CASCADE]` in the object's database (`drop_cascade`).
 ///
 /// # Errors

@@ -25,7 +25,7 @@ impl ObjectResource<Pg> for Schema {
     }
 
     fn id(&self, object: &Object) -> Option<String> {
-        Some(format!("{}.{}", text(object, "database")?, text(object, "name")?))
+        crate::in_database_id(object)
     }
 
     async fn create(&self, pg: &Pg, planned: &Object) -> Result<Object, Diagnostics> {

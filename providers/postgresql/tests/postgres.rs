@@ -2,16 +2,11 @@
 //! (`tests/support/postgres_server.rs`). Each test works in databases and roles of its own.
 
 use infra_postgresql::Postgresql;
-use infra_provider::testing::{LifecycleCase, lifecycle};
-use infra_provider::{ApplyRequest, ConfigureRequest, ImportRequest, PlanRequest, Provider, ReadRequest, Value};
-use std::collections::BTreeMap;
+use infra_provider::testing::{LifecycleCase, lifecycle, object, plan_and_apply, read_back};
+use infra_provider::{ApplyRequest, ConfigureRequest, ImportRequest, Provider, ReadRequest, Value};
 
 #[path = "../../../tests/support/postgres_server.rs"]
 mod postgres_server;
-
-fn object(entries: &[(&str, Value)]) -> Value {
-    Value::Map(entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>())
-}
 
 fn port(url: &str) -> i64 {
     url.rsplit(':').next().and_then(|rest| rest.split('/').next()).and_then(|p| p.parse().ok()).expect("a port")
@@ -27,25 +22,6 @@ async fn provider(server: &postgres_server::Postgres) -> Postgresql {
     ]);
     provider.configure(ConfigureRequest { config }).await.expect("configure");
     provider
-}
-
-/// Plans and applies `config` over `prior`, as the engine would.
-async fn apply(provider: &Postgresql, kind: &str, prior: Option<Value>, config: Value) -> Value {
-    let planned = provider
-        .plan(PlanRequest { kind: kind.into(), prior: prior.clone(), proposed: config.clone(), config })
-        .await
-        .expect("plan")
-        .planned;
-    provider
-        .apply(ApplyRequest { kind: kind.into(), prior, planned: Some(planned), idempotency_key: "k".into() })
-        .await
-        .expect("apply")
-        .new
-        .expect("an object")
-}
-
-async fn read(provider: &Postgresql, kind: &str, current: &Value) -> Option<Value> {
-    provider.read(ReadRequest { kind: kind.into(), current: current.clone() }).await.expect("read").current
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -98,8 +74,8 @@ async fn hostile_names_are_data_not_sql() {
     let server = tokio::task::spawn_blocking(postgres_server::postgres).await.expect("server");
     let provider = provider(&server).await;
     let hostile = "x\"; DROP ROLE postgres; --";
-    let role = apply(&provider, "postgresql_role", None, object(&[("name", Value::from(hostile))])).await;
-    let database = apply(
+    let role = plan_and_apply(&provider, "postgresql_role", None, object(&[("name", Value::from(hostile))])).await;
+    let database = plan_and_apply(
         &provider,
         "postgresql_database",
         None,
@@ -137,7 +113,7 @@ async fn hostile_names_are_data_not_sql() {
             })
             .await
             .expect("delete");
-        assert!(read(&provider, kind, &prior).await.is_none(), "{kind} left nothing behind");
+        assert!(read_back(&provider, kind, &prior).await.is_none(), "{kind} left nothing behind");
     }
 }
 
@@ -150,8 +126,11 @@ async fn a_password_changed_out_of_band_is_drift_without_either_password() {
         ("login", Value::Bool(true)),
         ("password", Value::from("first-password").mark_sensitive()),
     ]);
-    let created = apply(&provider, "postgresql_role", None, config).await;
-    assert!(infra_provider::values_equal(&read(&provider, "postgresql_role", &created).await.expect("role"), &created));
+    let created = plan_and_apply(&provider, "postgresql_role", None, config).await;
+    assert!(infra_provider::values_equal(
+        &read_back(&provider, "postgresql_role", &created).await.expect("role"),
+        &created
+    ));
     // The clear text never reached the server: what it stores is a SCRAM verifier.
     let stored: String = tokio::task::spawn_blocking({
         let url = server.url.clone();
@@ -168,7 +147,7 @@ async fn a_password_changed_out_of_band_is_drift_without_either_password() {
     .await
     .expect("sql");
     assert!(stored.starts_with("SCRAM-SHA-256$") && !stored.contains("first-password"));
-    let refreshed = read(&provider, "postgresql_role", &created).await.expect("role");
+    let refreshed = read_back(&provider, "postgresql_role", &created).await.expect("role");
     let password = refreshed.as_map().and_then(|m| m.get("password")).cloned().expect("password");
     assert!(password.is_marked(), "still sensitive");
     assert!(!infra_provider::values_equal(&password, &Value::from("first-password").mark_sensitive()), "drift seen");
@@ -180,7 +159,7 @@ async fn a_password_changed_out_of_band_is_drift_without_either_password() {
 async fn grants_follow_privileges_and_import_reads_objects() {
     let server = tokio::task::spawn_blocking(postgres_server::postgres).await.expect("server");
     let provider = provider(&server).await;
-    apply(&provider, "postgresql_role", None, object(&[("name", Value::from("reader"))])).await;
+    plan_and_apply(&provider, "postgresql_role", None, object(&[("name", Value::from("reader"))])).await;
     tokio::task::spawn_blocking({
         let url = server.url.clone();
         move || {
@@ -201,14 +180,14 @@ async fn grants_follow_privileges_and_import_reads_objects() {
             ("privileges", Value::set(privileges.iter().map(|p| Value::from(*p)).collect())),
         ])
     };
-    let granted = apply(&provider, "postgresql_grant", None, grant(&["SELECT"])).await;
+    let granted = plan_and_apply(&provider, "postgresql_grant", None, grant(&["SELECT"])).await;
     assert!(infra_provider::values_equal(
-        &read(&provider, "postgresql_grant", &granted).await.expect("grant"),
+        &read_back(&provider, "postgresql_grant", &granted).await.expect("grant"),
         &granted
     ));
-    let widened = apply(&provider, "postgresql_grant", Some(granted), grant(&["INSERT", "SELECT"])).await;
-    let read_back = read(&provider, "postgresql_grant", &widened).await.expect("grant");
-    assert!(infra_provider::values_equal(&read_back, &widened), "{read_back:?}");
+    let widened = plan_and_apply(&provider, "postgresql_grant", Some(granted), grant(&["INSERT", "SELECT"])).await;
+    let reread = read_back(&provider, "postgresql_grant", &widened).await.expect("grant");
+    assert!(infra_provider::values_equal(&reread, &widened), "{reread:?}");
     // A privilege revoked by hand is drift.
     tokio::task::spawn_blocking({
         let url = server.url.clone();
@@ -219,7 +198,7 @@ async fn grants_follow_privileges_and_import_reads_objects() {
     })
     .await
     .expect("sql");
-    let drifted = read(&provider, "postgresql_grant", &widened).await.expect("grant");
+    let drifted = read_back(&provider, "postgresql_grant", &widened).await.expect("grant");
     assert!(!infra_provider::values_equal(&drifted, &widened), "a revoked privilege shows as drift");
 
     let imported = provider

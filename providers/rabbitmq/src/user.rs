@@ -8,6 +8,7 @@ use crate::api::{Api, segment};
 use crate::{Object, ObjectResource, block, split_id, text};
 use async_trait::async_trait;
 use base64::Engine as _;
+use infra_provider::resources::strings;
 use infra_provider::{AttrType, Attribute, BlockSchema, Diagnostics, NestedBlock, Nesting, Value};
 use sha2::{Digest, Sha256};
 
@@ -31,14 +32,6 @@ pub fn hash_matches(hash: &str, password: &str) -> bool {
     hasher.finalize().as_slice() == digest
 }
 
-fn tags(object: &Object) -> Vec<String> {
-    object
-        .get("tags")
-        .and_then(|v| v.bare().as_items())
-        .map(|items| items.iter().filter_map(|i| i.bare().as_str().map(str::to_string)).collect())
-        .unwrap_or_default()
-}
-
 #[async_trait]
 impl ObjectResource<Api> for User {
     fn schema(&self) -> BlockSchema {
@@ -55,7 +48,7 @@ impl ObjectResource<Api> for User {
 
     async fn create(&self, api: &Api, planned: &Object) -> Result<Object, Diagnostics> {
         let name = text(planned, "name").unwrap_or_default();
-        let body = serde_json::json!({ "password": text(planned, "password").unwrap_or_default(), "tags": tags(planned).join(",") });
+        let body = serde_json::json!({ "password": text(planned, "password").unwrap_or_default(), "tags": strings(planned, "tags").join(",") });
         api.put(&format!("users/{}", segment(&name)), &body, "create the user").await?;
         Ok(planned.clone())
     }

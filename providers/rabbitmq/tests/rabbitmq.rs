@@ -1,12 +1,9 @@
 //! The RabbitMQ provider against a real broker (`rabbitmq-server` with the management plugin,
 //! started by `tests/support/rabbitmq_server.rs`); one broker for the binary, a vhost per test.
 
-use infra_provider::testing::{LifecycleCase, lifecycle};
-use infra_provider::{
-    ApplyRequest, ConfigureRequest, ImportRequest, PlanRequest, Provider, ReadRequest, Value, values_equal,
-};
+use infra_provider::testing::{LifecycleCase, lifecycle, object, plan_and_apply, read_back};
+use infra_provider::{ApplyRequest, ConfigureRequest, ImportRequest, PlanRequest, Provider, Value, values_equal};
 use infra_rabbitmq::Rabbitmq;
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 #[path = "../../../tests/support/rabbitmq_server.rs"]
@@ -15,10 +12,6 @@ mod rabbitmq_server;
 fn broker() -> &'static rabbitmq_server::Rabbitmq {
     static BROKER: OnceLock<rabbitmq_server::Rabbitmq> = OnceLock::new();
     BROKER.get_or_init(rabbitmq_server::rabbitmq)
-}
-
-fn object(entries: &[(&str, Value)]) -> Value {
-    Value::Map(entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>())
 }
 
 async fn provider() -> Rabbitmq {
@@ -31,24 +24,6 @@ async fn provider() -> Rabbitmq {
     ]);
     provider.configure(ConfigureRequest { config }).await.expect("configure");
     provider
-}
-
-async fn apply(provider: &Rabbitmq, kind: &str, prior: Option<Value>, config: Value) -> Value {
-    let planned = provider
-        .plan(PlanRequest { kind: kind.into(), prior: prior.clone(), proposed: config.clone(), config })
-        .await
-        .expect("plan")
-        .planned;
-    provider
-        .apply(ApplyRequest { kind: kind.into(), prior, planned: Some(planned), idempotency_key: "k".into() })
-        .await
-        .expect("apply")
-        .new
-        .expect("an object")
-}
-
-async fn read(provider: &Rabbitmq, kind: &str, current: &Value) -> Option<Value> {
-    provider.read(ReadRequest { kind: kind.into(), current: current.clone() }).await.expect("read").current
 }
 
 /// The management API, as an operator would use it by hand.
@@ -73,7 +48,7 @@ fn queue(vhost: &str, name: &str, ttl: i64) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_type_lives_a_full_life() {
     let provider = provider().await;
-    apply(&provider, "rabbitmq_vhost", None, object(&[("name", Value::from("life"))])).await;
+    plan_and_apply(&provider, "rabbitmq_vhost", None, object(&[("name", Value::from("life"))])).await;
     let cases = [
         LifecycleCase {
             kind: "rabbitmq_vhost".into(),
@@ -120,15 +95,15 @@ async fn every_type_lives_a_full_life() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bindings_permissions_drift_and_import() {
     let provider = provider().await;
-    apply(&provider, "rabbitmq_vhost", None, object(&[("name", Value::from("wiring"))])).await;
-    apply(&provider, "rabbitmq_queue", None, queue("wiring", "billing", 1000)).await;
+    plan_and_apply(&provider, "rabbitmq_vhost", None, object(&[("name", Value::from("wiring"))])).await;
+    plan_and_apply(&provider, "rabbitmq_queue", None, queue("wiring", "billing", 1000)).await;
     let exchange = object(&[
         ("name", Value::from("events")),
         ("vhost", Value::from("wiring")),
         ("settings", object(&[("type", Value::from("topic"))])),
     ]);
-    apply(&provider, "rabbitmq_exchange", None, exchange).await;
-    let binding = apply(
+    plan_and_apply(&provider, "rabbitmq_exchange", None, exchange).await;
+    let binding = plan_and_apply(
         &provider,
         "rabbitmq_binding",
         None,
@@ -141,16 +116,16 @@ async fn bindings_permissions_drift_and_import() {
         ]),
     )
     .await;
-    assert!(values_equal(&read(&provider, "rabbitmq_binding", &binding).await.expect("binding"), &binding));
+    assert!(values_equal(&read_back(&provider, "rabbitmq_binding", &binding).await.expect("binding"), &binding));
 
-    let user = apply(
+    let user = plan_and_apply(
         &provider,
         "rabbitmq_user",
         None,
         object(&[("name", Value::from("billing-svc")), ("password", Value::from("p4ss").mark_sensitive())]),
     )
     .await;
-    let permissions = apply(
+    let permissions = plan_and_apply(
         &provider,
         "rabbitmq_permissions",
         None,
@@ -168,12 +143,15 @@ async fn bindings_permissions_drift_and_import() {
         ]),
     )
     .await;
-    assert!(values_equal(&read(&provider, "rabbitmq_permissions", &permissions).await.expect("perms"), &permissions));
+    assert!(values_equal(
+        &read_back(&provider, "rabbitmq_permissions", &permissions).await.expect("perms"),
+        &permissions
+    ));
 
     // Drift made by hand: a password, permissions, a deleted queue.
     by_hand(reqwest::Method::PUT, "users/billing-svc", Some(serde_json::json!({"password": "by-hand", "tags": ""})))
         .await;
-    let refreshed = read(&provider, "rabbitmq_user", &user).await.expect("user");
+    let refreshed = read_back(&provider, "rabbitmq_user", &user).await.expect("user");
     assert!(!values_equal(&refreshed, &user), "a password changed by hand is drift");
     assert!(!format!("{refreshed:?}").contains("by-hand"));
     by_hand(
@@ -182,13 +160,16 @@ async fn bindings_permissions_drift_and_import() {
         Some(serde_json::json!({"configure": ".*", "write": ".*", "read": ".*"})),
     )
     .await;
-    assert!(!values_equal(&read(&provider, "rabbitmq_permissions", &permissions).await.expect("perms"), &permissions));
+    assert!(!values_equal(
+        &read_back(&provider, "rabbitmq_permissions", &permissions).await.expect("perms"),
+        &permissions
+    ));
     let billing = queue("wiring", "billing", 1000);
     by_hand(reqwest::Method::DELETE, "queues/wiring/billing", None).await;
-    assert!(read(&provider, "rabbitmq_queue", &billing).await.is_none(), "a queue deleted by hand is gone");
+    assert!(read_back(&provider, "rabbitmq_queue", &billing).await.is_none(), "a queue deleted by hand is gone");
 
     // A changed argument cannot be made in place: the plan replaces, naming the argument.
-    let created = apply(&provider, "rabbitmq_queue", None, queue("wiring", "audit", 1000)).await;
+    let created = plan_and_apply(&provider, "rabbitmq_queue", None, queue("wiring", "audit", 1000)).await;
     let replan = provider
         .plan(PlanRequest {
             kind: "rabbitmq_queue".into(),
@@ -215,10 +196,11 @@ async fn bindings_permissions_drift_and_import() {
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_names_stay_names() {
     let provider = provider().await;
-    let vhost = apply(&provider, "rabbitmq_vhost", None, object(&[("name", Value::from("odd/../vhost?x=1#y"))])).await;
+    let vhost =
+        plan_and_apply(&provider, "rabbitmq_vhost", None, object(&[("name", Value::from("odd/../vhost?x=1#y"))])).await;
     let hostile = queue("odd/../vhost?x=1#y", "q/../../api/users", 1000);
-    let created = apply(&provider, "rabbitmq_queue", None, hostile).await;
-    assert!(read(&provider, "rabbitmq_queue", &created).await.is_some(), "found under its exact name");
+    let created = plan_and_apply(&provider, "rabbitmq_queue", None, hostile).await;
+    assert!(read_back(&provider, "rabbitmq_queue", &created).await.is_some(), "found under its exact name");
     assert_eq!(
         by_hand(reqwest::Method::GET, "users/guest", None).await,
         reqwest::StatusCode::OK,
@@ -234,6 +216,6 @@ async fn hostile_names_stay_names() {
             })
             .await
             .expect("delete");
-        assert!(read(&provider, kind, &prior).await.is_none(), "{kind} left nothing behind");
+        assert!(read_back(&provider, kind, &prior).await.is_none(), "{kind} left nothing behind");
     }
 }

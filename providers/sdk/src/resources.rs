@@ -31,6 +31,15 @@ pub fn int(object: &Object, name: &str) -> Option<i64> {
     object.get(name).and_then(|v| v.bare().as_number()).and_then(|n| n.to_string().parse().ok())
 }
 
+/// A list or set of strings attribute (empty when absent).
+pub fn strings(object: &Object, name: &str) -> Vec<String> {
+    object
+        .get(name)
+        .and_then(|v| v.bare().as_items())
+        .map(|items| items.iter().filter_map(|i| i.bare().as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
 /// A nested single block's attributes (empty when absent).
 pub fn block(object: &Object, name: &str) -> Object {
     object.get(name).and_then(|v| v.bare().as_map()).cloned().unwrap_or_default()

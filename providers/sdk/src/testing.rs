@@ -171,3 +171,33 @@ pub async fn lifecycle(provider: &dyn Provider, case: LifecycleCase) -> Result<(
     }
     Ok(())
 }
+
+/// An object value from `(name, value)` pairs, for test configurations.
+pub fn object(entries: &[(&str, Value)]) -> Value {
+    Value::Map(entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+}
+
+/// Plans `config` over `prior` (proposed = config) and applies the plan, as the engine would;
+/// panics, naming the step, when the provider refuses.
+pub async fn plan_and_apply(provider: &dyn Provider, kind: &str, prior: Option<Value>, config: Value) -> Value {
+    let planned = provider
+        .plan(PlanRequest { kind: kind.into(), prior: prior.clone(), proposed: config.clone(), config })
+        .await
+        .unwrap_or_else(|d| panic!("plan of {kind} failed: {d:?}"))
+        .planned;
+    provider
+        .apply(ApplyRequest { kind: kind.into(), prior, planned: Some(planned), idempotency_key: "test".into() })
+        .await
+        .unwrap_or_else(|d| panic!("apply of {kind} failed: {d:?}"))
+        .new
+        .unwrap_or_else(|| panic!("apply of {kind} returned no object"))
+}
+
+/// Reads an object back; panics when the provider fails.
+pub async fn read_back(provider: &dyn Provider, kind: &str, current: &Value) -> Option<Value> {
+    provider
+        .read(ReadRequest { kind: kind.into(), current: current.clone() })
+        .await
+        .unwrap_or_else(|d| panic!("read of {kind} failed: {d:?}"))
+        .current
+}
