@@ -163,8 +163,15 @@ pub fn codec(config: &LoadedConfig, variables: &BTreeMap<String, Value>) -> Resu
         )
         .at(key.name_span.clone()));
     }
-    Codec::encrypted(&text)
-        .map_err(|error| Diagnostic::error("Invalid encryption key", error.to_string()).at(key.name_span.clone()))
+    let codec = Codec::encrypted(&text)
+        .map_err(|error| Diagnostic::error("Invalid encryption key", error.to_string()).at(key.name_span.clone()))?;
+    // `allow_unencrypted = true`: reads a plain state while it is migrated to encryption.
+    let allow_plain = encryption.body.attributes.get("allow_unencrypted").map(|attribute| {
+        crate::module_eval::eval_expr(&scope, &attribute.expr, &[], &mut diagnostics)
+            .map(|value| value.bare() == &Value::Bool(true))
+            .unwrap_or(false)
+    });
+    Ok(if allow_plain == Some(true) { codec.allowing_plain() } else { codec })
 }
 
 /// Opens a backend for a workspace.

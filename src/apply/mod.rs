@@ -15,7 +15,7 @@
 use crate::config::{LoadedConfig, Mode};
 use crate::eval::Scope;
 use crate::module_eval::{EvalOptions, ResourceHandler, ResourceItem, collect, evaluate_root_with};
-use crate::plan::objects::{config_object, mark_schema_sensitive, to_state};
+use crate::plan::objects::{config_object, copy_marks, mark_schema_sensitive, to_state};
 use crate::plan::planner::{PriorInstance, block_on, depends_on, prior_instances};
 use crate::plan::{Action, Plan, ReplaceOrder, ResourceChange};
 use crate::registry::Registry;
@@ -239,6 +239,14 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
     .await;
     match result {
         Ok(new) => {
+            // The provider's answer is built afresh: the marks of the configuration it was
+            // applied from (and, for an unchanged object, of its prior state) go back on it,
+            // so a value derived from a secret is recorded as sensitive.
+            let new = new.map(|value| match (&unit.config, action) {
+                (Some(config), _) => copy_marks(config, value),
+                (None, Action::NoOp) => copy_marks(prior.as_ref().unwrap_or(&Value::Null), value),
+                (None, _) => value,
+            });
             let new = match provider.schema().resources.get(&change.kind) {
                 Some(schema) => new.map(|v| mark_schema_sensitive(v, &schema.block)),
                 None => new,

@@ -125,7 +125,7 @@ fn run_plan(
         progress: &progress,
         workspace: session.workspace.clone(),
     };
-    let snapshot = match session.snapshot() {
+    let snapshot = match session.snapshot(printer) {
         Ok(snapshot) => snapshot,
         Err(diagnostic) => {
             printer.diagnostics(&diagnostic.into(), &session.config.sources);
@@ -204,7 +204,7 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
-            let current = match session.snapshot() {
+            let current = match session.snapshot(printer) {
                 Ok(snapshot) => snapshot,
                 Err(diagnostic) => {
                     printer.diagnostics(&diagnostic.into(), &session.config.sources);

@@ -146,7 +146,7 @@ fn post_comment(
 
 /// Makes a plan in an open session; `None` when errors were printed.
 pub fn make_plan(session: &Session, args: &PlanArgs, destroy: bool, printer: &Printer) -> Option<Plan> {
-    let snapshot = match session.snapshot() {
+    let snapshot = match session.snapshot(printer) {
         Ok(snapshot) => snapshot,
         Err(diagnostic) => {
             printer.diagnostics(&diagnostic.into(), &session.config.sources);

@@ -23,6 +23,11 @@ pub struct LockArgs {
     /// How long to wait for a lock held by someone else (`30s`, `2m`).
     #[arg(long = "lock-timeout", default_value = "0s", value_parser = parse_duration)]
     pub lock_timeout: Duration,
+    /// Begin a new state although the history keeps earlier versions of this workspace's state
+    /// (the state itself was lost). Without it, a missing state with history is an error that
+    /// points at `infra state history` and `infra state rollback`.
+    #[arg(long = "new-state")]
+    pub new_state: bool,
 }
 
 /// `30s`, `2m`, `1h`, `500ms`, or plain seconds.
@@ -55,6 +60,8 @@ pub struct Session {
     /// How state and saved plans are sealed.
     pub codec: infra_state::Codec,
     lock: Option<HeldLock>,
+    /// `-new-state`: a missing state may be begun afresh even though history exists.
+    new_state: bool,
 }
 
 /// Opening failed: diagnostics to print against these sources.
@@ -91,8 +98,16 @@ impl Session {
         }
         let backend = backend.expect("no errors means a backend");
         printer.diagnostics(&diagnostics, &config.sources);
-        let mut session =
-            Session { config, variables, registry: Registry::with_builtins(), backend, workspace, codec, lock: None };
+        let mut session = Session {
+            config,
+            variables,
+            registry: Registry::with_builtins(),
+            backend,
+            workspace,
+            codec,
+            lock: None,
+            new_state: lock.is_some_and(|(args, _)| args.new_state),
+        };
         if let Some((args, operation)) = lock
             && args.lock
             && let Err(diagnostic) = session.take_lock(args, operation, printer)
@@ -137,10 +152,36 @@ impl Session {
     /// # Errors
     ///
     /// A diagnostic when the state cannot be read.
-    pub fn snapshot(&self) -> Result<Option<Snapshot>, Diagnostic> {
+    /// A state that is missing while its history keeps earlier versions is an error (unless
+    /// `-new-state`): planning from nothing would create everything again, and a new lineage
+    /// would begin beside the lost one.
+    pub fn snapshot(&self, printer: &Printer) -> Result<Option<Snapshot>, Diagnostic> {
         let lease = self.lease();
         let folded = if lease.is_some() { self.backend.read_folded(lease.as_ref()) } else { self.backend.read() };
-        folded.map_err(|error| Diagnostic::error("Failed to read state", error.to_string()))
+        for warning in self.backend.warnings() {
+            printer.status(&format!("warning: {warning}"));
+        }
+        let folded = folded.map_err(|error| Diagnostic::error("Failed to read state", error.to_string()))?;
+        if folded.is_none()
+            && !self.new_state
+            && let Ok(history) = self.backend.history()
+            && let Some(newest) = history.first()
+        {
+            return Err(Diagnostic::error(
+                "State missing",
+                format!(
+                    "The state of workspace `{}` is missing, but its history keeps {} earlier version{} (the newest: serial {}, lineage {}, written {}). Going on would start from an empty state and create every resource again.",
+                    self.workspace,
+                    history.len(),
+                    if history.len() == 1 { "" } else { "s" },
+                    newest.serial,
+                    if newest.lineage.is_empty() { "unknown" } else { &newest.lineage },
+                    newest.written
+                ),
+            )
+            .with_hint("restore it with `infra state rollback N` (see `infra state history`), or begin a new state on purpose with `-new-state`"));
+        }
+        Ok(folded)
     }
 
     /// The stored state without taking the lock or folding (read-only commands).
@@ -152,6 +193,7 @@ impl Session {
         let mut snapshot = self.backend.read().map_err(|e| e.to_string())?;
         // Show what a crashed run finished too, without writing.
         let journal = self.backend.journal_read().map_err(|e| e.to_string())?;
+        let _ = self.backend.warnings();
         if !journal.is_empty() {
             let mut folded = snapshot.unwrap_or_default();
             folded.fold(&journal);

@@ -45,16 +45,28 @@ enum StateCommand {
         lock: LockArgs,
     },
     /// Print the state as JSON (docs/state-format.md); `-serial N` prints an earlier version.
+    /// Sensitive values are replaced by `(sensitive value)` unless `-show-sensitive` is given
+    /// (a redacted file is refused by `state push`, so nothing is lost by pushing it back).
     Pull {
         /// An earlier version (see `infra state history`).
         #[arg(long)]
         serial: Option<u64>,
+        /// With `-serial`: the lineage the version belongs to (when a state was begun afresh,
+        /// two lineages may have the same serial; default: the current lineage, else the newest).
+        #[arg(long)]
+        lineage: Option<String>,
+        /// Print sensitive values too (for a backup to push back later).
+        #[arg(long)]
+        show_sensitive: bool,
     },
     /// Make an earlier version current again: its content is written as a new serial (history
     /// is never rewritten).
     Rollback {
         /// The version to go back to (see `infra state history`).
         serial: u64,
+        /// The lineage of that version (default: the current lineage, else the newest).
+        #[arg(long)]
+        lineage: Option<String>,
         #[command(flatten)]
         lock: LockArgs,
     },
@@ -94,12 +106,72 @@ fn open(lock: Option<(&LockArgs, &str)>, printer: &Printer) -> Option<(Session, 
     };
     // Read-only commands see a crashed run's journal folded in memory; writers fold it for real.
     let snapshot =
-        if lock.is_some() { session.snapshot().map_err(|d| d.detail.clone()) } else { session.backend_snapshot() };
+        if lock.is_some() { session.snapshot(printer).map_err(|d| d.detail.clone()) } else { session.backend_snapshot() };
     match snapshot {
         Ok(snapshot) => Some((session, snapshot)),
         Err(message) => {
             printer.error(&message);
             None
+        }
+    }
+}
+
+/// The key `state pull` adds to a state whose sensitive values it replaced.
+const REDACTED: &str = "infra_redacted";
+
+/// A snapshot as `state pull` prints it: whole with `-show-sensitive`, otherwise with every
+/// sensitive attribute and output replaced by `(sensitive value)` and marked as redacted.
+fn pulled(snapshot: &Snapshot, show_sensitive: bool) -> String {
+    if show_sensitive {
+        return serde_json::to_string_pretty(snapshot).unwrap_or_default();
+    }
+    let hidden = || serde_json::Value::from("(sensitive value)");
+    let mut snapshot = snapshot.clone();
+    for resource in snapshot.resources.values_mut() {
+        for path in &resource.sensitive_attributes {
+            let mut place = Some(&mut resource.attributes);
+            for step in path {
+                place = place.and_then(|value| match value {
+                    serde_json::Value::Object(map) => map.get_mut(step),
+                    serde_json::Value::Array(items) => step.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+                    _ => None,
+                });
+            }
+            if let Some(value) = place {
+                *value = hidden();
+            }
+        }
+    }
+    for output in snapshot.outputs.values_mut().filter(|o| o.sensitive) {
+        output.value = hidden();
+    }
+    let mut json = serde_json::to_value(&snapshot).unwrap_or_default();
+    if let Some(map) = json.as_object_mut() {
+        map.insert(REDACTED.into(), serde_json::Value::Bool(true));
+    }
+    serde_json::to_string_pretty(&json).unwrap_or_default()
+}
+
+/// A session for the recovery commands (`history`, `pull -serial`, `rollback`, `push`), which
+/// must work when the current state does not parse: no snapshot is read here.
+fn open_for_recovery(lock: Option<(&LockArgs, &str)>, printer: &Printer) -> Option<Session> {
+    match Session::open(&VarArgs::default(), lock, printer) {
+        Ok(session) => Some(session),
+        Err(error) => {
+            printer.diagnostics(&error.diagnostics, &error.config.sources);
+            None
+        }
+    }
+}
+
+/// The current state for a recovery write: `Ok(Some)` when it reads, `Ok(None)` when there is
+/// none, and `Err(serial)` when it is stored but cannot be read (the write goes over it).
+fn current_for_recovery(session: &Session, printer: &Printer) -> Result<Option<Snapshot>, Option<u64>> {
+    match session.backend.read() {
+        Ok(snapshot) => Ok(snapshot),
+        Err(error) => {
+            printer.status(&format!("warning: the current state cannot be read ({error}); writing over it"));
+            Err(session.backend.stored_serial().ok().flatten())
         }
     }
 }
@@ -193,11 +265,11 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
             snapshot.serial += 1;
             write(&session, &snapshot, Some(previous), printer)
         }
-        StateCommand::Pull { serial: Some(serial) } => {
-            let Some((session, _)) = open(None, printer) else { return ExitCode::from(1) };
-            match session.backend.read_version(serial) {
+        StateCommand::Pull { serial: Some(serial), lineage, show_sensitive } => {
+            let Some(session) = open_for_recovery(None, printer) else { return ExitCode::from(1) };
+            match session.backend.read_version(serial, lineage.as_deref()) {
                 Ok(Some(snapshot)) => {
-                    printer.data(&serde_json::to_string_pretty(&snapshot).unwrap_or_default());
+                    printer.data(&pulled(&snapshot, show_sensitive));
                     ExitCode::SUCCESS
                 }
                 Ok(None) => {
@@ -210,15 +282,11 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
                 }
             }
         }
-        StateCommand::Rollback { serial, lock } => {
-            let Some((session, current)) = open(Some((&lock, "state rollback")), printer) else {
+        StateCommand::Rollback { serial, lineage, lock } => {
+            let Some(session) = open_for_recovery(Some((&lock, "state rollback")), printer) else {
                 return ExitCode::from(1);
             };
-            let Some(current) = current else {
-                printer.error("there is no state to roll back");
-                return ExitCode::from(1);
-            };
-            let mut earlier = match session.backend.read_version(serial) {
+            let mut earlier = match session.backend.read_version(serial, lineage.as_deref()) {
                 Ok(Some(snapshot)) => snapshot,
                 Ok(None) => {
                     printer.error(&format!("there is no version {serial} in the history; see `infra state history`"));
@@ -229,29 +297,42 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
-            if earlier.lineage != current.lineage {
-                printer.error(&format!(
-                    "version {serial} belongs to another lineage ({}); not rolling back",
-                    earlier.lineage
-                ));
-                return ExitCode::from(1);
-            }
-            earlier.serial = current.serial + 1;
+            let previous = match current_for_recovery(&session, printer) {
+                Ok(Some(current)) => {
+                    if earlier.lineage != current.lineage && lineage.as_deref() != Some(earlier.lineage.as_str()) {
+                        printer.error(&format!(
+                            "version {serial} belongs to another lineage ({}) than the current state ({}); name it with `-lineage {}` to roll back to it anyway",
+                            earlier.lineage, current.lineage, earlier.lineage
+                        ));
+                        return ExitCode::from(1);
+                    }
+                    Some(current.serial)
+                }
+                Ok(None) => None,
+                Err(stored) => stored,
+            };
+            earlier.serial = previous.map_or(earlier.serial, |p| p.max(earlier.serial) + 1);
             printer.status(&format!("Writing version {serial}'s content as serial {}.", earlier.serial));
-            write(&session, &earlier, Some(current.serial), printer)
+            write(&session, &earlier, previous, printer)
         }
-        StateCommand::Pull { serial: None } => {
+        StateCommand::Pull { serial: None, show_sensitive, .. } => {
             let Some((_, snapshot)) = open(None, printer) else { return ExitCode::from(1) };
             match snapshot {
-                Some(snapshot) => printer.data(&serde_json::to_string_pretty(&snapshot).unwrap_or_default()),
+                Some(snapshot) => printer.data(&pulled(&snapshot, show_sensitive)),
                 None => printer.status("There is no state yet."),
             }
             ExitCode::SUCCESS
         }
         StateCommand::Push { file, force, lock } => {
-            let pushed: Snapshot = match std::fs::read(&file)
+            let mut pushed: Snapshot = match std::fs::read(&file)
                 .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).map_err(|e| e.to_string()))
+                .and_then(|json| {
+                    if json.get(REDACTED).is_some() {
+                        return Err(format!("its sensitive values were replaced by `state pull` (`{REDACTED}`), so pushing it would lose them; pull it again with `-show-sensitive`"));
+                    }
+                    serde_json::from_value(json).map_err(|e| e.to_string())
+                })
             {
                 Ok(snapshot) => snapshot,
                 Err(error) => {
@@ -259,8 +340,20 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
-            let Some((session, current)) = open(Some((&lock, "state push")), printer) else { return ExitCode::from(1) };
-            let mut pushed = pushed;
+            let Some(session) = open_for_recovery(Some((&lock, "state push")), printer) else {
+                return ExitCode::from(1);
+            };
+            let current = match current_for_recovery(&session, printer) {
+                Ok(current) => current,
+                Err(_) if !force => {
+                    printer.error("the current state cannot be read; use -force to replace it with the pushed file");
+                    return ExitCode::from(1);
+                }
+                Err(stored) => {
+                    pushed.serial = stored.map_or(pushed.serial, |s| s.max(pushed.serial) + 1);
+                    return write(&session, &pushed, stored, printer);
+                }
+            };
             if let Some(current) = &current {
                 if !force && current.lineage != pushed.lineage {
                     printer.error(&format!(
@@ -322,17 +415,18 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
             code
         }
         StateCommand::History => {
-            let Some((session, _)) = open(None, printer) else { return ExitCode::from(1) };
+            let Some(session) = open_for_recovery(None, printer) else { return ExitCode::from(1) };
             match session.backend.history() {
                 Ok(history) => {
                     printer.data(&format!(
-                        "{:<7} {:<25} {:<28} {:<22} resources",
-                        "serial", "written", "who", "operation"
+                        "{:<7} {:<36} {:<25} {:<28} {:<22} resources",
+                        "serial", "lineage", "written", "who", "operation"
                     ));
                     for entry in history {
                         printer.data(&format!(
-                            "{:<7} {:<25} {:<28} {:<22} {}",
+                            "{:<7} {:<36} {:<25} {:<28} {:<22} {}",
                             entry.serial,
+                            if entry.lineage.is_empty() { "-" } else { &entry.lineage },
                             entry.written,
                             if entry.who.is_empty() { "-" } else { &entry.who },
                             if entry.operation.is_empty() { "-" } else { &entry.operation },
@@ -408,7 +502,7 @@ pub fn run_import(args: ImportArgs, printer: &Printer) -> ExitCode {
         printer.diagnostics(&diagnostic.into(), &session.config.sources);
         return ExitCode::from(1);
     }
-    let snapshot = match session.snapshot() {
+    let snapshot = match session.snapshot(printer) {
         Ok(snapshot) => snapshot,
         Err(diagnostic) => {
             printer.diagnostics(&diagnostic.into(), &session.config.sources);

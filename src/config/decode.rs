@@ -406,7 +406,7 @@ impl Decoder<'_> {
             if self.labels(encryption, &[]).is_none() {
                 continue;
             }
-            self.expect_only(&encryption.body, "encryption block", &["key"], &[]);
+            self.expect_only(&encryption.body, "encryption block", &["key", "allow_unencrypted"], &[]);
             if let Some(previous) = &module.settings.encryption {
                 let previous = previous.span.clone();
                 self.duplicate("encryption", "", self.span(&encryption.ident), previous);

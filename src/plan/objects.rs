@@ -255,11 +255,15 @@ fn shape(value: Value, kind: &AttrType) -> Value {
     }
 }
 
-/// A value as stored: JSON without marks, and the paths of the marked parts.
-pub fn to_state(value: &Value) -> (serde_json::Value, Vec<Vec<String>>) {
+/// The paths of the sensitive parts of `value` (`[["result"]]`, `[["rule", "0", "password"]]`):
+/// list and set elements by index, map entries by key.
+pub fn sensitive_paths(value: &Value) -> Vec<Vec<String>> {
     fn paths(value: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
         match value {
             Value::Sensitive(_) => out.push(path.clone()),
+            // Set elements have no stable place (the provider may answer them in another
+            // order): a set with a secret inside is sensitive whole, as Terraform has it.
+            Value::Set(items) if items.iter().any(Value::contains_sensitive) => out.push(path.clone()),
             Value::List(items) | Value::Set(items) => {
                 for (index, item) in items.iter().enumerate() {
                     path.push(index.to_string());
@@ -279,14 +283,16 @@ pub fn to_state(value: &Value) -> (serde_json::Value, Vec<Vec<String>>) {
     }
     let mut sensitive = Vec::new();
     paths(value, &mut Vec::new(), &mut sensitive);
-    (value.clone().deep_unmark().to_json().unwrap_or(serde_json::Value::Null), sensitive)
+    sensitive
 }
 
-/// A stored value, with its sensitive paths marked again.
-pub fn from_state(json: &serde_json::Value, sensitive: &[Vec<String>]) -> Value {
+/// `value` with the parts at `paths` marked sensitive (paths that do not exist in it are
+/// skipped: a provider may have dropped an attribute).
+pub fn mark_paths(value: Value, paths: &[Vec<String>]) -> Value {
     fn mark(value: Value, path: &[String]) -> Value {
         let Some((first, rest)) = path.split_first() else { return value.mark_sensitive() };
         match value {
+            Value::Sensitive(inner) => Value::Sensitive(inner),
             Value::Map(mut entries) => {
                 if let Some(entry) = entries.remove(first) {
                     entries.insert(first.clone(), mark(entry, rest));
@@ -299,10 +305,38 @@ pub fn from_state(json: &serde_json::Value, sensitive: &[Vec<String>]) -> Value 
                 }
                 Value::List(items)
             }
+            Value::Set(mut items) => {
+                if let Some(item) = first.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                    *item = mark(std::mem::take(item), rest);
+                }
+                Value::Set(items)
+            }
             other => other,
         }
     }
-    sensitive.iter().fold(Value::from_json(json), |value, path| mark(value, path))
+    paths.iter().fold(value, |value, path| mark(value, path))
+}
+
+/// `to` with the marks of `from` applied by path: what a provider answers is built afresh
+/// and carries no marks, so the marks of the configuration (or of the prior state) it was
+/// planned from are put back on it — a value derived from a secret stays a secret in the plan,
+/// in state and in every view of them (Terraform re-applies marks the same way).
+pub fn copy_marks(from: &Value, to: Value) -> Value {
+    if from.is_marked() {
+        return to.mark_sensitive();
+    }
+    let paths = sensitive_paths(from);
+    if paths.is_empty() { to } else { mark_paths(to, &paths) }
+}
+
+/// A value as stored: JSON without marks, and the paths of the marked parts.
+pub fn to_state(value: &Value) -> (serde_json::Value, Vec<Vec<String>>) {
+    (value.clone().deep_unmark().to_json().unwrap_or(serde_json::Value::Null), sensitive_paths(value))
+}
+
+/// A stored value, with its sensitive paths marked again.
+pub fn from_state(json: &serde_json::Value, sensitive: &[Vec<String>]) -> Value {
+    mark_paths(Value::from_json(json), sensitive)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! 4. Instances in state but no longer in configuration are deleted, with the reason.
 //! 5. `-target` keeps only the targets and what they depend on; `-replace` forces replacement.
 
-use super::objects::{config_object, from_state, mark_schema_sensitive, to_state};
+use super::objects::{config_object, copy_marks, from_state, mark_schema_sensitive, to_state};
 use super::{Action, Change, OutputChange, Plan, ReplaceOrder, ResourceChange};
 use crate::addr::Address;
 use crate::config::{LoadedConfig, Mode, Resource};
@@ -429,6 +429,8 @@ fn refresh(
                         prior.remove(&address);
                     }
                     Some(current) => {
+                        // What was sensitive when it was recorded stays sensitive when read back.
+                        let current = copy_marks(&instance.value, current);
                         let current = match &schema {
                             Some(schema) => mark_schema_sensitive(current, &schema.block),
                             None => current,
@@ -577,7 +579,7 @@ impl ResourceHandler for Planner<'_> {
                             provider.read_data(ReadDataRequest { kind: resource.kind.clone(), config: config.clone() }),
                         ) {
                             Ok(response) => {
-                                let value = mark_schema_sensitive(response.state, &schema.block);
+                                let value = mark_schema_sensitive(copy_marks(&config, response.state), &schema.block);
                                 values[index][position] = value.clone();
                                 // Kept in the plan so that apply evaluates against the very
                                 // values this plan was made with.
@@ -707,9 +709,11 @@ impl ResourceHandler for Planner<'_> {
                 );
                 continue;
             }
+            // The provider answers a fresh object: the configuration's marks go back on it.
+            let planned = copy_marks(&job.config, response.planned);
             let planned = match provider.schema().resources.get(&resource.kind) {
-                Some(schema) => mark_schema_sensitive(response.planned, &schema.block),
-                None => response.planned,
+                Some(schema) => mark_schema_sensitive(planned, &schema.block),
+                None => planned,
             };
             let order = if resource.lifecycle.create_before_destroy {
                 ReplaceOrder::CreateBeforeDestroy

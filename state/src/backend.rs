@@ -72,6 +72,50 @@ pub struct LockRequest {
     pub operation: String,
     /// How long the lease lasts without renewal.
     pub ttl: Duration,
+    /// The requesting process, so that a later run on the same machine can tell that it died.
+    pub process: Option<Process>,
+}
+
+/// A process on a machine, told apart from a later one that got the same pid: the boot, the
+/// pid namespace and the start time (in clock ticks since boot) name it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Process {
+    /// The kernel's boot id.
+    pub boot: String,
+    /// The pid namespace (`pid:[4026531836]`): pids of two containers are not comparable.
+    pub namespace: String,
+    /// The pid.
+    pub pid: u32,
+    /// Start time of the process, in clock ticks since boot (`/proc/PID/stat` field 22).
+    pub started: u64,
+}
+
+impl Process {
+    /// This process, where `/proc` tells it (Linux).
+    pub fn current() -> Option<Process> {
+        let pid = std::process::id();
+        Some(Process {
+            boot: std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?.trim().to_string(),
+            namespace: std::fs::read_link("/proc/self/ns/pid").ok()?.to_string_lossy().into_owned(),
+            pid,
+            started: start_time(pid)?,
+        })
+    }
+
+    /// Whether this process, recorded on this machine, is certainly gone: same boot and pid
+    /// namespace as the caller, and no process with its pid and start time. A process of
+    /// another machine, boot or container is never judged gone (its lease expires instead).
+    pub fn is_gone(&self) -> bool {
+        let Some(here) = Process::current() else { return false };
+        here.boot == self.boot && here.namespace == self.namespace && start_time(self.pid) != Some(self.started)
+    }
+}
+
+/// Field 22 of `/proc/PID/stat` (after the parenthesised command, which may hold spaces).
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(19)?.parse().ok()
 }
 
 /// `user@host` of this process, for history rows.
@@ -88,7 +132,12 @@ impl LockRequest {
             .map(|h| h.trim().to_string())
             .or_else(|_| std::env::var("HOSTNAME"))
             .unwrap_or_else(|_| "localhost".into());
-        LockRequest { holder: format!("{user}@{host} (pid {})", std::process::id()), operation: operation.into(), ttl }
+        LockRequest {
+            holder: format!("{user}@{host} (pid {})", std::process::id()),
+            operation: operation.into(),
+            ttl,
+            process: Process::current(),
+        }
     }
 }
 
@@ -110,6 +159,10 @@ pub struct Lease {
     /// Set when this acquisition took over an expired lease: the previous holder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub took_over_from: Option<String>,
+    /// The holding process (when it could be told), so that a run on the same machine takes
+    /// the lock over at once when that process is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<Process>,
 }
 
 impl Lease {
@@ -122,6 +175,9 @@ impl Lease {
     pub fn grant(request: &LockRequest, current: Option<&Lease>, generation: u64) -> Result<Lease, StateError> {
         let now = chrono::Utc::now();
         let took_over_from = match current {
+            Some(lease) if lease.holder_is_gone() => {
+                Some(format!("{} ({}; that process is gone)", lease.holder, lease.operation))
+            }
             Some(lease) if !lease.expired_at(now) => return Err(StateError::Locked(Box::new(lease.clone()))),
             Some(lease) => Some(format!("{} ({}, expired {})", lease.holder, lease.operation, lease.expires)),
             None => None,
@@ -135,7 +191,14 @@ impl Lease {
             expires: rfc3339(now + ttl),
             generation,
             took_over_from,
+            process: request.process.clone(),
         })
+    }
+
+    /// Whether the holder was a process on this machine that is gone (killed, crashed): its
+    /// lease is taken over at once instead of after it expires.
+    pub fn holder_is_gone(&self) -> bool {
+        self.process.as_ref().is_some_and(Process::is_gone)
     }
 
     /// This lease extended by `ttl` from now.
@@ -161,6 +224,19 @@ pub(crate) fn fence(lease: Option<&Lease>, current: Option<&Lease>) -> Result<()
     }
 }
 
+/// A corrupt journal record's error, saying that nothing was applied or deleted.
+pub(crate) fn nothing_deleted(error: StateError) -> StateError {
+    match error {
+        StateError::Corrupt { path, reason } => StateError::Corrupt {
+            path,
+            reason: format!(
+                "{reason}. Nothing was applied from the journal and nothing was deleted: inspect and repair or remove that record, or restore an earlier version (`infra state history`)"
+            ),
+        },
+        other => other,
+    }
+}
+
 /// RFC 3339 with milliseconds, as leases and history record times.
 pub(crate) fn rfc3339(time: chrono::DateTime<chrono::Utc>) -> String {
     time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -171,6 +247,9 @@ pub(crate) fn rfc3339(time: chrono::DateTime<chrono::Utc>) -> String {
 pub struct HistoryEntry {
     /// Its serial.
     pub serial: u64,
+    /// The lineage it belongs to (empty when unknown: kept before history recorded it).
+    #[serde(default)]
+    pub lineage: String,
     /// When it was written (RFC 3339).
     pub written: String,
     /// How many resource instances it holds.
@@ -235,6 +314,17 @@ pub trait Backend: Send + Sync {
     /// Storage failure or a corrupt state.
     fn read(&self) -> Result<Option<Snapshot>, StateError>;
 
+    /// The serial of the stored snapshot, even when its content cannot be read (as well as the
+    /// storage tells it), so that a recovery can write over a corrupt state with
+    /// compare-and-swap; `None` when there is none.
+    ///
+    /// # Errors
+    ///
+    /// Storage failure.
+    fn stored_serial(&self) -> Result<Option<u64>, StateError> {
+        Ok(self.read()?.map(|snapshot| snapshot.serial))
+    }
+
     /// Writes a snapshot (its `serial` must be one more than `expected_serial`).
     ///
     /// # Errors
@@ -285,12 +375,13 @@ pub trait Backend: Send + Sync {
     /// Storage failure.
     fn history(&self) -> Result<Vec<HistoryEntry>, StateError>;
 
-    /// A version from the history.
+    /// A version from the history: of `lineage` when given; otherwise of the current state's
+    /// lineage, or (when the state is gone or unreadable) the one written last.
     ///
     /// # Errors
     ///
     /// Storage failure; `Ok(None)` when that serial is not kept.
-    fn read_version(&self, serial: u64) -> Result<Option<Snapshot>, StateError>;
+    fn read_version(&self, serial: u64, lineage: Option<&str>) -> Result<Option<Snapshot>, StateError>;
 
     /// Appends finished changes to the journal (durably).
     ///
@@ -308,12 +399,21 @@ pub trait Backend: Send + Sync {
         Ok(())
     }
 
-    /// The journal's entries, in order (a torn last entry is ignored).
+    /// The journal's entries, in order. Each record carries a checksum; only a torn last record
+    /// (a crash mid-write, where the storage can tear one) is dropped, with a warning
+    /// ([`Backend::warnings`]).
     ///
     /// # Errors
     ///
-    /// Storage failure.
+    /// Storage failure; [`StateError::Corrupt`] naming the backend, workspace and record for
+    /// any other record that does not check out.
     fn journal_read(&self) -> Result<Vec<JournalEntry>, StateError>;
+
+    /// Warnings gathered since the last call (a torn journal record dropped), for the caller
+    /// to show.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Empties the journal (after its entries were folded into a written snapshot).
     ///

@@ -72,6 +72,10 @@ impl Secret {
 #[derive(Clone, Default)]
 pub struct Codec {
     secret: Option<Arc<Secret>>,
+    /// With a key: whether records that are not sealed are still read (only while migrating
+    /// a plain state to encryption, explicitly; otherwise a plain record is refused, so nobody
+    /// without the key can slip a state in).
+    allow_plain: bool,
 }
 
 impl std::fmt::Debug for Codec {
@@ -124,7 +128,16 @@ impl Codec {
                 ));
             }
         };
-        Ok(Codec { secret: Some(Arc::new(secret)) })
+        Ok(Codec { secret: Some(Arc::new(secret)), allow_plain: false })
+    }
+
+    /// Also reads records that are not sealed (`encryption { allow_unencrypted = true }`, while
+    /// a plain state is being migrated to encryption). Without a key every record is plain
+    /// anyway.
+    #[must_use]
+    pub fn allowing_plain(mut self) -> Codec {
+        self.allow_plain = true;
+        self
     }
 
     /// Whether records are sealed.
@@ -169,6 +182,12 @@ impl Codec {
     /// A sealed record without a key, with the wrong key, or altered.
     pub fn open(&self, bytes: Vec<u8>, place: &str) -> Result<Vec<u8>, StateError> {
         if !is_sealed(&bytes) {
+            if self.secret.is_some() && !self.allow_plain {
+                return Err(encryption_error(
+                    place,
+                    "it is not encrypted, but encryption is configured, so it is refused (it may have been written by someone without the key); while migrating a plain state to encryption, set `allow_unencrypted = true` in the `encryption` block for one apply",
+                ));
+            }
             return Ok(bytes);
         }
         let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt {
@@ -227,7 +246,8 @@ impl Codec {
         self.seal(plain)
     }
 
-    /// Serialises and seals each item, one per line (journal appends).
+    /// Serialises and seals each item as a checksummed record ([`Codec::encode_record`]), one
+    /// per line (journal appends).
     ///
     /// # Errors
     ///
@@ -235,10 +255,48 @@ impl Codec {
     pub fn encode_lines<T: Serialize>(&self, items: &[T]) -> Result<Vec<u8>, StateError> {
         let mut lines = Vec::with_capacity(items.len() * 256);
         for item in items {
-            lines.extend(self.encode(item)?);
+            lines.extend(self.encode_record(item)?);
             lines.push(b'\n');
         }
         Ok(lines)
+    }
+
+    /// A journal record: `CHECKSUM PAYLOAD`, the payload as [`Codec::encode`] makes it and the
+    /// checksum the first 8 bytes of its SHA-256 in hex, so a record that was altered or torn
+    /// is told from a good one even when it still parses. One line, no newline.
+    ///
+    /// # Errors
+    ///
+    /// As [`Codec::seal`].
+    pub fn encode_record<T: Serialize>(&self, value: &T) -> Result<Vec<u8>, StateError> {
+        let payload = self.encode(value)?;
+        let mut record = Vec::with_capacity(payload.len() + 17);
+        record.extend_from_slice(checksum(&payload).as_bytes());
+        record.push(b' ');
+        record.extend(payload);
+        Ok(record)
+    }
+
+    /// Reads a record [`Codec::encode_record`] wrote (or, from journals written before records
+    /// had checksums, a bare JSON record), verifying its checksum.
+    ///
+    /// # Errors
+    ///
+    /// [`StateError::Corrupt`] naming `place` when the checksum does not match or the record
+    /// does not parse; as [`Codec::open`] for sealed records.
+    pub fn decode_record<T: serde::de::DeserializeOwned>(&self, bytes: &[u8], place: &str) -> Result<T, StateError> {
+        let corrupt = |reason: String| StateError::Corrupt { path: place.to_string(), reason };
+        if bytes.first() == Some(&b'{') {
+            return self.decode(bytes.to_vec(), place, "");
+        }
+        let (sum, payload) = match bytes.iter().position(|b| *b == b' ') {
+            Some(16) => (&bytes[..16], &bytes[17..]),
+            _ => return Err(corrupt("it is not a journal record (no checksum)".into())),
+        };
+        if sum != checksum(payload).as_bytes() {
+            return Err(corrupt("its checksum does not match its content (the record was altered or torn)".into()));
+        }
+        self.decode(payload.to_vec(), place, "")
     }
 
     /// Opens and parses a record read from `place`.
@@ -257,6 +315,12 @@ impl Codec {
         serde_json::from_slice(&plain)
             .map_err(|e| StateError::Corrupt { path: place.to_string(), reason: format!("{e}{advice}") })
     }
+}
+
+/// The first 8 bytes of the SHA-256 of `bytes`, in hex.
+pub fn checksum(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -291,8 +355,27 @@ mod tests {
     }
 
     #[test]
-    fn plain_records_are_still_read_with_a_key() {
+    fn plain_records_are_refused_with_a_key_unless_migrating() {
+        // Issue 15: with encryption on, a plain record is refused (whoever wrote it had no key).
         let codec = Codec::encrypted("correct horse battery staple").expect("key");
-        assert_eq!(codec.decode::<u32>(b"7".to_vec(), "x", "").expect("plain"), 7);
+        let error = codec.decode::<u32>(b"7".to_vec(), "x", "").expect_err("plain refused");
+        assert!(error.to_string().contains("not encrypted"), "{error}");
+        assert_eq!(codec.allowing_plain().decode::<u32>(b"7".to_vec(), "x", "").expect("plain"), 7);
+    }
+
+    #[test]
+    fn records_carry_a_checksum_that_catches_a_changed_byte() {
+        for codec in [Codec::plain(), Codec::encrypted("correct horse battery staple").expect("key")] {
+            let record = codec.encode_record(&serde_json::json!({"serial": 12345})).expect("record");
+            let back: serde_json::Value = codec.decode_record(&record, "x").expect("good record");
+            assert_eq!(back["serial"], 12345);
+            let mut altered = record.clone();
+            let last = altered.len() - 3;
+            altered[last] ^= 0x01;
+            let error = codec.decode_record::<serde_json::Value>(&altered, "record 3").expect_err("altered");
+            assert!(error.to_string().contains("record 3"), "{error}");
+            let torn = &record[..record.len() - 4];
+            assert!(codec.decode_record::<serde_json::Value>(torn, "x").is_err(), "torn");
+        }
     }
 }

@@ -22,6 +22,6 @@ pub mod s3;
 mod snapshot;
 pub mod testing;
 
-pub use backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError};
+pub use backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, Process, StateError};
 pub use codec::Codec;
 pub use snapshot::{FORMAT_VERSION, OutputState, ResourceState, Snapshot};

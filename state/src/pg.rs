@@ -11,7 +11,9 @@
 //! Calls are synchronous (the `Backend` trait is): the `postgres` client runs its own small
 //! runtime, and calls made from inside infra's runtime step out of it with `block_in_place`.
 
-use crate::backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError, fence, rfc3339};
+use crate::backend::{
+    Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError, fence, nothing_deleted, rfc3339,
+};
 use crate::codec::Codec;
 use crate::snapshot::Snapshot;
 use postgres::{Client, NoTls};
@@ -42,6 +44,12 @@ fn failed(what: &str) -> impl FnOnce(postgres::Error) -> StateError + '_ {
 
 /// Runs database work on a thread of its own: the `postgres` client drives a small runtime of
 /// its own, which may not be started from a thread that is inside infra's runtime.
+/// The SHA-256 of a row's content in hex, as the `checksum` column holds it.
+fn sha256_hex(content: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn blocking<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|scope| match scope.spawn(work).join() {
         Ok(value) => value,
@@ -117,10 +125,17 @@ impl PgBackend {
         blocking(|| work(client))
     }
 
-    fn parse(&self, serial: i64, content: &str) -> Result<Snapshot, StateError> {
+    /// A stored row's content, checked against the checksum written beside it.
+    fn parse(&self, serial: i64, content: &str, checksum: &str) -> Result<Snapshot, StateError> {
         let place = format!("the pg state {}.states (workspace `{}`, serial {serial})", self.schema, self.workspace);
         if content.is_empty() {
             return Err(StateError::Corrupt { path: place, reason: "the content is empty".into() });
+        }
+        if checksum != sha256_hex(content) {
+            return Err(StateError::Corrupt {
+                path: place,
+                reason: "its content does not match the checksum written with it (it was altered outside infra); earlier versions are kept: `infra state history`".into(),
+            });
         }
         self.codec.decode(content.as_bytes().to_vec(), &place, "; earlier versions are kept: `infra state history`")
     }
@@ -179,14 +194,23 @@ impl Backend for PgBackend {
         let row = self.with(|c| {
             c.query_opt(
                 &format!(
-                    "SELECT serial, content FROM {}.states WHERE workspace = $1 ORDER BY serial DESC LIMIT 1",
+                    "SELECT serial, content, checksum FROM {}.states WHERE workspace = $1 ORDER BY serial DESC LIMIT 1",
                     self.schema
                 ),
                 &[&self.workspace],
             )
             .map_err(failed("read state"))
         })?;
-        row.map(|row| self.parse(row.get(0), row.get(1))).transpose()
+        row.map(|row| self.parse(row.get(0), row.get(1), row.get(2))).transpose()
+    }
+
+    fn stored_serial(&self) -> Result<Option<u64>, StateError> {
+        let found: Option<i64> = self.with(|c| {
+            c.query_one(&format!("SELECT max(serial) FROM {}.states WHERE workspace = $1", self.schema), &[&self.workspace])
+                .map_err(failed("read serial"))
+                .map(|row| row.get(0))
+        })?;
+        Ok(found.map(|serial| serial as u64))
     }
 
     fn write(
@@ -197,10 +221,7 @@ impl Backend for PgBackend {
     ) -> Result<(), StateError> {
         let content = String::from_utf8(self.codec.encode(snapshot)?)
             .map_err(|e| StateError::Corrupt { path: "snapshot".into(), reason: e.to_string() })?;
-        let checksum: String = {
-            use sha2::Digest as _;
-            sha2::Sha256::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-        };
+        let checksum = sha256_hex(&content);
         let s = self.schema.clone();
         self.with(|client| {
             let mut tx = client.transaction().map_err(failed("begin"))?;
@@ -311,7 +332,7 @@ impl Backend for PgBackend {
             .with(|c| {
                 c.query(
                     &format!(
-                        "SELECT serial, written, resources, who, operation FROM {}.states WHERE workspace = $1 ORDER BY serial DESC",
+                        "SELECT serial, written, resources, who, operation, lineage FROM {}.states WHERE workspace = $1 ORDER BY serial DESC",
                         self.schema
                     ),
                     &[&self.workspace],
@@ -324,6 +345,7 @@ impl Backend for PgBackend {
                 let written: chrono::DateTime<chrono::Utc> = row.get(1);
                 HistoryEntry {
                     serial: row.get::<_, i64>(0) as u64,
+                    lineage: row.get(5),
                     written: rfc3339(written),
                     resources: row.get::<_, i32>(2) as usize,
                     who: row.get(3),
@@ -333,15 +355,20 @@ impl Backend for PgBackend {
             .collect())
     }
 
-    fn read_version(&self, serial: u64) -> Result<Option<Snapshot>, StateError> {
+    fn read_version(&self, serial: u64, lineage: Option<&str>) -> Result<Option<Snapshot>, StateError> {
+        // Serials are unique per workspace here (rows are never lost), so the lineage only
+        // filters.
         let row = self.with(|c| {
             c.query_opt(
-                &format!("SELECT serial, content FROM {}.states WHERE workspace = $1 AND serial = $2", self.schema),
-                &[&self.workspace, &(serial as i64)],
+                &format!(
+                    "SELECT serial, content, checksum FROM {}.states WHERE workspace = $1 AND serial = $2 AND ($3::text IS NULL OR lineage = $3)",
+                    self.schema
+                ),
+                &[&self.workspace, &(serial as i64), &lineage],
             )
             .map_err(failed("read version"))
         })?;
-        row.map(|row| self.parse(row.get(0), row.get(1))).transpose()
+        row.map(|row| self.parse(row.get(0), row.get(1), row.get(2))).transpose()
     }
 
     fn journal_append(&self, entries: &[JournalEntry], lease: Option<&Lease>) -> Result<(), StateError> {
@@ -351,7 +378,7 @@ impl Backend for PgBackend {
         let lines: Vec<String> = entries
             .iter()
             .map(|e| {
-                String::from_utf8(self.codec.encode(e)?)
+                String::from_utf8(self.codec.encode_record(e)?)
                     .map_err(|e| StateError::Corrupt { path: "journal".into(), reason: e.to_string() })
             })
             .collect::<Result<_, _>>()?;
@@ -379,13 +406,23 @@ impl Backend for PgBackend {
     fn journal_read(&self) -> Result<Vec<JournalEntry>, StateError> {
         let rows = self.with(|c| {
             c.query(
-                &format!("SELECT entry FROM {}.journal WHERE workspace = $1 ORDER BY seq", self.schema),
+                &format!("SELECT seq, entry FROM {}.journal WHERE workspace = $1 ORDER BY seq", self.schema),
                 &[&self.workspace],
             )
             .map_err(failed("read journal"))
         })?;
-        let place = format!("the pg journal {}.journal (workspace `{}`)", self.schema, self.workspace);
-        rows.iter().map(|row| self.codec.decode(row.get::<_, &str>(0).as_bytes().to_vec(), &place, "")).collect()
+        // A row is committed whole or not at all: no record may be torn.
+        rows.iter()
+            .map(|row| {
+                let place = format!(
+                    "the pg journal {}.journal (workspace `{}`), record seq {}",
+                    self.schema,
+                    self.workspace,
+                    row.get::<_, i64>(0)
+                );
+                self.codec.decode_record(row.get::<_, &str>(1).as_bytes(), &place).map_err(nothing_deleted)
+            })
+            .collect()
     }
 
     fn journal_clear(&self, lease: Option<&Lease>) -> Result<(), StateError> {

@@ -18,7 +18,9 @@
 //! The `Backend` trait is synchronous: calls run on the backend's own small runtime, on a
 //! scoped thread, so they work from inside infra's runtime too.
 
-use crate::backend::{Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError, fence, rfc3339};
+use crate::backend::{
+    Backend, HistoryEntry, JournalEntry, Lease, LockRequest, StateError, fence, nothing_deleted, rfc3339,
+};
 use crate::codec::Codec;
 use crate::snapshot::Snapshot;
 use aws_sdk_s3::Client;
@@ -84,6 +86,7 @@ struct Object {
 }
 
 /// One version of the snapshot object.
+#[derive(Clone)]
 struct Version {
     /// `None` or `"null"` in an unversioned bucket.
     id: Option<String>,
@@ -531,6 +534,7 @@ impl Backend for S3Backend {
             .filter_map(|Version { metadata, written, .. }| {
                 Some(HistoryEntry {
                     serial: metadata.get("serial")?.parse().ok()?,
+                    lineage: metadata.get("lineage").cloned().unwrap_or_default(),
                     written,
                     resources: metadata.get("resources").and_then(|r| r.parse().ok()).unwrap_or(0),
                     who: metadata.get("who").cloned().unwrap_or_default(),
@@ -540,9 +544,23 @@ impl Backend for S3Backend {
             .collect())
     }
 
-    fn read_version(&self, serial: u64) -> Result<Option<Snapshot>, StateError> {
+    fn stored_serial(&self) -> Result<Option<u64>, StateError> {
+        Ok(self.head()?.and_then(|head| head.serial))
+    }
+
+    fn read_version(&self, serial: u64, lineage: Option<&str>) -> Result<Option<Snapshot>, StateError> {
         let wanted = serial.to_string();
-        let Some(version) = self.versions()?.into_iter().find(|v| v.metadata.get("serial") == Some(&wanted)) else {
+        // Versions come newest first: of the asked lineage, else the current (newest) one's.
+        let versions = self.versions()?;
+        let lineage = lineage.map(str::to_string).or_else(|| versions.first().and_then(|v| v.metadata.get("lineage").cloned()));
+        let matching = |v: &&Version| v.metadata.get("serial") == Some(&wanted);
+        let Some(version) = versions
+            .iter()
+            .filter(matching)
+            .find(|v| lineage.is_none() || v.metadata.get("lineage") == lineage.as_ref())
+            .or_else(|| versions.iter().find(matching))
+            .cloned()
+        else {
             return Ok(None);
         };
         let id = version.id.filter(|id| id != "null");
@@ -584,9 +602,11 @@ impl Backend for S3Backend {
         let mut entries = Vec::new();
         for key in self.journal_keys()? {
             let Some(object) = self.get(&key, None)? else { continue };
-            let place = format!("the s3 journal {}", self.url(&key));
-            for line in object.bytes.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
-                entries.push(self.codec.decode(line.to_vec(), &place, "")?);
+            // An object is written whole or not at all: no record in it may be torn.
+            let lines: Vec<&[u8]> = object.bytes.split(|b| *b == b'\n').filter(|line| !line.is_empty()).collect();
+            for (index, line) in lines.iter().enumerate() {
+                let place = format!("the s3 journal {}, record {} of {}", self.url(&key), index + 1, lines.len());
+                entries.push(self.codec.decode_record(line, &place).map_err(nothing_deleted)?);
             }
         }
         Ok(entries)

@@ -43,6 +43,18 @@ impl infra_state::testing::Harness for Database {
             )
             .expect("corrupt");
     }
+    fn corrupt_journal_record(&self, workspace: &str, index: usize) {
+        let mut sql = self.sql();
+        let rows = sql
+            .query("SELECT seq, entry FROM infra_test.journal WHERE workspace = $1 ORDER BY seq", &[&workspace])
+            .expect("journal rows");
+        let row = &rows[index];
+        let mut entry = row.get::<_, String>(1).into_bytes();
+        infra_state::testing::flip_a_byte(&mut entry);
+        let entry = String::from_utf8(entry).expect("still text");
+        sql.execute("UPDATE infra_test.journal SET entry = $2 WHERE seq = $1", &[&row.get::<_, i64>(0), &entry])
+            .expect("corrupt journal");
+    }
 }
 
 #[test]

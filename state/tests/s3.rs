@@ -62,6 +62,21 @@ impl infra_state::testing::Harness for Bucket {
                 .expect("corrupt");
         });
     }
+    fn corrupt_journal_record(&self, workspace: &str, index: usize) {
+        block(async {
+            let s3 = client();
+            let prefix = format!("{}.infra-journal/", Bucket::key(workspace));
+            let listed = s3.list_objects_v2().bucket(&self.0).prefix(&prefix).send().await.expect("list journal");
+            let mut keys: Vec<String> = listed.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect();
+            keys.sort();
+            let key = &keys[index];
+            let object = s3.get_object().bucket(&self.0).key(key).send().await.expect("get record");
+            let mut bytes = object.body.collect().await.expect("body").into_bytes().to_vec();
+            let end = bytes.len() - 1;
+            infra_state::testing::flip_a_byte(&mut bytes[..end]);
+            s3.put_object().bucket(&self.0).key(key).body(bytes.into()).send().await.expect("corrupt journal");
+        });
+    }
 }
 
 #[test]
@@ -113,6 +128,7 @@ fn racing_lockers_get_one_lease() {
                         holder: format!("runner{n}@ci (pid {n})"),
                         operation: "apply".into(),
                         ttl: Duration::from_secs(60),
+                        process: None,
                     };
                     S3Backend::connect(&config(bucket), "default").expect("connect").lock(&request)
                 })
@@ -136,7 +152,7 @@ fn an_unversioned_bucket_keeps_only_the_current_version() {
     backend.write(&snapshot, Some(1), None).expect("2");
     let history = backend.history().expect("history");
     assert_eq!(history.iter().map(|h| h.serial).collect::<Vec<_>>(), [2]);
-    assert!(backend.read_version(1).expect("read").is_none());
+    assert!(backend.read_version(1, None).expect("read").is_none());
 }
 
 #[test]

@@ -152,7 +152,7 @@ impl Stack {
 
     /// The state as JSON.
     pub fn state(&self) -> serde_json::Value {
-        let text = self.ok(&["state", "pull"]);
+        let text = self.ok(&["state", "pull", "-show-sensitive"]);
         serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
     }
 
