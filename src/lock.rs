@@ -7,14 +7,22 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The lease length: `INFRA_LOCK_TTL` seconds, or 60.
-pub fn lock_ttl() -> Duration {
-    std::env::var("INFRA_LOCK_TTL")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .map(Duration::from_secs_f64)
-        .unwrap_or(Duration::from_secs(60))
+/// The lease length: `INFRA_LOCK_TTL` (seconds, or a duration such as `90s`), or 60 seconds.
+///
+/// # Errors
+///
+/// A value that is not a duration, or is absurd.
+pub fn lock_ttl() -> Result<Duration, StateError> {
+    match std::env::var("INFRA_LOCK_TTL") {
+        Err(_) => Ok(Duration::from_secs(60)),
+        Ok(text) => infra_provider::duration::parse(&text)
+            .map(|ttl| ttl.max(Duration::from_millis(100)))
+            .map_err(|reason| StateError::Invalid { what: "INFRA_LOCK_TTL".into(), reason }),
+    }
 }
+
+/// How soon a failed renewal is tried again.
+const RETRY: Duration = Duration::from_millis(500);
 
 /// A lock held by this run, renewed in the background until released or dropped.
 pub struct HeldLock {
@@ -31,7 +39,7 @@ impl HeldLock {
     ///
     /// [`StateError::Locked`] (with the holder) when the timeout passed; storage errors.
     pub fn acquire(backend: Arc<dyn Backend>, operation: &str, timeout: Duration) -> Result<HeldLock, StateError> {
-        let ttl = lock_ttl();
+        let ttl = lock_ttl()?;
         let request = LockRequest::for_this_process(operation, ttl);
         let deadline = Instant::now() + timeout;
         let lease = loop {
@@ -61,10 +69,17 @@ impl HeldLock {
                     if let Some(current) = current {
                         match backend.renew(&current, ttl) {
                             Ok(renewed) => *lease.lock().unwrap_or_else(|p| p.into_inner()) = Some(renewed),
-                            Err(error) => {
-                                tracing::warn!(%error, "the state lock could not be renewed");
+                            // Taken over: renewing again cannot help, and writes are fenced.
+                            Err(error @ StateError::LostLock { .. }) => {
+                                tracing::warn!(%error, "the state lock was lost");
                                 eprintln!("error: {error}");
                                 break;
+                            }
+                            // A storage hiccup (network, a busy database): try again soon; the
+                            // lease is still ours until it expires.
+                            Err(error) => {
+                                tracing::warn!(%error, "the state lock could not be renewed; retrying");
+                                waited = interval.saturating_sub(RETRY);
                             }
                         }
                     }

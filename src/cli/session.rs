@@ -30,20 +30,8 @@ pub struct LockArgs {
     pub new_state: bool,
 }
 
-/// `30s`, `2m`, `1h`, `500ms`, or plain seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len()));
-    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 30s or 2m"))?;
-    let seconds = match unit {
-        "" | "s" => value,
-        "ms" => value / 1000.0,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => return Err(format!("`{text}` is not a duration such as 30s or 2m")),
-    };
-    Ok(Duration::from_secs_f64(seconds))
-}
+/// `30s`, `2m`, `1h`, `500ms`, or plain seconds: the one bounded duration parser.
+pub use infra_provider::duration::parse as parse_duration;
 
 /// An open workspace.
 pub struct Session {

@@ -171,7 +171,8 @@ impl LeaseGate {
             let Some(lease) = self.lease(version, spec["acquireTime"].as_str(), transitions) else { return false };
             return self.api.replace(&self.name, &PostParams::default(), &lease).await.is_ok();
         }
-        let duration = spec["leaseDurationSeconds"].as_i64().unwrap_or(15);
+        // Bounded: a Lease written by anyone else must not overflow the clock arithmetic below.
+        let duration = spec["leaseDurationSeconds"].as_i64().unwrap_or(15).clamp(1, 366 * 24 * 3600);
         let renewed = spec["renewTime"]
             .as_str()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())

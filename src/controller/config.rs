@@ -234,7 +234,7 @@ pub struct ControllerConfig {
 fn duration(text: Option<&str>, default: Duration, what: &str) -> Result<Duration, String> {
     match text {
         None => Ok(default),
-        Some(text) => crate::cli::session::parse_duration(text).map_err(|e| format!("{what}: {e}")),
+        Some(text) => infra_provider::duration::parse(text).map_err(|e| format!("{what}: {e}")),
     }
 }
 

@@ -188,7 +188,7 @@ impl Lease {
             holder: request.holder.clone(),
             operation: request.operation.clone(),
             created: rfc3339(now),
-            expires: rfc3339(now + ttl),
+            expires: rfc3339(later(now, ttl)),
             generation,
             took_over_from,
             process: request.process.clone(),
@@ -204,7 +204,7 @@ impl Lease {
     /// This lease extended by `ttl` from now.
     pub fn renewed(&self, ttl: Duration) -> Lease {
         let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::seconds(60));
-        Lease { expires: rfc3339(chrono::Utc::now() + ttl), took_over_from: None, ..self.clone() }
+        Lease { expires: rfc3339(later(chrono::Utc::now(), ttl)), took_over_from: None, ..self.clone() }
     }
 
     /// Whether the lease has expired at `now`.
@@ -235,6 +235,11 @@ pub(crate) fn nothing_deleted(error: StateError) -> StateError {
         },
         other => other,
     }
+}
+
+/// `now + ttl`, saturating instead of overflowing for an absurd ttl.
+fn later(now: chrono::DateTime<chrono::Utc>, ttl: chrono::Duration) -> chrono::DateTime<chrono::Utc> {
+    now.checked_add_signed(ttl).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
 }
 
 /// RFC 3339 with milliseconds, as leases and history record times.

@@ -28,33 +28,8 @@ pub fn schema() -> ResourceSchema {
     }
 }
 
-/// `1h2m3s`, `90s`, `500ms`, `1.5s`: Go's `time.ParseDuration` forms the time provider takes.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let invalid = || format!("`{text}` is not a duration such as 30s, 1m30s or 500ms");
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    let mut total = 0.0f64;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.').ok_or_else(invalid)?;
-        let value: f64 = rest[..digits].parse().map_err(|_| invalid())?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let factor = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            "us" | "µs" => 0.000_001,
-            "ns" => 0.000_000_001,
-            _ => return Err(invalid()),
-        };
-        total += value * factor;
-        rest = &rest[unit_len..];
-    }
-    Ok(Duration::from_secs_f64(total))
-}
+/// Go's `time.ParseDuration` forms, bounded: the SDK's one duration parser.
+pub use infra_provider::duration::parse_go as parse_duration;
 
 fn duration_of(value: Option<&Value>, name: &str) -> Result<Duration, Diagnostics> {
     match value.and_then(Value::as_str) {

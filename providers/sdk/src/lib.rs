@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 mod diagnostic;
+pub mod duration;
 mod number;
 mod provider;
 pub mod resources;
