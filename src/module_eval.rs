@@ -131,13 +131,20 @@ pub fn evaluate_root_with(
     let mut diagnostics = Diagnostics::new();
     let inputs: BTreeMap<String, (Value, Option<infra_provider::Span>)> =
         variables.iter().map(|(name, value)| (name.clone(), (value.clone(), None))).collect();
-    let mut walk = Walk { root_dir: config.root.dir.clone(), options, handler };
+    let mut walk =
+        Walk { root_dir: config.root.dir.clone(), files: config.files.clone(), options, handler, module_instances: 0 };
     let values = walk.module(&config.root, &inputs, &[], &[], &mut diagnostics);
     (values, dedup(diagnostics))
 }
 
+/// Module instances one configuration may expand to.
+pub const MAX_MODULE_INSTANCES: usize = 10_000;
+
 struct Walk<'h> {
+    /// Module instances expanded so far (at most [`MAX_MODULE_INSTANCES`]).
+    module_instances: usize,
     root_dir: std::path::PathBuf,
+    files: std::sync::Arc<crate::eval::FileAccess>,
     options: &'h EvalOptions,
     handler: &'h mut dyn ResourceHandler,
 }
@@ -181,8 +188,15 @@ impl Walk<'_> {
         let is_root = path.is_empty();
         let mut scope = Scope::new(&module.dir);
         scope.plan_time = options.plan_time;
+        scope.files = self.files.clone();
         let path_value = |path: &Path| Value::String(path.to_string_lossy().into_owned());
-        let cwd = std::env::current_dir().unwrap_or_default();
+        // The configuration's root is the working directory of its expressions (the process's
+        // in the terminal, which `-chdir` sets; the checkout's in the controller).
+        let cwd = if self.files.base.as_os_str().is_empty() {
+            std::env::current_dir().unwrap_or_default()
+        } else {
+            self.files.base.clone()
+        };
         scope.set(
             "path",
             Value::Map(BTreeMap::from([
@@ -344,6 +358,21 @@ impl Walk<'_> {
             Expansion::Known(instances) => (instances, true),
             Expansion::Unknown { kind } => (vec![Instance { key: None, binding: Some(unknown_binding(kind)) }], false),
         };
+        self.module_instances += instances.len();
+        if self.module_instances > MAX_MODULE_INSTANCES {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Too many module instances",
+                    format!(
+                        "The configuration expands to more than {MAX_MODULE_INSTANCES} module instances (`module.{}` adds {}); reduce `count` / `for_each`.",
+                        call.name,
+                        instances.len()
+                    ),
+                )
+                .at(call.source_span.clone()),
+            );
+            return Value::Unknown;
+        }
         let mut values = Vec::with_capacity(instances.len());
         // Diagnostics from the child are the same for every instance; report them once.
         let mut reported = false;

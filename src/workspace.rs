@@ -105,7 +105,7 @@ impl BackendSpec {
 /// An argument that is not a constant string, number or bool.
 pub fn backend_spec(config: &LoadedConfig) -> Result<BackendSpec, Diagnostic> {
     let Some(backend) = &config.root.settings.backend else { return Ok(BackendSpec::local()) };
-    let scope = crate::eval::Scope::new(&config.root.dir);
+    let scope = config.scope(&config.root.dir);
     let mut args = BTreeMap::new();
     for (name, attribute) in &backend.body.attributes {
         let mut diagnostics = infra_provider::Diagnostics::new();
@@ -138,7 +138,7 @@ pub fn codec(config: &LoadedConfig, variables: &BTreeMap<String, Value>) -> Resu
         return Err(Diagnostic::error("Missing encryption key", "The `encryption` block needs `key = var.NAME`.")
             .at(encryption.span.clone()));
     };
-    let mut scope = crate::eval::Scope::new(&config.root.dir);
+    let mut scope = config.scope(&config.root.dir);
     let mut vars = BTreeMap::new();
     for (name, variable) in &config.root.variables {
         if let Some(value) = variables.get(name).or(variable.default.as_ref()) {

@@ -105,8 +105,11 @@ fn open(lock: Option<(&LockArgs, &str)>, printer: &Printer) -> Option<(Session, 
         }
     };
     // Read-only commands see a crashed run's journal folded in memory; writers fold it for real.
-    let snapshot =
-        if lock.is_some() { session.snapshot(printer).map_err(|d| d.detail.clone()) } else { session.backend_snapshot() };
+    let snapshot = if lock.is_some() {
+        session.snapshot(printer).map_err(|d| d.detail.clone())
+    } else {
+        session.backend_snapshot()
+    };
     match snapshot {
         Ok(snapshot) => Some((session, snapshot)),
         Err(message) => {

@@ -20,55 +20,135 @@ pub struct LoadedConfig {
     pub sources: SourceMap,
     /// Problems found.
     pub diagnostics: Diagnostics,
+    /// Where its file functions read (relative to its root; confined in controller runs).
+    pub files: std::sync::Arc<crate::eval::FileAccess>,
 }
+
+impl LoadedConfig {
+    /// A scope for expressions of the module in `dir`, with this configuration's file access.
+    pub fn scope(&self, dir: &Path) -> crate::eval::Scope {
+        crate::eval::Scope { files: self.files.clone(), ..crate::eval::Scope::new(dir) }
+    }
+
+    /// Confines the file functions to `dir` (controller runs: the stack's checkout).
+    pub fn confine_files(&mut self, dir: &Path) {
+        let confine = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        self.files = std::sync::Arc::new(crate::eval::FileAccess { confine: Some(confine), ..(*self.files).clone() });
+    }
+}
+
+/// Module blocks loaded for one configuration at most: a module that calls itself twice
+/// would otherwise double the tree at every level.
+pub const MAX_MODULES: usize = 1000;
 
 /// Loads a directory and, recursively, the local modules it calls.
 pub fn load_module_tree(dir: &Path) -> LoadedConfig {
-    let mut sources = SourceMap::new();
-    let mut diagnostics = Diagnostics::new();
-    let mut root = load_module(dir, &mut sources, &mut diagnostics);
-    resolve_children(&mut root, &mut sources, &mut diagnostics, 0);
-    LoadedConfig { root, sources, diagnostics }
+    load_tree(dir, None)
 }
 
-fn resolve_children(module: &mut Module, sources: &mut SourceMap, diagnostics: &mut Diagnostics, depth: usize) {
-    let calls: Vec<_> = module.module_calls.values().cloned().collect();
-    for call in calls {
-        if let Some(kind) = call.source.strip_prefix(crate::platform::SOURCE_PREFIX) {
-            match crate::platform::materialize(kind) {
-                Ok(dir) => {
-                    let mut child = load_module(&dir, sources, diagnostics);
-                    resolve_children(&mut child, sources, diagnostics, depth + 1);
-                    module.children.insert(call.name.clone(), child);
-                }
-                Err(error) => diagnostics
-                    .push(Diagnostic::error("Cannot load a platform block", error).at(call.source_span.clone())),
+/// Loads a configuration that someone else wrote (a controller's checkout, a pull request's
+/// head): local modules only from inside `confine`, and file functions confined to it
+/// ([`LoadedConfig::confine_files`]).
+pub fn load_module_tree_within(dir: &Path, confine: &Path) -> LoadedConfig {
+    let confine = confine.canonicalize().unwrap_or_else(|_| confine.to_path_buf());
+    let mut config = load_tree(dir, Some(&confine));
+    config.confine_files(&confine);
+    config
+}
+
+fn load_tree(dir: &Path, confine: Option<&Path>) -> LoadedConfig {
+    let mut loader = Loader { sources: SourceMap::new(), diagnostics: Diagnostics::new(), loaded: 1, confine };
+    let mut root = load_module(dir, &mut loader.sources, &mut loader.diagnostics);
+    loader.resolve_children(&mut root, 0);
+    let base = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let files = std::sync::Arc::new(crate::eval::FileAccess { base, confine: None });
+    LoadedConfig { root, sources: loader.sources, diagnostics: loader.diagnostics, files }
+}
+
+struct Loader<'a> {
+    sources: SourceMap,
+    diagnostics: Diagnostics,
+    /// Modules loaded so far (at most [`MAX_MODULES`]).
+    loaded: usize,
+    confine: Option<&'a Path>,
+}
+
+impl Loader<'_> {
+    /// Counts one more module; false (with a diagnostic) past the limit.
+    fn admit(&mut self, call: &crate::config::ModuleCall) -> bool {
+        self.loaded += 1;
+        if self.loaded > MAX_MODULES {
+            if self.loaded == MAX_MODULES + 1 {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "Too many modules",
+                        format!("The configuration loads more than {MAX_MODULES} module blocks; a module probably calls itself."),
+                    )
+                    .at(call.source_span.clone()),
+                );
             }
-            continue;
+            return false;
         }
-        if !(call.source.starts_with("./") || call.source.starts_with("../")) {
-            diagnostics.push(
+        true
+    }
+
+    fn resolve_children(&mut self, module: &mut Module, depth: usize) {
+        let calls: Vec<_> = module.module_calls.values().cloned().collect();
+        for call in calls {
+            if !self.admit(&call) {
+                return;
+            }
+            let (sources, diagnostics) = (&mut self.sources, &mut self.diagnostics);
+            if let Some(kind) = call.source.strip_prefix(crate::platform::SOURCE_PREFIX) {
+                match crate::platform::materialize(kind) {
+                    Ok(dir) => {
+                        let mut child = load_module(&dir, sources, diagnostics);
+                        self.resolve_children(&mut child, depth + 1);
+                        module.children.insert(call.name.clone(), child);
+                    }
+                    Err(error) => diagnostics
+                        .push(Diagnostic::error("Cannot load a platform block", error).at(call.source_span.clone())),
+                }
+                continue;
+            }
+            if !(call.source.starts_with("./") || call.source.starts_with("../")) {
+                diagnostics.push(
                 Diagnostic::error(
                     "Unsupported module source",
                     format!("The module source `{}` is not a local path; this version of infra loads modules from local directories (`./modules/network`).", call.source),
                 )
                 .at(call.source_span.clone()),
             );
-            continue;
-        }
-        let dir = module.dir.join(&call.source);
-        if !dir.is_dir() {
-            diagnostics.push(
-                Diagnostic::error(
-                    "Module not found",
-                    format!("The module directory `{}` does not exist.", dir.display()),
-                )
-                .at(call.source_span.clone()),
-            );
-            continue;
-        }
-        if depth >= MAX_MODULE_DEPTH {
-            diagnostics.push(
+                continue;
+            }
+            let dir = module.dir.join(&call.source);
+            if let Some(confine) = self.confine
+                && !dir.canonicalize().is_ok_and(|real| real.starts_with(confine))
+            {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Module outside the repository",
+                        format!(
+                            "The module source `{}` is not a directory inside this repository's checkout.",
+                            call.source
+                        ),
+                    )
+                    .at(call.source_span.clone()),
+                );
+                continue;
+            }
+            if !dir.is_dir() {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Module not found",
+                        format!("The module directory `{}` does not exist.", dir.display()),
+                    )
+                    .at(call.source_span.clone()),
+                );
+                continue;
+            }
+            if depth >= MAX_MODULE_DEPTH {
+                diagnostics.push(
                 Diagnostic::error(
                     "Module nesting too deep",
                     format!(
@@ -77,11 +157,12 @@ fn resolve_children(module: &mut Module, sources: &mut SourceMap, diagnostics: &
                 )
                 .at(call.source_span.clone()),
             );
-            continue;
+                continue;
+            }
+            let mut child = load_module(&dir, sources, diagnostics);
+            self.resolve_children(&mut child, depth + 1);
+            module.children.insert(call.name.clone(), child);
         }
-        let mut child = load_module(&dir, sources, diagnostics);
-        resolve_children(&mut child, sources, diagnostics, depth + 1);
-        module.children.insert(call.name.clone(), child);
     }
 }
 

@@ -17,7 +17,7 @@ mod model;
 pub mod types;
 mod yaml;
 
-pub use load::{LoadedConfig, load_module, load_module_tree};
+pub use load::{LoadedConfig, load_module, load_module_tree, load_module_tree_within};
 pub use model::*;
 
 pub(crate) use decode::is_identifier;

@@ -203,12 +203,25 @@ fn plan_head(stack: &StackHandle, request: &PullRequest) -> Result<crate::plan::
             "the pull request moved on since the webhook"
         );
     }
-    let checkout = dirs.checkout.with_file_name(format!("pull-{}", request.target.number));
-    source::export(&dirs.cache, &revision.commit, &checkout)?;
-    let dir = checkout.join(stack.spec.source.path.trim_matches('/'));
-    let mut config = crate::config::load_module_tree(&dir);
+    // A work directory of this push alone (two pushes planned at once never share one),
+    // removed when the plan is done.
+    let checkout = WorkDir(dirs.checkout.with_file_name(format!(
+        "pull-{}-{}",
+        request.target.number,
+        uuid::Uuid::new_v4().simple()
+    )));
+    source::export(&dirs.cache, &revision.commit, &checkout.0)?;
+    let dir = checkout.0.join(stack.spec.source.path.trim_matches('/'));
+    // The head is the pull request author's: modules and file functions read only its checkout.
+    let mut config = crate::config::load_module_tree_within(&dir, &checkout.0);
     let vars = VarArgs { var: super::reconcile::variable_args(&stack.spec).var, var_file: Vec::new() };
-    let (variables, mut diagnostics) = collect_variables(&vars, &config.root, &mut config.sources);
+    let (mut variables, mut diagnostics) = collect_variables(&vars, &config.root, &mut config.sources);
+    // Whatever the head declares, every value the controller supplies is a secret in its plan
+    // (a head that drops `sensitive = true` must not get it printed in the comment).
+    // (The controller's own `TF_VAR_*` environment included: every value given is marked.)
+    for value in variables.values_mut() {
+        *value = std::mem::take(value).mark_sensitive();
+    }
     diagnostics.extend(std::mem::take(&mut config.diagnostics));
     let render = |d: &infra_provider::Diagnostics, c: &crate::config::LoadedConfig| {
         crate::diagnostics::render_all(d, &c.sources, false)
@@ -231,6 +244,15 @@ fn plan_head(stack: &StackHandle, request: &PullRequest) -> Result<crate::plan::
         return Err(render(&diagnostics, &config));
     }
     Ok(planned)
+}
+
+/// A directory removed when dropped.
+struct WorkDir(std::path::PathBuf);
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Keeps the newest plans' text.

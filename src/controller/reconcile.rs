@@ -16,7 +16,7 @@ use super::source::{self, Revision};
 use super::status::{PlanSummary, ReconcileResult, StackStatus};
 use crate::apply::{ApplyOptions, Progress, apply};
 use crate::cli::vars::{VarArgs, collect_variables};
-use crate::config::load_module_tree;
+use crate::config::load_module_tree_within;
 use crate::lock::HeldLock;
 use crate::plan::Action;
 use crate::plan::planner::{PlanOptions, plan};
@@ -154,7 +154,9 @@ pub fn reconcile(
         return Report::failed(Some(revision), error);
     }
     let dir = dirs.checkout.join(spec.source.path.trim_matches('/'));
-    let mut config = load_module_tree(&dir);
+    // Modules and file functions read only the checkout: a commit must not read the
+    // controller's files.
+    let mut config = load_module_tree_within(&dir, &dirs.checkout);
     let (variables, mut diagnostics) = collect_variables(&variable_args(spec), &config.root, &mut config.sources);
     diagnostics.extend(std::mem::take(&mut config.diagnostics));
     let render = |diagnostics: &infra_provider::Diagnostics, config: &crate::config::LoadedConfig| {

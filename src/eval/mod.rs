@@ -36,6 +36,32 @@ pub struct Scope {
     /// Whether functions whose result changes on every call (`timestamp`, `uuid`) and
     /// impure file reads return Unknown (plan time) or a value (console).
     pub plan_time: bool,
+    /// Where file functions may read.
+    pub files: std::sync::Arc<FileAccess>,
+}
+
+/// Where the file functions (`file`, `fileset`, `templatefile`, `filebase64`, the hashes…)
+/// read. Relative paths resolve against `base`, the configuration's root directory, as
+/// Terraform resolves them against the working directory that `-chdir` makes the root: the
+/// terminal and the controller read the same file for the same configuration.
+///
+/// Everywhere, only regular files are read (a device or a FIFO is refused before it is opened)
+/// and at most [`FileAccess::MAX_SIZE`] bytes of them. With `confine` (the controller, whose
+/// configurations come from pull requests), only files inside that directory are read, after
+/// symbolic links and `..` are resolved: the controller's own files, its data directory and
+/// other stacks are out of reach. The terminal keeps Terraform's behaviour: any file the user can
+/// read.
+#[derive(Clone, Debug, Default)]
+pub struct FileAccess {
+    /// The base of relative paths (absolute where it could be made so).
+    pub base: PathBuf,
+    /// Only files under this directory (canonical) may be read.
+    pub confine: Option<PathBuf>,
+}
+
+impl FileAccess {
+    /// The largest file a function reads: 16 MiB.
+    pub const MAX_SIZE: u64 = 16 << 20;
 }
 
 impl Scope {
@@ -688,7 +714,11 @@ impl<'a> Evaluator<'a> {
                 values.push(value);
             }
         }
-        let context = functions::CallContext { module_dir: &self.scope.module_dir, plan_time: self.scope.plan_time };
+        let context = functions::CallContext {
+            module_dir: &self.scope.module_dir,
+            plan_time: self.scope.plan_time,
+            files: &self.scope.files,
+        };
         functions::call(function, values, &context).map_err(|error| {
             match error.argument.and_then(|index| arguments.get(index.min(arguments.len().saturating_sub(1)))) {
                 Some(argument) if error.argument.is_some() => self.error(

@@ -152,7 +152,7 @@ pub fn plan(
             );
             continue;
         };
-        let mut scope = Scope::new(&config.root.dir);
+        let mut scope = config.scope(&config.root.dir);
         scope.set("var", Value::Map(variables.clone()));
         let id = match crate::module_eval::eval_expr(&scope, &import.id, &[], &mut diagnostics)
             .as_ref()

@@ -140,7 +140,8 @@ impl LocalBackend {
     fn critical<T>(&self, f: impl FnOnce() -> Result<T, StateError>) -> Result<T, StateError> {
         self.ensure_dir()?;
         let path = self.dir.join(format!("{}.mutex", self.workspace));
-        let file = private(OpenOptions::new().create(true).truncate(false).write(true)).open(&path).map_err(io(&path))?;
+        let file =
+            private(OpenOptions::new().create(true).truncate(false).write(true)).open(&path).map_err(io(&path))?;
         file.lock().map_err(io(&path))?;
         let result = f();
         let _ = file.unlock();
@@ -365,9 +366,7 @@ impl Backend for LocalBackend {
         // The current version first, when it can be read (a corrupt one is left out: the
         // history is what recovers from it).
         let current = match self.current()? {
-            Some((serial, Some(lineage))) => {
-                Some(Kept { serial, lineage: Some(lineage), path: self.state_path() })
-            }
+            Some((serial, Some(lineage))) => Some(Kept { serial, lineage: Some(lineage), path: self.state_path() }),
             _ => None,
         };
         let mut entries = Vec::new();

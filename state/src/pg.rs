@@ -206,9 +206,12 @@ impl Backend for PgBackend {
 
     fn stored_serial(&self) -> Result<Option<u64>, StateError> {
         let found: Option<i64> = self.with(|c| {
-            c.query_one(&format!("SELECT max(serial) FROM {}.states WHERE workspace = $1", self.schema), &[&self.workspace])
-                .map_err(failed("read serial"))
-                .map(|row| row.get(0))
+            c.query_one(
+                &format!("SELECT max(serial) FROM {}.states WHERE workspace = $1", self.schema),
+                &[&self.workspace],
+            )
+            .map_err(failed("read serial"))
+            .map(|row| row.get(0))
         })?;
         Ok(found.map(|serial| serial as u64))
     }

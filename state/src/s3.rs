@@ -552,7 +552,8 @@ impl Backend for S3Backend {
         let wanted = serial.to_string();
         // Versions come newest first: of the asked lineage, else the current (newest) one's.
         let versions = self.versions()?;
-        let lineage = lineage.map(str::to_string).or_else(|| versions.first().and_then(|v| v.metadata.get("lineage").cloned()));
+        let lineage =
+            lineage.map(str::to_string).or_else(|| versions.first().and_then(|v| v.metadata.get("lineage").cloned()));
         let matching = |v: &&Version| v.metadata.get("serial") == Some(&wanted);
         let Some(version) = versions
             .iter()

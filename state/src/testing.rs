@@ -101,7 +101,8 @@ pub fn conformance(harness: &impl Harness) {
     alive.started += 1; // the same pid, started at another time: another process, so this one is gone
     let dead = LockRequest { process: Some(alive), ..request("ann@here (pid 1)", Duration::from_secs(3600)) };
     let old = backend.lock(&dead).expect("lock");
-    let new = backend.lock(&request("bob@here (pid 2)", Duration::from_secs(60))).expect("a dead holder's lock is taken");
+    let new =
+        backend.lock(&request("bob@here (pid 2)", Duration::from_secs(60))).expect("a dead holder's lock is taken");
     assert!(new.generation > old.generation, "a takeover fences the dead holder");
     assert!(new.took_over_from.as_deref().is_some_and(|from| from.contains("gone")), "{:?}", new.took_over_from);
     backend.unlock(&new).expect("unlock");

@@ -63,7 +63,10 @@ fn parse_with(text: &str, bare_seconds: bool) -> Result<Duration, String> {
         return Err(invalid());
     }
     if total > MAX.as_secs_f64() {
-        return Err(format!("`{shown}` is longer than the longest duration accepted ({} days)", MAX.as_secs() / 86_400));
+        return Err(format!(
+            "`{shown}` is longer than the longest duration accepted ({} days)",
+            MAX.as_secs() / 86_400
+        ));
     }
     Ok(Duration::from_secs_f64(total))
 }

@@ -27,6 +27,8 @@ pub struct CallContext<'a> {
     pub module_dir: &'a Path,
     /// Plan time: `timestamp()` and `uuid()` are Unknown.
     pub plan_time: bool,
+    /// Where file functions may read.
+    pub files: &'a super::FileAccess,
 }
 
 /// Why a call failed: which argument (zero-based), if one is to blame, and a sentence fragment.
