@@ -10,12 +10,32 @@ use std::path::Path;
 ///
 /// Any I/O failure; the target is then unchanged.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write(path, bytes, false)
+}
+
+/// As [`write_atomic`], for a file that may hold secrets (saved plans, backend settings): created
+/// with mode 0600, never readable by others, not even between a create and a chmod.
+///
+/// # Errors
+///
+/// Any I/O failure; the target is then unchanged.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write(path, bytes, true)
+}
+
+fn write(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let temp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
     let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        if let Ok(metadata) = std::fs::metadata(path) {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        if private {
+            options.mode(0o600);
+        }
+        let mut file = options.open(&temp)?;
+        if !private && let Ok(metadata) = std::fs::metadata(path) {
             file.set_permissions(metadata.permissions())?;
         }
         file.write_all(bytes)?;

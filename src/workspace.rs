@@ -300,11 +300,5 @@ pub fn record(config_dir: &Path, spec: &BackendSpec) -> std::io::Result<()> {
     std::fs::create_dir_all(config_dir.join(".infra"))?;
     let bytes = serde_json::to_vec_pretty(spec).map_err(std::io::Error::other)?;
     let path = record_path(config_dir);
-    crate::fsutil::write_atomic(&path, &bytes)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
+    crate::fsutil::write_private(&path, &bytes)
 }

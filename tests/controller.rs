@@ -292,16 +292,19 @@ fn reconcile_on_demand_from_the_command_line() {
     let controller = ControllerProcess::start(dir.path(), &text);
     controller.wait_for("app", Duration::from_secs(20), applied(&first_commit(&text)));
     let reconciles = controller.stack("app")["reconciles"].as_u64().unwrap_or(0);
-    let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("infra"))
-        .args(["controller", "reconcile", "app", "--address", &format!("http://{}", controller.address)])
-        .output()
-        .expect("infra runs");
+    let reconcile = |stack: &str| {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("infra"));
+        command.args(["controller", "reconcile", stack, "--address", &format!("http://{}", controller.address)]);
+        command
+    };
+    // Without the API token the request is refused (issue 15), and nothing is reconciled.
+    let refused = reconcile("app").env_remove("INFRA_API_TOKEN").output().expect("infra runs");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("Bearer"), "{}", String::from_utf8_lossy(&refused.stderr));
+    let output = reconcile("app").env("INFRA_API_TOKEN", support::controller::API_TOKEN).output().expect("infra runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     controller.wait_for("app", Duration::from_secs(10), |s| s["reconciles"].as_u64().unwrap_or(0) > reconciles);
-    let missing = std::process::Command::new(assert_cmd::cargo::cargo_bin("infra"))
-        .args(["controller", "reconcile", "nope", "--address", &format!("http://{}", controller.address)])
-        .output()
-        .expect("infra runs");
+    let missing = reconcile("nope").env("INFRA_API_TOKEN", support::controller::API_TOKEN).output().expect("infra runs");
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no stack `nope`"));
 }

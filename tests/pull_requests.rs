@@ -75,8 +75,16 @@ fn ten_thousand_resources_fit_githubs_limit_and_every_destroy_is_named() {
 
 const SENSITIVE: &str = "variable \"db_password\" {\n  type = string\n  sensitive = true\n}\nresource \"random_password\" \"db\" {\n  length = 20\n}\nresource \"terraform_data\" \"app\" {\n  input = { password = var.db_password, generated = random_password.db.result }\n}\n";
 
+/// The id of the user the tests' forge token belongs to.
+const OUR_USER: u64 = 42;
+
 fn github_mock(server: &MockServer) {
     block(async {
+        Mock::given(method("GET"))
+            .and(path("/user"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": OUR_USER, "login": "infra-bot"})))
+            .mount(server)
+            .await;
         Mock::given(method("GET"))
             .and(path("/repos/acme/platform/issues/7/comments"))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
@@ -189,7 +197,12 @@ fn two_plans_of_one_pull_request_make_one_comment_updated_in_place() {
         Mock::given(method("GET"))
             .and(path("/repos/acme/platform/issues/7/comments"))
             .and(wiremock::matchers::query_param("page", "2"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 11, "body": posted_body["body"]}])))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+                // Another user's comment with our marker comes first (issue 15): it is neither
+                // updated nor copied from.
+                {"id": 12, "body": format!("<!-- infra:stack=app -->\n<sub>Superseded: Plan: 99 to add, 0 to change, 0 to destroy</sub> stolen"), "user": {"id": 7, "login": "mallory"}},
+                {"id": 11, "body": posted_body["body"], "user": {"id": OUR_USER, "login": "infra-bot"}}
+            ])))
             .with_priority(1)
             .mount(&server)
             .await;
@@ -209,6 +222,8 @@ fn two_plans_of_one_pull_request_make_one_comment_updated_in_place() {
         text.contains("<sub>Superseded: Plan: 1 to add, 0 to change, 0 to destroy</sub>"),
         "the previous plan folded in: {text}"
     );
+    assert!(patches[0].url.path().ends_with("/comments/11"), "our comment is the one updated");
+    assert!(!text.contains("99 to add") && !text.contains("stolen"), "nothing of another user's comment: {text}");
 }
 
 #[test]
@@ -296,7 +311,7 @@ fn the_controller_comments_the_plan_of_a_pushed_pull_request() {
     let event = json!({
         "action": "opened",
         "number": 7,
-        "pull_request": { "number": 7, "head": { "sha": head }, "base": { "ref": "main" } },
+        "pull_request": { "number": 7, "head": { "sha": head }, "base": { "ref": "main" }, "author_association": "MEMBER" },
         "repository": { "name": "platform", "full_name": "acme/platform" }
     })
     .to_string();
@@ -361,7 +376,7 @@ fn a_newer_push_supersedes_a_pull_request_plan_still_running() {
     let webhook = |head: &str| {
         let event = json!({
             "action": "synchronize",
-            "pull_request": { "number": 7, "head": { "sha": head }, "base": { "ref": "main" } },
+            "pull_request": { "number": 7, "head": { "sha": head }, "base": { "ref": "main" }, "author_association": "MEMBER" },
             "repository": { "name": "platform", "full_name": "acme/platform" }
         })
         .to_string();

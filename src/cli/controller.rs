@@ -30,12 +30,25 @@ enum Sub {
         /// The controller's address.
         #[arg(long, default_value = "http://127.0.0.1:9100")]
         address: String,
+        /// A file holding the API token (else `INFRA_API_TOKEN`).
+        #[arg(long = "token-file")]
+        token_file: Option<std::path::PathBuf>,
     },
 }
 
 pub async fn run(args: Args, printer: &Printer) -> ExitCode {
-    if let Some(Sub::Reconcile { stack, address }) = args.command {
-        return request_reconcile(&stack, &address, printer);
+    if let Some(Sub::Reconcile { stack, address, token_file }) = args.command {
+        let token = match token_file {
+            Some(path) => match std::fs::read_to_string(&path) {
+                Ok(text) => Some(text.trim().to_string()),
+                Err(error) => {
+                    printer.error(&format!("cannot read `{}`: {error}", path.display()));
+                    return ExitCode::from(1);
+                }
+            },
+            None => std::env::var("INFRA_API_TOKEN").ok(),
+        };
+        return request_reconcile(&stack, &address, token.as_deref().filter(|t| !t.is_empty()), printer);
     }
     let _telemetry = crate::logging::init_service(args.log_format == "json");
     let text = match std::fs::read_to_string(&args.config) {
@@ -119,19 +132,30 @@ async fn wait_for_signal() {
     let _ = interrupt.await;
 }
 
+/// What is escaped in a stack name put in a path: everything but unreserved characters.
+const STACK_NAME: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
 /// `POST /stacks/NAME/reconcile` to a controller over plain HTTP.
-fn request_reconcile(stack: &str, address: &str, printer: &Printer) -> ExitCode {
+fn request_reconcile(stack: &str, address: &str, token: Option<&str>, printer: &Printer) -> ExitCode {
     let Some(host) = address.strip_prefix("http://").map(|h| h.trim_end_matches('/')) else {
         printer.error("the address must be http://HOST:PORT");
         return ExitCode::from(1);
     };
-    let path: String = stack.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')).collect();
+    // Percent-encoded whole: `ns.name` (a Stack object's stack) keeps its dot, and nothing in
+    // the name can change the request line.
+    let path = percent_encoding::utf8_percent_encode(stack, STACK_NAME).to_string();
+    if token.is_some_and(|token| token.contains(['\n', '\r'])) {
+        printer.error("the API token holds a line break");
+        return ExitCode::from(1);
+    }
+    let authorization = token.map(|token| format!("Authorization: Bearer {token}\r\n")).unwrap_or_default();
     let response = (|| -> std::io::Result<String> {
         let mut stream = std::net::TcpStream::connect(host)?;
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
         write!(
             stream,
-            "POST /stacks/{path}/reconcile HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            "POST /stacks/{path}/reconcile HTTP/1.1\r\nHost: {host}\r\n{authorization}Content-Length: 0\r\nConnection: close\r\n\r\n"
         )?;
         let mut text = String::new();
         stream.read_to_string(&mut text)?;

@@ -210,11 +210,5 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
 
 /// Writes a file readable only by its owner (saved plans hold secrets).
 fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::fsutil::write_atomic(path, bytes)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
+    crate::fsutil::write_private(path, bytes)
 }

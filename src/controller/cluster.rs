@@ -298,7 +298,7 @@ impl StackBinding {
     }
 
     fn ready_condition(&self, status: &StackStatus) -> serde_json::Value {
-        let commit = status.applied_commit.as_deref().map_or("", |c| &c[..c.len().min(12)]).to_string();
+        let commit = status.applied_commit.as_deref().map_or(String::new(), |c| c.chars().take(12).collect());
         match status.last_result {
             Some(ReconcileResult::Applied) => self.condition("Ready", true, "Applied", &format!("applied {commit}")),
             Some(ReconcileResult::NoChanges) => {

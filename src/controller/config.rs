@@ -5,7 +5,10 @@
 //! controller {
 //!   listen         = "127.0.0.1:9100"
 //!   data_dir       = ".infra-controller"
-//!   webhook_secret = "…"                # or INFRA_WEBHOOK_SECRET
+//!   webhook_secret = "…"                # or webhook_secret_file, or INFRA_WEBHOOK_SECRET
+//!   api_token      = "…"                # or api_token_file, or INFRA_API_TOKEN: the bearer
+//!                                       # token of /stacks, saved plans and reconcile requests
+//!   metrics_require_token = false       # true: /metrics needs the token too
 //! }
 //! stack "prod" {
 //!   source {
@@ -64,6 +67,37 @@ pub struct SourceSpec {
     /// A private key file for SSH.
     #[serde(default, alias = "sshKey")]
     pub ssh_key: Option<PathBuf>,
+    /// A file holding an HTTPS token (instead of credentials in the URL, which are redacted
+    /// everywhere but never needed).
+    #[serde(default, alias = "tokenFile")]
+    pub token_file: Option<PathBuf>,
+}
+
+impl SourceSpec {
+    /// The URL as it may be shown: any `user:password@` replaced by `***@`.
+    pub fn display_url(&self) -> String {
+        redact_userinfo(&self.url)
+    }
+}
+
+/// `scheme://user:token@host/path` → `scheme://***@host/path`; other text unchanged.
+pub fn redact_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
+/// The user and password in a URL's userinfo, percent-decoded, when there are any.
+pub fn userinfo(url: &str) -> Option<(String, String)> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let (info, _) = authority.rsplit_once('@')?;
+    let (user, password) = info.split_once(':').unwrap_or((info, ""));
+    let decode = |text: &str| percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned();
+    Some((decode(user), decode(password)))
 }
 
 #[derive(Deserialize)]
@@ -82,12 +116,59 @@ pub(crate) struct StackBlock {
     drift: BTreeMap<String, DriftPolicy>,
     #[serde(default)]
     variables: BTreeMap<String, serde_json::Value>,
+    #[serde(default, alias = "pullRequests")]
+    pull_requests: Option<PullRequestPolicy>,
+}
+
+/// Which pull requests a stack plans (`pull_requests { from_forks = false, authors = [...] }`).
+/// A pull request's head is written by its author: by default only requests from branches of
+/// the repository itself, by authors with write access, are planned.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PullRequestPolicy {
+    /// Plan requests whose head is in a fork.
+    #[serde(default, alias = "fromForks")]
+    pub from_forks: bool,
+    /// The author associations planned (GitHub's `author_association`: `OWNER`, `MEMBER`,
+    /// `COLLABORATOR`, `CONTRIBUTOR`, `FIRST_TIME_CONTRIBUTOR`, `NONE`…), or `"*"` for anyone.
+    #[serde(default = "write_access")]
+    pub authors: Vec<String>,
+}
+
+fn write_access() -> Vec<String> {
+    ["OWNER", "MEMBER", "COLLABORATOR"].map(String::from).to_vec()
+}
+
+impl Default for PullRequestPolicy {
+    fn default() -> Self {
+        PullRequestPolicy { from_forks: false, authors: write_access() }
+    }
+}
+
+impl PullRequestPolicy {
+    /// Why a request is not planned, or `None` when it is.
+    pub fn refuses(&self, from_fork: bool, association: Option<&str>) -> Option<String> {
+        if from_fork && !self.from_forks {
+            return Some("its head is in a fork (`pull_requests { from_forks = true }` allows it)".into());
+        }
+        // Without an association (GitLab sends none), a request from the repository itself was
+        // pushed by someone with write access.
+        let Some(association) = association else { return None };
+        let allowed = self.authors.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(association));
+        (!allowed).then(|| {
+            format!(
+                "its author's association is `{association}`, not one of {} (`pull_requests {{ authors = [...] }}`)",
+                self.authors.join(", ")
+            )
+        })
+    }
 }
 
 impl StackBlock {
     /// Drops settings that name files on the controller's disk (for specs from the cluster).
     pub(crate) fn strip_local_paths(&mut self) {
         self.source.ssh_key = None;
+        self.source.token_file = None;
     }
 
     /// The stack this block (of the file, or a `Stack` object's spec) declares.
@@ -114,6 +195,7 @@ impl StackBlock {
             prune: self.prune.unwrap_or(false),
             drift: self.drift,
             variables: self.variables,
+            pull_requests: self.pull_requests.unwrap_or_default(),
             local_state,
         })
     }
@@ -128,6 +210,14 @@ struct ControllerBlock {
     data_dir: Option<PathBuf>,
     #[serde(default)]
     webhook_secret: Option<String>,
+    #[serde(default)]
+    webhook_secret_file: Option<PathBuf>,
+    #[serde(default)]
+    api_token: Option<String>,
+    #[serde(default)]
+    api_token_file: Option<PathBuf>,
+    #[serde(default)]
+    metrics_require_token: bool,
     #[serde(default)]
     parallelism: Option<usize>,
     #[serde(default)]
@@ -190,6 +280,8 @@ pub struct StackSpec {
     pub drift: BTreeMap<String, DriftPolicy>,
     /// Input variables, as `-var` would give them.
     pub variables: BTreeMap<String, serde_json::Value>,
+    /// Which pull requests are planned.
+    pub pull_requests: PullRequestPolicy,
     /// Whether a configuration without a backend block may keep its state under the data
     /// directory (false for cluster stacks unless the data directory is shared by replicas).
     pub local_state: bool,
@@ -217,6 +309,11 @@ pub struct ControllerConfig {
     pub data_dir: PathBuf,
     /// The secret webhooks are signed with; `None` refuses every webhook.
     pub webhook_secret: Option<String>,
+    /// The bearer token of the API (`/stacks`, saved plans, `POST …/reconcile`); `None` closes
+    /// it.
+    pub api_token: Option<String>,
+    /// Whether `/metrics` needs the token too.
+    pub metrics_require_token: bool,
     /// Resource operations at once per apply.
     pub parallelism: usize,
     /// The stacks of the file, by name.
@@ -236,6 +333,31 @@ fn duration(text: Option<&str>, default: Duration, what: &str) -> Result<Duratio
         None => Ok(default),
         Some(text) => infra_provider::duration::parse(text).map_err(|e| format!("{what}: {e}")),
     }
+}
+
+/// A secret given as a value, a file (relative to the configuration file; its content trimmed)
+/// or an environment variable, in that order; `None` when none is set or it is empty.
+fn secret(
+    value: Option<String>,
+    file: Option<&Path>,
+    variable: &str,
+    base: &Path,
+    what: &str,
+) -> Result<Option<String>, String> {
+    let text = match (value, file) {
+        (Some(value), _) => Some(value),
+        (None, Some(file)) => {
+            let path = base.join(file);
+            Some(
+                std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{what}: cannot read `{}`: {e}", path.display()))?
+                    .trim()
+                    .to_string(),
+            )
+        }
+        (None, None) => std::env::var(variable).ok(),
+    };
+    Ok(text.filter(|text| !text.is_empty()))
 }
 
 /// Whether a stack name can name directories and metric labels.
@@ -289,10 +411,21 @@ pub fn parse(text: &str, file: &Path) -> Result<ControllerConfig, String> {
     Ok(ControllerConfig {
         listen: controller.listen.unwrap_or_else(|| "127.0.0.1:9100".into()),
         data_dir,
-        webhook_secret: controller
-            .webhook_secret
-            .or_else(|| std::env::var("INFRA_WEBHOOK_SECRET").ok())
-            .filter(|s| !s.is_empty()),
+        webhook_secret: secret(
+            controller.webhook_secret,
+            controller.webhook_secret_file.as_deref(),
+            "INFRA_WEBHOOK_SECRET",
+            base,
+            "webhook_secret_file",
+        )?,
+        api_token: secret(
+            controller.api_token,
+            controller.api_token_file.as_deref(),
+            "INFRA_API_TOKEN",
+            base,
+            "api_token_file",
+        )?,
+        metrics_require_token: controller.metrics_require_token,
         parallelism: controller.parallelism.unwrap_or(10).max(1),
         stacks,
         kubernetes,

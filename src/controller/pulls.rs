@@ -27,6 +27,16 @@ pub struct PullRequest {
     pub head: String,
     /// The base branch it would merge into.
     pub base: Option<String>,
+    /// Whether the head is in another repository (a fork).
+    pub from_fork: bool,
+    /// The author's association with the repository (GitHub's `author_association`).
+    pub association: Option<String>,
+}
+
+/// A commit id as a webhook must give it: 7 to 64 hex digits (anything else is refused, so it
+/// can neither reach a URL, a path or a git reference, nor be cut inside a character).
+fn commit_id(text: &str) -> Option<String> {
+    (text.len() >= 7 && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_hexdigit())).then(|| text.to_string())
 }
 
 impl PullRequest {
@@ -36,14 +46,17 @@ impl PullRequest {
             return None;
         }
         let number = payload["pull_request"]["number"].as_u64().or_else(|| payload["number"].as_u64())?;
+        let pull = &payload["pull_request"];
+        let repository = payload["repository"]["full_name"].as_str()?;
+        let head_repository = pull["head"]["repo"]["full_name"].as_str();
         Some(PullRequest {
-            target: Target {
-                kind: Kind::GitHub,
-                repo: payload["repository"]["full_name"].as_str()?.to_string(),
-                number,
-            },
-            head: payload["pull_request"]["head"]["sha"].as_str()?.to_string(),
-            base: payload["pull_request"]["base"]["ref"].as_str().map(str::to_string),
+            target: Target { kind: Kind::GitHub, repo: repository.to_string(), number },
+            head: commit_id(pull["head"]["sha"].as_str()?)?,
+            base: pull["base"]["ref"].as_str().map(str::to_string),
+            from_fork: pull["head"]["repo"]["fork"].as_bool() == Some(true)
+                || head_repository.is_some_and(|head| !head.eq_ignore_ascii_case(repository)),
+            // Unknown counts as no association at all.
+            association: Some(pull["author_association"].as_str().unwrap_or("NONE").to_string()),
         })
     }
 
@@ -59,8 +72,12 @@ impl PullRequest {
                 repo: payload["project"]["path_with_namespace"].as_str()?.to_string(),
                 number: attributes["iid"].as_u64()?,
             },
-            head: attributes["last_commit"]["id"].as_str()?.to_string(),
+            head: commit_id(attributes["last_commit"]["id"].as_str()?)?,
             base: attributes["target_branch"].as_str().map(str::to_string),
+            from_fork: attributes["source_project_id"].as_u64() != attributes["target_project_id"].as_u64(),
+            // GitLab sends no role: a merge request from the project itself was pushed by a
+            // member with write access.
+            association: None,
         })
     }
 
@@ -89,6 +106,10 @@ pub fn start(controller: &Arc<Controller>, request: &PullRequest) -> usize {
     let mut started = 0;
     for stack in controller.stacks() {
         if !request.concerns(&stack.spec) {
+            continue;
+        }
+        if let Some(why) = stack.spec.pull_requests.refuses(request.from_fork, request.association.as_deref()) {
+            tracing::info!(stack = stack.spec.name, pr = %request.target, reason = why, "pull request not planned");
             continue;
         }
         let generation = stack.next_pull_generation(request.target.number);
@@ -122,7 +143,7 @@ fn plan_and_comment(controller: &Controller, stack: &StackHandle, request: &Pull
         "planning",
         None,
     ));
-    let id = format!("pr-{}-{}", request.target.number, &request.head[..request.head.len().min(12)]);
+    let id = format!("pr-{}-{}", request.target.number, short(&request.head, 12));
     let outcome = plan_head(stack, request);
     if !stack.is_latest_pull(request.target.number, generation) {
         tracing::info!(stack = name.as_str(), pr = %request.target, "superseded by a newer push: not posted");
@@ -160,8 +181,8 @@ fn plan_and_comment(controller: &Controller, stack: &StackHandle, request: &Pull
                 let mut text = format!(
                     "{}\n<!-- infra:summary=Plan at {} failed -->\n### ❌ Plan for stack `{name}` at `{}` failed\n\n```\n{}\n```\n",
                     crate::render::markdown::marker(name),
-                    &request.head[..request.head.len().min(7)],
-                    &request.head[..request.head.len().min(7)],
+                    short(&request.head, 7),
+                    short(&request.head, 7),
                     diagnostics.chars().take(budget / 2).collect::<String>().replace("```", "`` `")
                 );
                 if !superseded.is_empty() {
@@ -244,6 +265,11 @@ fn plan_head(stack: &StackHandle, request: &PullRequest) -> Result<crate::plan::
         return Err(render(&diagnostics, &config));
     }
     Ok(planned)
+}
+
+/// The first `count` characters of `text` (never cut inside a character).
+fn short(text: &str, count: usize) -> &str {
+    text.char_indices().nth(count).map_or(text, |(at, _)| &text[..at])
 }
 
 /// A directory removed when dropped.

@@ -15,18 +15,60 @@ use axum::routing::{get, post};
 use std::sync::Arc;
 
 /// The routes.
+///
+/// `/healthz`, `/readyz` and the webhooks (which carry their own signatures) are open; the API
+/// (`/stacks…`, saved plans, reconcile requests) needs `Authorization: Bearer TOKEN`, and so
+/// does `/metrics` when configured.
 pub fn router(controller: Arc<Controller>) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+    let api = Router::new()
         .route("/stacks", get(stacks))
         .route("/stacks/{name}", get(stack))
         .route("/stacks/{name}/reconcile", post(reconcile))
         .route("/stacks/{name}/plans/{id}", get(saved_plan))
+        .route_layer(axum::middleware::from_fn_with_state(controller.clone(), authorized));
+    let metrics_route = Router::new().route("/metrics", get(metrics));
+    let metrics_route = if controller.config.metrics_require_token {
+        metrics_route.route_layer(axum::middleware::from_fn_with_state(controller.clone(), authorized))
+    } else {
+        metrics_route
+    };
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
         .route("/webhooks/github", post(github))
         .route("/webhooks/gitlab", post(gitlab))
+        .merge(api)
+        .merge(metrics_route)
         .with_state(controller)
+}
+
+/// Lets a request through only with the API's bearer token (compared in constant time).
+async fn authorized(
+    State(controller): State<Arc<Controller>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(token) = &controller.config.api_token else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "the API is closed: no API token is configured (controller.api_token, api_token_file or INFRA_API_TOKEN)\n",
+        )
+            .into_response();
+    };
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !webhook::token_valid(token, given) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "a valid `Authorization: Bearer TOKEN` header is required\n",
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 async fn readyz(State(controller): State<Arc<Controller>>) -> Response {
@@ -130,7 +172,7 @@ async fn gitlab(State(controller): State<Arc<Controller>>, headers: HeaderMap, b
         return refused("no webhook secret is configured: webhooks are refused");
     };
     let token = headers.get("x-gitlab-token").and_then(|v| v.to_str().ok());
-    if !webhook::gitlab_token_valid(secret, token) {
+    if !webhook::token_valid(secret, token) {
         return refused("the X-Gitlab-Token is missing or wrong");
     }
     match headers.get("x-gitlab-event").and_then(|v| v.to_str().ok()).unwrap_or("") {

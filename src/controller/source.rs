@@ -20,17 +20,31 @@ pub struct Revision {
 fn callbacks(source: &SourceSpec) -> RemoteCallbacks<'_> {
     let mut callbacks = RemoteCallbacks::new();
     callbacks.credentials(move |_url, username, allowed| {
-        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT)
-            && let Some(token) = source.token_env.as_ref().and_then(|name| std::env::var(name).ok())
-        {
-            return git2::Cred::userpass_plaintext("x-access-token", &token);
+        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
+            // A token file, else the URL's own userinfo (never passed to libgit2 in the URL,
+            // so it cannot turn up in its messages), else a token variable.
+            let token = source
+                .token_file
+                .as_ref()
+                .and_then(|path| std::fs::read_to_string(path).ok())
+                .map(|text| ("x-access-token".to_string(), text.trim().to_string()))
+                .or_else(|| super::config::userinfo(&source.url))
+                .or_else(|| {
+                    let token = source.token_env.as_ref().and_then(|name| std::env::var(name).ok())?;
+                    Some(("x-access-token".to_string(), token))
+                });
+            if let Some((user, token)) = token {
+                return git2::Cred::userpass_plaintext(&user, &token);
+            }
         }
         if allowed.contains(git2::CredentialType::SSH_KEY)
             && let Some(key) = &source.ssh_key
         {
             return git2::Cred::ssh_key(username.unwrap_or("git"), None, key, None);
         }
-        Err(git2::Error::from_str("the server wants credentials: set `token_env` or `ssh_key` in the stack's source"))
+        Err(git2::Error::from_str(
+            "the server wants credentials: set `token_file`, `token_env` or `ssh_key` in the stack's source",
+        ))
     });
     callbacks
 }
@@ -45,7 +59,21 @@ fn wanted(source: &SourceSpec) -> (String, String) {
 }
 
 fn git_error(url: &str) -> impl Fn(git2::Error) -> String + '_ {
-    move |error| format!("git fetch of {url}: {}", error.message())
+    move |error| format!("git fetch of {url}: {}", super::config::redact_userinfo(error.message()))
+}
+
+/// The URL without its userinfo (credentials go through the callbacks).
+fn bare_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
 }
 
 /// Fetches the source into `cache` (a bare repository, created on first use) and resolves it.
@@ -69,7 +97,9 @@ pub fn fetch_ref(source: &SourceSpec, cache: &Path, reference: &str) -> Result<R
 }
 
 fn fetch_from(source: &SourceSpec, cache: &Path, reference: Option<&str>) -> Result<Revision, String> {
-    let url = source.url.as_str();
+    // Shown in messages: credentials redacted.
+    let shown = source.display_url();
+    let url = shown.as_str();
     let repo = match Repository::open_bare(cache) {
         Ok(repo) => repo,
         Err(_) => {
@@ -77,7 +107,7 @@ fn fetch_from(source: &SourceSpec, cache: &Path, reference: Option<&str>) -> Res
             Repository::init_bare(cache).map_err(git_error(url))?
         }
     };
-    let mut remote = repo.remote_anonymous(url).map_err(git_error(url))?;
+    let mut remote = repo.remote_anonymous(&bare_url(&source.url)).map_err(git_error(url))?;
     let (refspec, local) = match (&source.commit, reference) {
         (_, Some(reference)) => {
             let local = format!("refs/infra/{}", reference.trim_start_matches("refs/"));

@@ -18,8 +18,9 @@ pub fn github_signature_valid(secret: &str, body: &[u8], signature: Option<&str>
     mac.verify_slice(&expected).is_ok()
 }
 
-/// Whether a GitLab token equals the secret (constant time in the token's content).
-pub fn gitlab_token_valid(secret: &str, token: Option<&str>) -> bool {
+/// Whether a token (GitLab's `X-Gitlab-Token`, the API's bearer token) equals the secret
+/// (constant time in the token's content).
+pub fn token_valid(secret: &str, token: Option<&str>) -> bool {
     let Some(token) = token else { return false };
     let (a, b) = (secret.as_bytes(), token.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -80,10 +81,10 @@ mod tests {
 
     #[test]
     fn gitlab_tokens_are_compared_whole() {
-        assert!(gitlab_token_valid("s3cret", Some("s3cret")));
-        assert!(!gitlab_token_valid("s3cret", Some("s3cre")));
-        assert!(!gitlab_token_valid("s3cret", Some("s3cres")));
-        assert!(!gitlab_token_valid("s3cret", None));
+        assert!(token_valid("s3cret", Some("s3cret")));
+        assert!(!token_valid("s3cret", Some("s3cre")));
+        assert!(!token_valid("s3cret", Some("s3cres")));
+        assert!(!token_valid("s3cret", None));
     }
 
     #[test]

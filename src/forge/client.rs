@@ -170,13 +170,29 @@ impl Forge {
     ) -> Result<bool, ForgeError> {
         let marker = crate::render::markdown::marker(stack);
         let path = self.comments_path(target);
+        // Only our own comment is ours to update: anyone can write the marker into theirs.
+        let me = self.me(target).await;
+        let author = |item: &Value| match self.kind {
+            Kind::GitHub => &item["user"],
+            Kind::GitLab => &item["author"],
+        }
+        .clone();
+        let ours = |item: &Value| {
+            let author = author(item);
+            match me {
+                Some(id) => author["id"].as_u64() == Some(id),
+                // Who we are could not be asked (a GitHub App's token): a bot's comment only,
+                // which no person can write.
+                None => author["type"].as_str() == Some("Bot") || author["bot"].as_bool() == Some(true),
+            }
+        };
         let mut existing = None;
         'pages: for page in 1..=MAX_PAGES {
             let (headers, value) =
                 self.call(Method::GET, &format!("{path}?per_page=100&page={page}"), None, target).await?;
             let items = value.as_array().cloned().unwrap_or_default();
             for item in &items {
-                if item["body"].as_str().is_some_and(|b| b.starts_with(&marker)) {
+                if item["body"].as_str().is_some_and(|b| b.starts_with(&marker)) && ours(item) {
                     existing = Some((item["id"].clone(), item["body"].as_str().unwrap_or("").to_string()));
                     break 'pages;
                 }
@@ -200,6 +216,18 @@ impl Forge {
             None => {
                 self.call(Method::POST, &path, Some(&json!({ "body": body(Vec::new()) })), target).await?;
                 Ok(true)
+            }
+        }
+    }
+
+    /// The id of the token's own user (`GET /user` on both forges), `None` when the forge
+    /// does not say (an app's installation token).
+    async fn me(&self, target: &Target) -> Option<u64> {
+        match self.call(Method::GET, "/user", None, target).await {
+            Ok((_, user)) => user["id"].as_u64(),
+            Err(error) => {
+                tracing::debug!(%error, "the forge did not say who the token's user is");
+                None
             }
         }
     }

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 /// The webhook secret the tests' controllers use.
 pub const SECRET: &str = "webhook-secret-for-tests";
 
+/// The API token the tests' controllers use.
+pub const API_TOKEN: &str = "api-token-for-tests";
+
 /// A running controller.
 pub struct ControllerProcess {
     child: Option<Child>,
@@ -113,6 +116,7 @@ impl ControllerProcess {
             .current_dir(&self.dir)
             .args(["controller", "--config", "controller.hcl", "--log-format", "json"])
             .env("INFRA_WEBHOOK_SECRET", SECRET)
+            .env("INFRA_API_TOKEN", API_TOKEN)
             .env("INFRA_LOCK_TTL", "2")
             .env("NO_COLOR", "1")
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -146,7 +150,8 @@ impl ControllerProcess {
 
     /// `GET PATH`.
     pub fn get(&self, path: &str) -> Response {
-        http(&self.address, "GET", path, &[], b"")
+        let authorization = format!("Bearer {API_TOKEN}");
+        http(&self.address, "GET", path, &[("Authorization", &authorization)], b"")
     }
 
     /// One stack's status.

@@ -90,6 +90,19 @@ impl Provider for Rabbitmq {
     }
 
     async fn plan(&self, request: PlanRequest) -> Result<PlanResponse, Diagnostics> {
+        // `.` and `..` as a path segment are collapsed by URL handling (`%2E%2E` too): the
+        // request would reach another object than the one named.
+        if let Some(entries) = request.config.as_map() {
+            for (attribute, value) in entries {
+                if let Some(name @ ("." | "..")) = value.as_str() {
+                    return Err(Diagnostic::error(
+                        "Invalid name",
+                        format!("`{attribute}` cannot be `{name}`: RabbitMQ's management API cannot address an object of that name."),
+                    )
+                    .into());
+                }
+            }
+        }
         self.resources.plan(&self.schema, request)
     }
 
