@@ -300,11 +300,16 @@ fn reconcile_on_demand_from_the_command_line() {
     // Without the API token the request is refused (issue 15), and nothing is reconciled.
     let refused = reconcile("app").env_remove("INFRA_API_TOKEN").output().expect("infra runs");
     assert_eq!(refused.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("Bearer"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("Bearer"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     let output = reconcile("app").env("INFRA_API_TOKEN", support::controller::API_TOKEN).output().expect("infra runs");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     controller.wait_for("app", Duration::from_secs(10), |s| s["reconciles"].as_u64().unwrap_or(0) > reconciles);
-    let missing = reconcile("nope").env("INFRA_API_TOKEN", support::controller::API_TOKEN).output().expect("infra runs");
+    let missing =
+        reconcile("nope").env("INFRA_API_TOKEN", support::controller::API_TOKEN).output().expect("infra runs");
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no stack `nope`"));
 }

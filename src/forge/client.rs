@@ -172,11 +172,13 @@ impl Forge {
         let path = self.comments_path(target);
         // Only our own comment is ours to update: anyone can write the marker into theirs.
         let me = self.me(target).await;
-        let author = |item: &Value| match self.kind {
-            Kind::GitHub => &item["user"],
-            Kind::GitLab => &item["author"],
-        }
-        .clone();
+        let author = |item: &Value| {
+            match self.kind {
+                Kind::GitHub => &item["user"],
+                Kind::GitLab => &item["author"],
+            }
+            .clone()
+        };
         let ours = |item: &Value| {
             let author = author(item);
             match me {

@@ -95,7 +95,7 @@ impl Provider for Rabbitmq {
         if let Some(entries) = request.config.as_map() {
             for (attribute, value) in entries {
                 if let Some(name @ ("." | "..")) = value.as_str() {
-                    return Err(Diagnostic::error(
+                    return Err(infra_provider::Diagnostic::error(
                         "Invalid name",
                         format!("`{attribute}` cannot be `{name}`: RabbitMQ's management API cannot address an object of that name."),
                     )
