@@ -212,3 +212,59 @@ fn parse_error_inside_a_multibyte_character_is_a_diagnostic() {
     let config = load_module_tree(dir.path());
     assert_eq!(config.diagnostics.iter().map(|d| d.summary.as_str()).collect::<Vec<_>>(), ["Invalid syntax"]);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Issue 15: whatever bytes a journal holds (hand edits, disk errors, a crash mid-write),
+    /// reading it is entries or an error — never a panic — and the file is never removed.
+    #[test]
+    fn reading_any_journal_never_panics(lines in proptest::collection::vec("(?s).{0,120}", 0..6), newline in proptest::bool::ANY) {
+        use infra_state::Backend as _;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backend = infra_state::local::LocalBackend::new(dir.path(), "default");
+        let mut bytes = lines.join("\n").into_bytes();
+        if newline {
+            bytes.push(b'\n');
+        }
+        let path = dir.path().join("default.journal");
+        std::fs::write(&path, &bytes).expect("journal");
+        let _ = backend.journal_read();
+        let _ = backend.read_folded(None);
+        prop_assert!(path.exists() || bytes.is_empty() || backend.journal_read().is_ok_and(|e| e.is_empty()));
+    }
+
+    /// Any bytes as a state file: a snapshot or an error, and the recovery reads never panic.
+    #[test]
+    fn reading_any_state_never_panics(text in "(?s).{0,400}") {
+        use infra_state::Backend as _;
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("default.json"), text.as_bytes()).expect("state");
+        let backend = infra_state::local::LocalBackend::new(dir.path(), "default");
+        let _ = backend.read();
+        let _ = backend.stored_serial();
+        let _ = backend.history();
+        let _ = backend.read_version(1, None);
+    }
+
+    /// Webhook payloads from anyone who knows the secret (or none): parsed without a panic, and
+    /// a head that is not a commit id is never accepted.
+    #[test]
+    fn parsing_any_webhook_payload_never_panics(head in "(?s).{0,80}", number in proptest::num::u64::ANY, body in "(?s).{0,200}") {
+        let payload = serde_json::json!({
+            "action": "opened",
+            "pull_request": { "number": number, "head": { "sha": head, "repo": { "full_name": body } }, "base": { "ref": body }, "author_association": body },
+            "repository": { "name": body, "full_name": body }
+        });
+        if let Some(request) = infra::controller::pulls::PullRequest::from_github(&payload) {
+            prop_assert!(request.head.bytes().all(|b| b.is_ascii_hexdigit()));
+        }
+        let gitlab = serde_json::json!({
+            "object_attributes": { "action": "open", "iid": number, "last_commit": { "id": head }, "target_branch": body },
+            "project": { "path_with_namespace": body }
+        });
+        let _ = infra::controller::pulls::PullRequest::from_gitlab(&gitlab);
+        let _ = infra::controller::webhook::pushed(body.as_bytes());
+        let _ = infra::controller::webhook::github_signature_valid("secret", body.as_bytes(), Some(&head));
+    }
+}

@@ -410,3 +410,109 @@ fn a_newer_push_supersedes_a_pull_request_plan_still_running() {
     assert!(text.contains(&second[..7]) && text.contains("second-push"), "{text}");
     assert!(controller.log().contains("superseded by a newer push"), "{}", controller.log());
 }
+
+/// Issue 15: a pull request's head is written by an attacker. It reads a file outside the
+/// repository and drops `sensitive` from a variable the controller supplies: the plan fails
+/// with a diagnostic, and neither secret reaches the forge or any endpoint. A fork's request
+/// and an author without write access are not planned; the API wants its token; credentials
+/// in a source URL are shown nowhere.
+#[test]
+fn an_untrusted_head_can_neither_read_the_controllers_files_nor_unmask_its_variables() {
+    let server = block(MockServer::start());
+    github_mock(&server);
+    let git = GitServer::start();
+    let repo = git.repo("platform");
+    repo.write(
+        "envs/app/main.tf",
+        "variable \"db_password\" {\n  type      = string\n  sensitive = true\n}\nresource \"terraform_data\" \"a\" {\n  input = var.db_password\n}\n",
+    );
+    let main = repo.push("main");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let secret_file = dir.path().join("controller-secret.txt");
+    std::fs::write(&secret_file, "top-secret-file-content").expect("secret file");
+    let config = format!(
+        "controller {{\n  listen = \"LISTEN\"\n  data_dir = \"data\"\n  public_url = \"https://infra.example.com\"\n  github {{\n    api_url = \"{}\"\n  }}\n}}\nstack \"app\" {{\n  source {{\n    url = \"{}\"\n    path = \"envs/app\"\n  }}\n  interval = \"1h\"\n  variables = {{ db_password = \"hunter2-from-the-controller\" }}\n}}\nstack \"broken\" {{\n  source {{\n    url = \"http://deploy:s3cr3t-in-url@127.0.0.1:9/other.git\"\n  }}\n  interval = \"1h\"\n}}\n",
+        server.uri(),
+        git.url("platform")
+    );
+    let controller = ControllerProcess::start_with_env(dir.path(), &config, &[("GITHUB_TOKEN", "test-token")]);
+    controller.wait_for("app", Duration::from_secs(20), |s| s["applied_commit"] == main);
+    controller.wait_for("broken", Duration::from_secs(20), |s| !s["last_error"].is_null());
+
+    // The API needs its token; health checks do not.
+    for path in ["/stacks", "/stacks/app", "/stacks/app/plans/x"] {
+        assert_eq!(http(&controller.address, "GET", path, &[], b"").status, 401, "{path} without a token");
+        let wrong = [("Authorization", "Bearer not-the-token")];
+        assert_eq!(http(&controller.address, "GET", path, &wrong, b"").status, 401, "{path} with a wrong token");
+    }
+    assert_eq!(http(&controller.address, "POST", "/stacks/app/reconcile", &[], b"").status, 401);
+    assert_eq!(http(&controller.address, "GET", "/healthz", &[], b"").status, 200);
+    assert_eq!(http(&controller.address, "GET", "/metrics", &[], b"").status, 200, "metrics open by default");
+
+    let webhook = |head: &str, association: &str, head_repository: &str| {
+        let event = json!({
+            "action": "opened",
+            "pull_request": {
+                "number": 7, "head": { "sha": head, "repo": { "full_name": head_repository } },
+                "base": { "ref": "main" }, "author_association": association
+            },
+            "repository": { "name": "platform", "full_name": "acme/platform" }
+        })
+        .to_string();
+        let signature = github_signature(SECRET, event.as_bytes());
+        let headers = [("X-GitHub-Event", "pull_request"), ("X-Hub-Signature-256", signature.as_str())];
+        http(&controller.address, "POST", "/webhooks/github", &headers, event.as_bytes())
+    };
+    repo.write(
+        "envs/app/main.tf",
+        &format!(
+            "variable \"db_password\" {{\n  type = string\n}}\nresource \"terraform_data\" \"a\" {{\n  input = var.db_password\n}}\nresource \"terraform_data\" \"leak\" {{\n  input = file({:?})\n}}\noutput \"pw\" {{\n  value = var.db_password\n}}\n",
+            secret_file.display().to_string()
+        ),
+    );
+    let head = repo.push_to("attack", "refs/pull/7/head");
+    // From a fork, or by an author without write access: not planned.
+    let fork = webhook(&head, "MEMBER", "mallory/platform");
+    assert!(fork.body.starts_with("0 stack(s)"), "{}", fork.body);
+    let outsider = webhook(&head, "NONE", "acme/platform");
+    assert!(outsider.body.starts_with("0 stack(s)"), "{}", outsider.body);
+    // A member's request is planned, and fails.
+    let planned = webhook(&head, "MEMBER", "acme/platform");
+    assert!(planned.body.starts_with("1 stack(s)"), "{}", planned.body);
+    let started = std::time::Instant::now();
+    let statuses = || {
+        requests(&server)
+            .into_iter()
+            .filter(|r| r.url.path().ends_with(&format!("/statuses/{head}")))
+            .filter_map(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
+            .filter(|s| s["state"] != "pending")
+            .collect::<Vec<_>>()
+    };
+    while statuses().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(20), "no final status:\n{}", controller.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = statuses().remove(0);
+    assert_ne!(status["state"], "success", "the plan fails: {status}");
+    let comment = requests(&server)
+        .into_iter()
+        .filter(|r| r.url.path().ends_with("/comments") && r.method.as_str() != "GET")
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect::<String>();
+    assert!(comment.contains("outside this stack's checkout"), "the diagnostic is in the comment: {comment}");
+    // Nothing secret anywhere: forge requests, every endpoint, the log.
+    let plan_url =
+        status["target_url"].as_str().unwrap_or("").trim_start_matches("https://infra.example.com").to_string();
+    let mut seen: Vec<String> =
+        requests(&server).iter().map(|r| String::from_utf8_lossy(&r.body).into_owned()).collect();
+    for path in ["/stacks", "/stacks/app", "/stacks/broken", "/metrics", plan_url.as_str()] {
+        seen.push(controller.get(path).body);
+    }
+    seen.push(controller.log());
+    for text in &seen {
+        for secret in ["top-secret-file-content", "hunter2-from-the-controller", "s3cr3t-in-url"] {
+            assert!(!text.contains(secret), "`{secret}` leaked: {text}");
+        }
+    }
+    assert_eq!(controller.stack("app")["applied_commit"], main, "nothing applied");
+}
