@@ -254,7 +254,8 @@ fn a_controller_killed_during_an_apply_converges_after_restart() {
     let journaled: Vec<serde_json::Value> = std::fs::read_to_string(&journal)
         .unwrap_or_default()
         .lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
+        // Each record is `CHECKSUM JSON` (docs/state.md).
+        .filter_map(|line| serde_json::from_str(line.split_once(' ').map_or(line, |(_, json)| json)).ok())
         .collect();
     controller.signal("KILL");
     let ids: Vec<(String, String)> = journaled
