@@ -341,11 +341,20 @@ fn the_controller_comments_the_plan_of_a_pushed_pull_request() {
     assert!(text.contains("\"main\" -> \"from-the-pr\""), "the diff: {text}");
     // Read-only: the stack still has main's configuration applied.
     assert_eq!(controller.stack("app")["applied_commit"], main);
-    let statuses: Vec<serde_json::Value> = requests(&server)
-        .iter()
-        .filter(|r| r.url.path() == format!("/repos/acme/platform/statuses/{head}"))
-        .filter_map(|r| serde_json::from_slice(&r.body).ok())
-        .collect();
+    // The final status follows the comment: wait for it.
+    let statuses = || -> Vec<serde_json::Value> {
+        requests(&server)
+            .iter()
+            .filter(|r| r.url.path() == format!("/repos/acme/platform/statuses/{head}"))
+            .filter_map(|r| serde_json::from_slice(&r.body).ok())
+            .collect()
+    };
+    let started = std::time::Instant::now();
+    while !statuses().iter().any(|s| s["state"] != "pending") {
+        assert!(started.elapsed() < Duration::from_secs(15), "no final status: {:?}", statuses());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let statuses = statuses();
     assert!(statuses.iter().any(|s| s["state"] == "success" && s["context"] == "infra/app"), "{statuses:?}");
     let plan_url = statuses.iter().find_map(|s| s["target_url"].as_str()).unwrap_or("").to_string();
     let plan_path = plan_url.trim_start_matches("https://infra.example.com");
