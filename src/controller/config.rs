@@ -153,7 +153,7 @@ impl PullRequestPolicy {
         }
         // Without an association (GitLab sends none), a request from the repository itself was
         // pushed by someone with write access.
-        let Some(association) = association else { return None };
+        let association = association?;
         let allowed = self.authors.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(association));
         (!allowed).then(|| {
             format!(
