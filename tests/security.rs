@@ -224,13 +224,19 @@ fn a_corrupt_journal_record_stops_the_run_and_deletes_nothing() {
     assert!(text(&output).contains("cut short"), "{}", text(&output));
 }
 
-#[test]
-fn a_lost_state_with_history_is_refused_and_recovered() {
+/// A stack applied twice (two versions in its history).
+fn two_versions() -> Stack {
     let stack = Stack::new_without_moto();
     stack.write("resource \"terraform_data\" \"a\" {\n  input = 1\n}\n");
     stack.apply();
     stack.write("resource \"terraform_data\" \"a\" {\n  input = 2\n}\n");
     stack.apply();
+    stack
+}
+
+#[test]
+fn a_lost_state_with_history_is_refused_and_recovered() {
+    let stack = two_versions();
     let state_file = stack.path().join(".infra/state/default.json");
     let serial = stack.state()["serial"].as_u64().expect("serial");
     std::fs::remove_file(&state_file).expect("lose the state");
@@ -255,11 +261,7 @@ fn a_lost_state_with_history_is_refused_and_recovered() {
 
 #[test]
 fn recovery_commands_work_on_a_corrupt_state() {
-    let stack = Stack::new_without_moto();
-    stack.write("resource \"terraform_data\" \"a\" {\n  input = 1\n}\n");
-    stack.apply();
-    stack.write("resource \"terraform_data\" \"a\" {\n  input = 2\n}\n");
-    stack.apply();
+    let stack = two_versions();
     let state_file = stack.path().join(".infra/state/default.json");
     let good = std::fs::read(&state_file).expect("state");
     let serial = stack.state()["serial"].as_u64().expect("serial");

@@ -82,10 +82,15 @@ impl SourceSpec {
 
 /// `scheme://user:token@host/path` → `scheme://***@host/path`; other text unchanged.
 pub fn redact_userinfo(url: &str) -> String {
+    replace_userinfo(url, "***@")
+}
+
+/// `scheme://user:token@host/path` → `scheme://{with}host/path`; other text unchanged.
+pub fn replace_userinfo(url: &str, with: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
     let authority_end = rest.find('/').unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        Some(at) => format!("{scheme}://{with}{}", &rest[at + 1..]),
         None => url.to_string(),
     }
 }

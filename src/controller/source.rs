@@ -62,20 +62,6 @@ fn git_error(url: &str) -> impl Fn(git2::Error) -> String + '_ {
     move |error| format!("git fetch of {url}: {}", super::config::redact_userinfo(error.message()))
 }
 
-/// The URL without its userinfo (credentials go through the callbacks).
-fn bare_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            match rest[..authority_end].rfind('@') {
-                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
-                None => url.to_string(),
-            }
-        }
-        None => url.to_string(),
-    }
-}
-
 /// Fetches the source into `cache` (a bare repository, created on first use) and resolves it.
 ///
 /// # Errors
@@ -107,7 +93,8 @@ fn fetch_from(source: &SourceSpec, cache: &Path, reference: Option<&str>) -> Res
             Repository::init_bare(cache).map_err(git_error(url))?
         }
     };
-    let mut remote = repo.remote_anonymous(&bare_url(&source.url)).map_err(git_error(url))?;
+    let mut remote =
+        repo.remote_anonymous(&super::config::replace_userinfo(&source.url, "")).map_err(git_error(url))?;
     let (refspec, local) = match (&source.commit, reference) {
         (_, Some(reference)) => {
             let local = format!("refs/infra/{}", reference.trim_start_matches("refs/"));
