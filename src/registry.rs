@@ -9,7 +9,8 @@
 
 use crate::config::LoadedConfig;
 use crate::eval::Scope;
-use crate::module_eval::{EvalOptions, ResourceHandler, ResourceItem, evaluate_root_with};
+use crate::graph::select::Selection;
+use crate::graph::walk::{EvalOptions, ResourceHandler, ResourceItem, Work, walk};
 use infra_aws::Aws;
 use infra_builtin::Builtin;
 use infra_kubernetes::Kubernetes;
@@ -147,7 +148,7 @@ impl Registry {
             return;
         }
         let options = EvalOptions { plan_time: true, ..EvalOptions::default() };
-        let (values, _) = evaluate_root_with(config, variables, &options, &mut SkipResources);
+        let (values, _) = walk(config, variables, &options, &SkipResources, &Selection::everything());
         for (key, block) in pending {
             let Some(factory) = self.local_name_of(key).and_then(|name| self.factories.get(name)) else {
                 diagnostics.push(
@@ -175,7 +176,7 @@ impl Registry {
                 );
                 continue;
             }
-            match crate::plan::planner::block_on(provider.configure(ConfigureRequest { config: value })) {
+            match crate::runtime::block_on(provider.configure(ConfigureRequest { config: value })) {
                 Ok(()) => {
                     if let Ok(mut configured) = self.configured.write() {
                         configured.insert(key.clone(), provider);
@@ -201,12 +202,7 @@ fn configuration(
 struct SkipResources;
 
 impl ResourceHandler for SkipResources {
-    fn resources(
-        &mut self,
-        items: Vec<ResourceItem<'_>>,
-        _scope: &Scope,
-        _diagnostics: &mut Diagnostics,
-    ) -> Vec<Value> {
-        items.iter().map(|_| Value::Unknown).collect()
+    fn resource<'a>(&'a self, _item: ResourceItem<'a>, _scope: &Scope, _diagnostics: &mut Diagnostics) -> Work<'a> {
+        Work::Done(Value::Unknown)
     }
 }

@@ -5,7 +5,7 @@
 //! function arguments, failed validations and cycles are all reported in one run.
 
 use crate::config::LoadedConfig;
-use crate::module_eval::{EvalOptions, evaluate_root};
+use crate::graph::walk::{EvalOptions, evaluate_root};
 use infra_provider::{Diagnostics, Value};
 use std::collections::BTreeMap;
 

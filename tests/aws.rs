@@ -1097,3 +1097,72 @@ resource "aws_vpc" "adopted" {{
     stack.ok(&["destroy", "-auto-approve"]);
     assert!(!vpc_exists(&client, &id));
 }
+
+#[test]
+fn a_vpc_module_wired_through_locals_and_outputs_is_destroyed_in_one_go() {
+    // The subnets and the route table reach the VPC only through `local.vpc_id`, and the
+    // instance's subnet comes through a module output: the state must record the VPC (not the
+    // local) as what they depend on, or destroy deletes the VPC first and EC2 refuses it.
+    let stack = Stack::new();
+    std::fs::create_dir_all(stack.path().join("vpc")).expect("module dir");
+    std::fs::write(
+        stack.path().join("vpc/main.tf"),
+        r#"
+variable "cidr" {}
+resource "aws_vpc" "this" { cidr_block = var.cidr }
+locals {
+  vpc_id  = aws_vpc.this.id
+  subnets = { a = cidrsubnet(var.cidr, 8, 1), b = cidrsubnet(var.cidr, 8, 2) }
+}
+resource "aws_subnet" "private" {
+  for_each          = local.subnets
+  vpc_id            = local.vpc_id
+  cidr_block        = each.value
+  availability_zone = "us-east-1a"
+}
+resource "aws_internet_gateway" "gw" { vpc_id = local.vpc_id }
+resource "aws_route_table" "public" {
+  vpc_id = local.vpc_id
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+}
+resource "aws_security_group" "web" {
+  name   = "web-destroy-order"
+  vpc_id = local.vpc_id
+}
+output "subnet_ids" { value = [for s in aws_subnet.private : s.id] }
+output "vpc_id" { value = local.vpc_id }
+"#,
+    )
+    .expect("module");
+    stack.write(
+        r#"
+provider "aws" { region = "us-east-1" }
+module "vpc" {
+  source = "./vpc"
+  cidr   = "10.31.0.0/16"
+}
+resource "aws_security_group" "app" {
+  name   = "app-destroy-order"
+  vpc_id = module.vpc.vpc_id
+}
+"#,
+    );
+    stack.apply();
+    let state = stack.state();
+    let recorded = |address: &str| -> Vec<String> {
+        state["resources"][address]["dependencies"]
+            .as_array()
+            .map(|deps| deps.iter().filter_map(|d| d.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    assert!(recorded("module.vpc.aws_subnet.private[\"a\"]").contains(&"module.vpc.aws_vpc.this".to_string()));
+    assert!(recorded("aws_security_group.app").contains(&"module.vpc.aws_vpc.this".to_string()));
+    let vpc = stack.attribute("module.vpc.aws_vpc.this", "id");
+    let destroyed = stack.run(&["destroy", "-auto-approve"]);
+    let stderr = String::from_utf8_lossy(&destroyed.stderr);
+    assert!(destroyed.status.success(), "destroy failed on its first try:\n{stderr}");
+    assert!(!vpc_exists(&ec2(), &vpc), "the VPC is gone");
+}

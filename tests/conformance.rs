@@ -10,7 +10,7 @@
 
 use infra::config::load_module_tree;
 use infra::eval::Evaluator;
-use infra::module_eval::{EvalOptions, evaluate_root};
+use infra::graph::walk::{EvalOptions, evaluate_root};
 use infra_provider::Value;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Language behaviour beyond single expressions: expansion, heredocs, modules, diagnostics.
 
 use infra::config::load_module_tree;
-use infra::module_eval::{EvalOptions, evaluate_root};
+use infra::graph::walk::{EvalOptions, evaluate_root};
 use infra_provider::{Diagnostics, Value};
 use std::collections::BTreeMap;
 

@@ -12,19 +12,23 @@
 //! (written at once, so a killed process loses nothing; fsynced once per wave), and the journal
 //! is folded into one new snapshot at the end — or by the next run, after a crash.
 
-use crate::config::{LoadedConfig, Mode};
+use crate::addr::{Address, Mode, Target};
+use crate::config::LoadedConfig;
 use crate::eval::Scope;
-use crate::module_eval::{EvalOptions, ResourceHandler, ResourceItem, collect, evaluate_root_with};
+use crate::graph::select::Selection;
+use crate::graph::walk::{EvalOptions, Phases, ResourceHandler, ResourceItem, Work, walk};
+use crate::module_eval::collect;
 use crate::plan::objects::{config_object, copy_marks, mark_schema_sensitive, to_state};
-use crate::plan::planner::{PriorInstance, block_on, depends_on, prior_instances};
+use crate::plan::planner::{PriorInstance, depends_on_any, prior_instances};
 use crate::plan::{Action, Plan, ReplaceOrder, ResourceChange};
 use crate::registry::Registry;
+use crate::runtime::block_on;
 use infra_provider::testing::{check_new, check_planned};
 use infra_provider::{
     ApplyRequest, Diagnostic, Diagnostics, PlanRequest, Provider, ReadDataRequest, Value, values_equal,
 };
 use infra_state::{Backend, JournalEntry, Lease, OutputState, ResourceState, Snapshot};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -113,7 +117,7 @@ impl Shared<'_> {
 
     fn blocked(&self, dependencies: &[String]) -> Option<String> {
         let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
-        failed.iter().find(|f| dependencies.iter().any(|d| depends_on(f, d))).cloned()
+        failed.iter().find(|f| depends_on_any(f, dependencies)).cloned()
     }
 
     fn record(&self, entry: JournalEntry) -> Result<(), Diagnostics> {
@@ -139,8 +143,6 @@ fn resource_state(change: &ResourceChange, value: &Value, cbd: bool) -> Box<Reso
 
 /// One instance's work: everything it needs, evaluated on the walk's thread.
 struct Unit {
-    item: usize,
-    position: usize,
     change: ResourceChange,
     config: Option<Value>,
     provider: Arc<dyn Provider>,
@@ -191,7 +193,7 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
             if let Some(saved) = &change.change.after {
                 consistent(saved, &fresh.planned, "").map_err(|m| blame(provider, "inconsistent final plan", &m))?;
             }
-            if prior.is_none() && change.mode == "managed" {
+            if prior.is_none() && Mode::parse(&change.mode) == Mode::Managed {
                 shared.record(JournalEntry::Intent { address: address.to_string(), key: key.clone() })?;
             }
             let new = provider
@@ -234,6 +236,7 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
                 provider.read_data(ReadDataRequest { kind: kind.clone(), config }).await.map(|r| Some(r.state))
             }
             Action::NoOp => Ok(prior.clone()),
+            Action::Forget => Ok(None),
         }
     }
     .await;
@@ -252,7 +255,7 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
                 None => new,
             };
             let entry = match &new {
-                Some(value) if change.mode == "managed" => Some(JournalEntry::Set {
+                Some(value) if Mode::parse(&change.mode) == Mode::Managed => Some(JournalEntry::Set {
                     address: address.to_string(),
                     resource: resource_state(change, value, unit.create_before_destroy),
                 }),
@@ -334,116 +337,151 @@ struct Applier<'a> {
     drifted: BTreeSet<String>,
     shared: &'a Shared<'a>,
     permits: &'a tokio::sync::Semaphore,
-    visited: BTreeSet<String>,
+    phases: Phases,
+    visited: Mutex<BTreeSet<String>>,
 }
 
 impl ResourceHandler for Applier<'_> {
-    fn resources(&mut self, items: Vec<ResourceItem<'_>>, scope: &Scope, diagnostics: &mut Diagnostics) -> Vec<Value> {
-        let mut values: Vec<Vec<Value>> = items.iter().map(|item| vec![Value::Unknown; item.instances.len()]).collect();
+    fn resource<'s>(&'s self, item: ResourceItem<'s>, scope: &Scope, diagnostics: &mut Diagnostics) -> Work<'s> {
+        let resource = item.resource;
+        let mut values = vec![Value::Unknown; item.instances.len()];
+        let Some((_, provider)) = self.registry.for_resource(&resource.kind, resource.provider.as_deref()) else {
+            return Work::Done(collect(&item.instances, values));
+        };
+        let schemas =
+            if resource.mode == Mode::Data { &provider.schema().data_sources } else { &provider.schema().resources };
         let mut units = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let resource = item.resource;
-            let Some((_, provider)) = self.registry.for_resource(&resource.kind, resource.provider.as_deref()) else {
+        for (position, instance) in item.instances.iter().enumerate() {
+            let address = item.address(instance).to_string();
+            self.visited.lock().unwrap_or_else(|p| p.into_inner()).insert(address.clone());
+            let Some(change) = self.changes.get(&address) else {
+                // Not in the plan (targeted away, or a known data source): as state has it.
+                values[position] = self.prior.get(&address).map(|p| p.value.clone()).unwrap_or(Value::Unknown);
                 continue;
             };
-            let schemas = if resource.mode == Mode::Data {
-                &provider.schema().data_sources
-            } else {
-                &provider.schema().resources
+            let managed = Mode::parse(&change.mode) == Mode::Managed;
+            if change.change.action == Action::NoOp {
+                let journaled = managed
+                    && (self.drifted.contains(&address) || change.moved_from.is_some() || change.import_id.is_some());
+                if !item.referenced && !journaled {
+                    continue;
+                }
+                let value = change.change.after.clone().unwrap_or(Value::Null);
+                if journaled {
+                    // Refreshed, moved or imported: the state takes the object as it is.
+                    if let Some(from) = &change.moved_from {
+                        let _ = self.shared.record(JournalEntry::Remove { address: from.clone() });
+                    }
+                    let _ = self.shared.record(JournalEntry::Set {
+                        address: address.clone(),
+                        resource: resource_state(change, &value, resource.lifecycle.create_before_destroy),
+                    });
+                }
+                values[position] = value;
+                continue;
+            }
+            let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
+            let config = match schemas.get(&resource.kind) {
+                Some(schema) => config_object(&resource.body, &schema.block, scope, &bindings, &address, diagnostics),
+                None => None,
             };
-            for (position, instance) in item.instances.iter().enumerate() {
-                let key = instance.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
-                let address = format!("{}{}{key}", item.prefix(), resource.address());
-                self.visited.insert(address.clone());
-                let Some(change) = self.changes.get(&address) else {
-                    // Not in the plan (targeted away, or a known data source): as state has it.
-                    values[index][position] =
-                        self.prior.get(&address).map(|p| p.value.clone()).unwrap_or(Value::Unknown);
-                    continue;
-                };
-                if change.change.action == Action::NoOp {
-                    let journaled = change.mode == "managed"
-                        && (self.drifted.contains(&address)
-                            || change.moved_from.is_some()
-                            || change.import_id.is_some());
-                    if !item.referenced && !journaled {
-                        continue;
-                    }
-                    let value = change.change.after.clone().unwrap_or(Value::Null);
-                    if change.mode == "managed"
-                        && (self.drifted.contains(&address)
-                            || change.moved_from.is_some()
-                            || change.import_id.is_some())
-                    {
-                        // Refreshed, moved or imported: the state takes the object as it is.
-                        if let Some(from) = &change.moved_from {
-                            let _ = self.shared.record(JournalEntry::Remove { address: from.clone() });
-                        }
-                        let _ = self.shared.record(JournalEntry::Set {
-                            address: address.clone(),
-                            resource: resource_state(change, &value, resource.lifecycle.create_before_destroy),
-                        });
-                    }
-                    values[index][position] = value;
-                    continue;
-                }
-                let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
-                let config = match schemas.get(&resource.kind) {
-                    Some(schema) => {
-                        config_object(&resource.body, &schema.block, scope, &bindings, &address, diagnostics)
-                    }
-                    None => None,
-                };
-                if config.is_none() && change.change.action != Action::Delete {
-                    self.shared.failed.lock().unwrap_or_else(|p| p.into_inner()).insert(address.clone());
-                    continue;
-                }
-                if let Some(from) = &change.moved_from {
-                    let _ = self.shared.record(JournalEntry::Remove { address: from.clone() });
-                }
-                units.push(Unit {
-                    item: index,
-                    position,
+            if config.is_none() && change.change.action != Action::Delete {
+                self.shared.failed.lock().unwrap_or_else(|p| p.into_inner()).insert(address.clone());
+                continue;
+            }
+            if let Some(from) = &change.moved_from {
+                let _ = self.shared.record(JournalEntry::Remove { address: from.clone() });
+            }
+            let value = change.change.after.as_ref().or(change.change.before.as_ref()).unwrap_or(&Value::Null);
+            let phase = provider.phase(&change.kind, value);
+            self.phases.enter(provider.name(), phase);
+            units.push((
+                position,
+                phase,
+                Unit {
                     change: change.clone(),
                     config,
                     provider: provider.clone(),
                     create_before_destroy: resource.lifecycle.create_before_destroy,
-                });
+                },
+            ));
+        }
+        if units.is_empty() {
+            return Work::Done(collect(&item.instances, values));
+        }
+        Work::Pending(Box::pin(async move {
+            let name = provider.name();
+            let results = futures::future::join_all(units.iter().map(|(_, phase, unit)| async move {
+                self.phases.wait(name, *phase).await;
+                let result = run_unit(unit, self.shared, self.permits).await;
+                self.phases.leave(name, *phase);
+                result
+            }))
+            .await;
+            if item.referenced {
+                for ((position, _, _), result) in units.iter().zip(results) {
+                    values[*position] = result.unwrap_or(Value::Unknown);
+                }
             }
-        }
-        let shared = self.shared;
-        let permits = self.permits;
-        let results = run_phases(&units, shared, permits, false);
-        if let Err(error) = shared.backend.journal_flush() {
-            diagnostics.push(Diagnostic::error("Failed to record changes in state", error.to_string()));
-        }
-        for (unit, result) in units.iter().zip(results) {
-            if items[unit.item].referenced {
-                values[unit.item][unit.position] = result.unwrap_or(Value::Unknown);
-            }
-        }
-        items.iter().zip(values).map(|(item, values)| collect(&item.instances, values)).collect()
+            (collect(&item.instances, values), Diagnostics::new())
+        }))
     }
 }
 
-/// Deletes in dependency order: an object goes only after everything that depends on it.
+/// Deletes in dependency order: an object goes only after everything that depends on it (from
+/// the dependencies recorded with each).
 fn delete_order(deletes: Vec<ResourceChange>) -> Vec<Vec<ResourceChange>> {
-    let mut remaining = deletes;
-    let mut waves = Vec::new();
-    while !remaining.is_empty() {
-        let (wave, rest): (Vec<_>, Vec<_>) = remaining.iter().cloned().partition(|change| {
-            // Ready when nothing still remaining depends on it.
-            !remaining.iter().any(|other| {
-                other.address != change.address && other.dependencies.iter().any(|d| depends_on(&change.address, d))
-            })
-        });
-        if wave.is_empty() {
-            // A dependency cycle in stale state: delete the rest together.
-            waves.push(rest);
-            break;
+    let addresses: Vec<Option<Address>> = deletes.iter().map(|c| c.address.parse().ok()).collect();
+    // Instances by resource type and name, to find what a dependency names without a scan.
+    let mut by_name: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (index, address) in addresses.iter().enumerate() {
+        if let Some(address) = address {
+            by_name.entry((address.kind.as_str(), address.name.as_str())).or_default().push(index);
         }
-        waves.push(wave);
-        remaining = rest;
+    }
+    // dependents[j]: the deletes that must run before delete j.
+    let mut waiting = vec![0usize; deletes.len()];
+    let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); deletes.len()];
+    for (dependent, change) in deletes.iter().enumerate() {
+        let mut found = BTreeSet::new();
+        for dependency in change.dependencies.iter().filter_map(|d| d.parse::<Target>().ok()) {
+            let candidates: Box<dyn Iterator<Item = usize>> = match &dependency {
+                Target::Resource(resource) => Box::new(
+                    by_name.get(&(resource.kind.as_str(), resource.name.as_str())).into_iter().flatten().copied(),
+                ),
+                Target::Module(_) => Box::new(0..deletes.len()),
+            };
+            for candidate in candidates {
+                if candidate != dependent && addresses[candidate].as_ref().is_some_and(|a| dependency.contains(a)) {
+                    found.insert(candidate);
+                }
+            }
+        }
+        for dependency in found {
+            waiting[dependency] += 1;
+            unblocks[dependent].push(dependency);
+        }
+    }
+    let mut slots: Vec<Option<ResourceChange>> = deletes.into_iter().map(Some).collect();
+    let mut ready: Vec<usize> = (0..slots.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut waves = Vec::new();
+    while !ready.is_empty() {
+        let mut next = Vec::new();
+        for &index in &ready {
+            for &dependency in &unblocks[index] {
+                waiting[dependency] -= 1;
+                if waiting[dependency] == 0 {
+                    next.push(dependency);
+                }
+            }
+        }
+        waves.push(ready.iter().filter_map(|&i| slots[i].take()).collect());
+        ready = next;
+    }
+    // A dependency cycle in stale state: delete the rest together.
+    let rest: Vec<ResourceChange> = slots.into_iter().flatten().collect();
+    if !rest.is_empty() {
+        waves.push(rest);
     }
     waves
 }
@@ -491,7 +529,7 @@ pub fn apply(
         .map(|snapshot| {
             plan.changes
                 .iter()
-                .filter(|c| c.mode == "managed" && c.change.action == Action::NoOp)
+                .filter(|c| Mode::parse(&c.mode) == Mode::Managed && c.change.action == Action::NoOp)
                 .filter(|c| snapshot.resources.get(&c.address).is_some_and(|r| r.dependencies != c.dependencies))
                 .map(|c| c.address.clone())
                 .collect()
@@ -522,10 +560,16 @@ pub fn apply(
             diagnostics.extend(errors);
         }
     }
+    // `removed` with `destroy = false`: out of state, object left alone.
+    for change in plan.changes.iter().filter(|c| c.change.action == Action::Forget) {
+        if let Err(errors) = shared.record(JournalEntry::Remove { address: change.address.clone() }) {
+            diagnostics.extend(errors);
+        }
+    }
     let mut outputs = BTreeMap::new();
     let mut visited = BTreeSet::new();
     if !plan.destroy && !plan.refresh_only {
-        let mut applier = Applier {
+        let applier = Applier {
             registry,
             changes: &changes,
             prior: &prior,
@@ -533,16 +577,22 @@ pub fn apply(
             drifted: plan.drift.iter().map(|d| d.address.clone()).chain(stale_dependencies).collect(),
             shared: &shared,
             permits: &permits,
-            visited: BTreeSet::new(),
+            phases: Phases::default(),
+            visited: Mutex::new(BTreeSet::new()),
         };
         let eval_options = EvalOptions {
             workspace: options.workspace.clone(),
             expansion_must_be_known: true,
             ..EvalOptions::default()
         };
-        let (values, walk_diagnostics) = evaluate_root_with(config, &plan.variables, &eval_options, &mut applier);
+        let (values, walk_diagnostics) =
+            walk(config, &plan.variables, &eval_options, &applier, &Selection::everything());
         diagnostics.extend(walk_diagnostics);
-        visited = applier.visited;
+        if let Err(error) = backend.journal_flush() {
+            diagnostics.push(Diagnostic::error("Failed to record changes in state", error.to_string()));
+        }
+        visited = applier.visited.into_inner().unwrap_or_else(|p| p.into_inner());
+        diagnostics.extend(crate::module_eval::run_checks(&config.root, &values.scope));
         for (name, value) in values.outputs {
             let sensitive = config.root.outputs.get(&name).is_some_and(|o| o.sensitive);
             if value.is_wholly_known() {
@@ -563,7 +613,7 @@ pub fn apply(
             .into_iter()
             .filter_map(|change| {
                 let provider = registry.for_resource(&change.kind, Some(&change.provider)).map(|(_, p)| p)?;
-                Some(Unit { item: 0, position: 0, change, config: None, provider, create_before_destroy: false })
+                Some(Unit { change, config: None, provider, create_before_destroy: false })
             })
             .collect();
         run_phases(&units, &shared, &permits, true);

@@ -44,6 +44,7 @@ fn verbs(action: Action) -> (&'static str, &'static str) {
         Action::Delete => ("Destroying...", "Destruction complete"),
         Action::Replace(_) => ("Replacing...", "Replacement complete"),
         Action::Read => ("Reading...", "Read complete"),
+        Action::Forget => ("Forgetting...", "Forgotten"),
         Action::NoOp => ("", ""),
     }
 }

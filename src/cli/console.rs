@@ -4,7 +4,7 @@
 
 use super::Printer;
 use super::vars::{VarArgs, collect_variables};
-use crate::module_eval::{EvalOptions, evaluate_root};
+use crate::graph::walk::{EvalOptions, evaluate_root};
 use infra_provider::Diagnostics;
 use std::io::BufRead;
 use std::process::ExitCode;

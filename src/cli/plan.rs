@@ -124,13 +124,13 @@ fn post_comment(
         full_plan,
         superseded: Vec::new(),
     };
-    let created = crate::plan::planner::block_on(forge.upsert_comment(&target, &stack, |superseded| {
+    let created = crate::runtime::block_on(forge.upsert_comment(&target, &stack, |superseded| {
         crate::render::markdown::render(plan, &crate::render::markdown::Comment { superseded, ..comment.clone() })
     }))
     .map_err(|e| e.to_string())?;
     if let Some(sha) = &commit {
         let summary = crate::render::markdown::summary(plan, &comment);
-        crate::plan::planner::block_on(forge.set_status(
+        crate::runtime::block_on(forge.set_status(
             &target,
             sha,
             StatusState::Success,
@@ -159,6 +159,7 @@ pub fn make_plan(session: &Session, args: &PlanArgs, destroy: bool, printer: &Pr
         refresh_only: args.refresh_only,
         targets: args.target.clone(),
         replace: args.replace.clone(),
+        parallelism: args.parallelism,
         workspace: session.workspace.clone(),
     };
     let (plan, diagnostics) = plan(&session.config, &session.variables, snapshot, &session.registry, &options);

@@ -201,12 +201,12 @@ pub fn run_graph(_: GraphArgs, printer: &Printer) -> ExitCode {
     match crate::graph::ModuleGraph::build(&config.root) {
         Ok(graph) => {
             let mut out = String::from("digraph {\n  compound = \"true\"\n  newrank = \"true\"\n");
-            for node in &graph.order {
-                out.push_str(&format!("  \"{node}\"\n"));
+            for &node in &graph.order {
+                out.push_str(&format!("  \"{}\"\n", graph.names[node]));
             }
-            for (node, dependencies) in &graph.dependencies {
-                for dependency in dependencies {
-                    out.push_str(&format!("  \"{node}\" -> \"{dependency}\"\n"));
+            for (node, dependencies) in graph.dependencies.iter().enumerate() {
+                for &dependency in dependencies {
+                    out.push_str(&format!("  \"{}\" -> \"{}\"\n", graph.names[node], graph.names[dependency]));
                 }
             }
             out.push('}');

@@ -179,8 +179,13 @@ fn current_for_recovery(session: &Session, printer: &Printer) -> Result<Option<S
     }
 }
 
+/// Whether the instance at `address` is `filter` or inside it (an instance of a resource, a
+/// resource of a module).
 fn matches(address: &str, filter: &str) -> bool {
-    crate::plan::planner::depends_on(address, filter)
+    match (address.parse::<crate::addr::Address>(), filter.parse::<crate::addr::Target>()) {
+        (Ok(address), Ok(filter)) => filter.contains(&address),
+        _ => address == filter,
+    }
 }
 
 fn write(session: &Session, snapshot: &Snapshot, previous: Option<u64>, printer: &Printer) -> ExitCode {
@@ -225,18 +230,26 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
                 printer.error("there is no state to move things in");
                 return ExitCode::from(1);
             };
-            let moves: Vec<String> = snapshot
+            let (from, to) = match (source.parse::<crate::addr::Target>(), destination.parse::<crate::addr::Target>()) {
+                (Ok(from), Ok(to)) => (from, to),
+                (Err(error), _) | (_, Err(error)) => {
+                    printer.error(&error.to_string());
+                    return ExitCode::from(1);
+                }
+            };
+            let moves: Vec<(String, String)> = snapshot
                 .resources
                 .keys()
-                .filter(|a| *a == &source || a.strip_prefix(source.as_str()).is_some_and(|r| r.starts_with('[')))
-                .cloned()
+                .filter_map(|old| {
+                    let address = old.parse::<crate::addr::Address>().ok()?;
+                    Some((old.clone(), crate::addr::relocate(&from, &to, &address)?.to_string()))
+                })
                 .collect();
             if moves.is_empty() {
                 printer.error(&format!("no instance `{source}` in state"));
                 return ExitCode::from(1);
             }
-            for old in moves {
-                let new = format!("{destination}{}", &old[source.len()..]);
+            for (old, new) in moves {
                 if snapshot.resources.contains_key(&new) {
                     printer.error(&format!("`{new}` already exists in state; nothing was moved"));
                     return ExitCode::from(1);
@@ -496,7 +509,7 @@ pub fn run_import(args: ImportArgs, printer: &Printer) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let base = crate::plan::planner::base_address(&args.address);
+    let base = address.resource().local_name();
     if address.module.is_empty() && !session.config.root.resources.contains_key(&base) {
         let diagnostic = Diagnostic::error(
             "Configuration for import target does not exist",
@@ -519,12 +532,8 @@ pub fn run_import(args: ImportArgs, printer: &Printer) -> ExitCode {
         ));
         return ExitCode::from(1);
     }
-    let resource_provider = session
-        .config
-        .root
-        .resources
-        .get(&crate::plan::planner::base_address(&args.address))
-        .and_then(|r| r.provider.clone());
+    let resource_provider =
+        session.config.root.resources.get(&address.resource().local_name()).and_then(|r| r.provider.clone());
     let mut diagnostics = infra_provider::Diagnostics::new();
     session.registry.configure(&session.config, &session.variables, &mut diagnostics);
     if diagnostics.has_errors() {
@@ -536,9 +545,8 @@ pub fn run_import(args: ImportArgs, printer: &Printer) -> ExitCode {
         printer.error(&format!("no provider serves `{}`", address.kind));
         return ExitCode::from(1);
     };
-    let imported = crate::plan::planner::block_on(
-        provider.import(ImportRequest { kind: address.kind.clone(), id: args.id.clone() }),
-    );
+    let imported =
+        crate::runtime::block_on(provider.import(ImportRequest { kind: address.kind.clone(), id: args.id.clone() }));
     let value = match imported {
         Ok(response) => response.current,
         Err(errors) => {

@@ -131,8 +131,8 @@ impl Decoder<'_> {
             kind if crate::platform::is_kind(kind) => self.module_call(block, module),
             "moved" => self.moved(block, module),
             "import" => self.import(block, module),
-            // Accepted for Terraform compatibility, not acted on yet.
-            "check" | "removed" => {}
+            "removed" => self.removed(block, module),
+            "check" => self.check_block(block, module),
             other => {
                 let mut diagnostic = Diagnostic::error(
                     "Unsupported block type",
@@ -820,6 +820,47 @@ impl Decoder<'_> {
         }
     }
 
+    fn check_block(&mut self, block: &Block, module: &mut Module) {
+        let Some(labels) = self.labels(block, &["name"]) else { return };
+        self.expect_only(&block.body, "`check` block", &[], &["assert", "data"]);
+        for data in block.body.get_blocks("data") {
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    "Scoped data source not read",
+                    "infra does not read `data` blocks nested in a `check` block yet; assertions that refer to them are skipped.",
+                )
+                .at(self.span(&data.ident)),
+            );
+        }
+        let asserts = self.checks(&block.body, "assert");
+        module.checks.push(CheckBlock { name: labels[0].clone(), asserts, span: self.span(&block.ident) });
+    }
+
+    fn removed(&mut self, block: &Block, module: &mut Module) {
+        if self.labels(block, &[]).is_none() {
+            return;
+        }
+        self.expect_only(&block.body, "`removed` block", &["from"], &["lifecycle", "provisioner", "connection"]);
+        let Some(from) =
+            block.body.get_attribute("from").and_then(|attribute| self.reference(&attribute.value, "from"))
+        else {
+            if block.body.get_attribute("from").is_none() {
+                self.error(
+                    "Missing required argument",
+                    "A `removed` block needs `from`.".into(),
+                    self.span(&block.ident),
+                );
+            }
+            return;
+        };
+        let mut destroy = true;
+        for lifecycle in block.body.get_blocks("lifecycle") {
+            self.expect_only(&lifecycle.body, "`lifecycle` block of `removed`", &["destroy"], &[]);
+            destroy = self.constant_bool(&lifecycle.body, "destroy", true);
+        }
+        module.removed.push(Removed { from, destroy, span: self.span(&block.ident) });
+    }
+
     fn import(&mut self, block: &Block, module: &mut Module) {
         if self.labels(block, &[]).is_none() {
             return;
@@ -846,11 +887,7 @@ impl Decoder<'_> {
 }
 
 /// Whether `text` is a valid HCL identifier (letters, digits, `_`, `-`; not starting with a digit or `-`).
-pub(crate) fn is_identifier(text: &str) -> bool {
-    let mut chars = text.chars();
-    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
-}
+pub(crate) use crate::syntax::is_identifier;
 
 /// "an `output` block", "a `variable` block".
 fn with_article(what: &str) -> String {

@@ -174,14 +174,7 @@ pub struct Local {
     pub span: Option<Span>,
 }
 
-/// Managed resource or data source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Mode {
-    /// `resource`
-    Managed,
-    /// `data`
-    Data,
-}
+pub use crate::addr::Mode;
 
 /// `lifecycle { ... }`.
 #[derive(Clone, Debug, Default)]
@@ -299,6 +292,29 @@ pub struct Moved {
     pub span: Option<Span>,
 }
 
+/// `removed { from = ...  lifecycle { destroy = false } }`: objects that leave the
+/// configuration on purpose.
+#[derive(Clone, Debug)]
+pub struct Removed {
+    /// The resource or module whose objects leave.
+    pub from: String,
+    /// Destroy them (`true`, Terraform's default) or only forget them (`false`).
+    pub destroy: bool,
+    /// The block.
+    pub span: Option<Span>,
+}
+
+/// `check "name" { assert { ... } }`: assertions reported as warnings after plan and apply.
+#[derive(Clone, Debug)]
+pub struct CheckBlock {
+    /// The block's name.
+    pub name: String,
+    /// Its `assert` blocks.
+    pub asserts: Vec<Check>,
+    /// The block.
+    pub span: Option<Span>,
+}
+
 /// `import { to = ..., id = ... }`.
 #[derive(Clone, Debug)]
 pub struct Import {
@@ -364,6 +380,10 @@ pub struct Module {
     pub moved: Vec<Moved>,
     /// `import` blocks.
     pub imports: Vec<Import>,
+    /// `removed` blocks.
+    pub removed: Vec<Removed>,
+    /// `check` blocks.
+    pub checks: Vec<CheckBlock>,
     /// Kubernetes manifests from YAML files, by key.
     pub manifests: BTreeMap<String, Manifest>,
 }

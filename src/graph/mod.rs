@@ -1,10 +1,19 @@
-//! The dependency graph of a module: which object's expressions refer to which.
+//! The dependency graph: what each object of a module refers to, and the walk over every
+//! module instance that evaluates, plans and applies in that order.
 //!
-//! Nodes are named by address (`local.a`, `aws_vpc.main`, `data.aws_ami.u`, `module.net`,
-//! `output.id`); edges come from references and `depends_on`. [`ModuleGraph::build`] orders
-//! the nodes so that every object comes after what it refers to, and reports each cycle once,
-//! listing its members with their spans. The engine's resource-instance graph (with provider
-//! nodes and bounded parallel walks) is built on the same petgraph foundation.
+//! - [`ModuleGraph::build`] (here): the objects of one module (`local.a`, `aws_vpc.main`,
+//!   `data.aws_ami.u`, `module.net`, `output.id`) as indexed nodes with edges from references
+//!   and `depends_on`; every cycle is reported once, with its members' spans.
+//! - [`dependencies`]: the resources each object depends on, through locals and module
+//!   outputs, as recorded in state and used to order deletes.
+//! - [`select`]: what a `-target` needs, decided before anything is read.
+//! - [`walk`]: the instance walk — module instances expanded as their calls become ready,
+//!   each node started as soon as what it refers to is done, provider work bounded by one
+//!   semaphore.
+
+pub mod dependencies;
+pub mod select;
+pub mod walk;
 
 use crate::config::{Expr, Module};
 use crate::eval::references::references;
@@ -13,19 +22,39 @@ use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::BTreeMap;
 
-/// An ordered module graph.
+/// What a node stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    /// `local.NAME`
+    Local,
+    /// A resource or data source (`aws_vpc.main`, `data.aws_ami.u`).
+    Resource,
+    /// A module call (`module.net`).
+    Call,
+    /// `output.NAME`
+    Output,
+}
+
+/// The graph of one module: nodes by index, edges both ways.
 #[derive(Debug, Default)]
 pub struct ModuleGraph {
-    /// Node names in dependency order (dependencies first).
-    pub order: Vec<String>,
-    /// What each node depends on.
-    pub dependencies: BTreeMap<String, Vec<String>>,
-    /// Nodes something depends on.
-    referenced: std::collections::BTreeSet<String>,
+    /// Node names (`local.a`, `aws_vpc.main`, `module.net`, `output.id`).
+    pub names: Vec<String>,
+    /// What each node is.
+    pub kinds: Vec<NodeKind>,
+    /// The nodes each node refers to.
+    pub dependencies: Vec<Vec<usize>>,
+    /// The nodes that refer to each node.
+    pub dependents: Vec<Vec<usize>>,
+    /// Node index by name.
+    pub index: BTreeMap<String, usize>,
+    /// Node indexes in dependency order (dependencies first).
+    pub order: Vec<usize>,
 }
 
 struct Node<'a> {
     name: String,
+    kind: NodeKind,
     span: Option<Span>,
     expressions: Vec<&'a Expr>,
 }
@@ -33,56 +62,83 @@ struct Node<'a> {
 fn nodes(module: &Module) -> Vec<Node<'_>> {
     let mut out = Vec::new();
     for (name, local) in &module.locals {
-        out.push(Node { name: format!("local.{name}"), span: local.span.clone(), expressions: vec![&local.expr] });
+        out.push(Node {
+            name: format!("local.{name}"),
+            kind: NodeKind::Local,
+            span: local.span.clone(),
+            expressions: vec![&local.expr],
+        });
     }
     for (address, resource) in &module.resources {
-        out.push(Node { name: address.clone(), span: resource.span.clone(), expressions: resource.expressions() });
+        out.push(Node {
+            name: address.clone(),
+            kind: NodeKind::Resource,
+            span: resource.span.clone(),
+            expressions: resource.expressions(),
+        });
     }
     for (name, call) in &module.module_calls {
-        out.push(Node { name: format!("module.{name}"), span: call.span.clone(), expressions: call.expressions() });
+        out.push(Node {
+            name: format!("module.{name}"),
+            kind: NodeKind::Call,
+            span: call.span.clone(),
+            expressions: call.expressions(),
+        });
     }
     for (name, output) in &module.outputs {
-        out.push(Node { name: format!("output.{name}"), span: output.span.clone(), expressions: output.expressions() });
+        out.push(Node {
+            name: format!("output.{name}"),
+            kind: NodeKind::Output,
+            span: output.span.clone(),
+            expressions: output.expressions(),
+        });
     }
     out
 }
 
 impl ModuleGraph {
-    /// Builds and orders the graph of one module.
+    /// Builds the graph of one module and orders it.
     ///
     /// # Errors
     ///
     /// One diagnostic per cycle.
     pub fn build(module: &Module) -> Result<ModuleGraph, Diagnostics> {
         let nodes = nodes(module);
-        let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(nodes.len(), nodes.len() * 2);
-        let index: BTreeMap<&str, NodeIndex> =
-            nodes.iter().enumerate().map(|(position, node)| (node.name.as_str(), graph.add_node(position))).collect();
-        let mut dependencies: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for node in &nodes {
-            let mut targets: Vec<String> = node
+        let index: BTreeMap<String, usize> =
+            nodes.iter().enumerate().map(|(position, node)| (node.name.clone(), position)).collect();
+        let mut dependencies: Vec<Vec<usize>> = Vec::with_capacity(nodes.len());
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+        for (position, node) in nodes.iter().enumerate() {
+            let mut targets: Vec<usize> = node
                 .expressions
                 .iter()
                 .flat_map(|expr| references(&expr.ast))
                 .filter_map(|reference| reference.target())
-                .filter(|target| index.contains_key(target.as_str()))
+                .filter_map(|target| index.get(target.as_str()).copied())
                 .collect();
-            targets.sort();
+            targets.sort_unstable();
             targets.dedup();
-            for target in &targets {
-                graph.add_edge(index[target.as_str()], index[node.name.as_str()], ());
+            for &target in &targets {
+                dependents[target].push(position);
             }
-            dependencies.insert(node.name.clone(), targets);
+            dependencies.push(targets);
+        }
+        let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(nodes.len(), nodes.len() * 2);
+        let handles: Vec<NodeIndex> = (0..nodes.len()).map(|position| graph.add_node(position)).collect();
+        for (position, targets) in dependencies.iter().enumerate() {
+            for &target in targets {
+                graph.add_edge(handles[target], handles[position], ());
+            }
         }
         match toposort(&graph, None) {
-            Ok(order) => {
-                let referenced = dependencies.values().flatten().cloned().collect();
-                Ok(ModuleGraph {
-                    order: order.into_iter().map(|i| nodes[graph[i]].name.clone()).collect(),
-                    dependencies,
-                    referenced,
-                })
-            }
+            Ok(order) => Ok(ModuleGraph {
+                names: nodes.iter().map(|n| n.name.clone()).collect(),
+                kinds: nodes.iter().map(|n| n.kind).collect(),
+                dependencies,
+                dependents,
+                index,
+                order: order.into_iter().map(|handle| graph[handle]).collect(),
+            }),
             Err(_) => {
                 let mut diagnostics = Diagnostics::new();
                 for component in tarjan_scc(&graph) {
@@ -90,18 +146,18 @@ impl ModuleGraph {
                     if !is_cycle {
                         continue;
                     }
-                    let mut members: Vec<&Node> = component.iter().map(|i| &nodes[graph[*i]]).collect();
-                    members.sort_by(|a, b| a.name.cmp(&b.name));
-                    let path = cycle_path(&members, &dependencies);
+                    let mut members: Vec<usize> = component.iter().map(|handle| graph[*handle]).collect();
+                    members.sort_by(|a, b| nodes[*a].name.cmp(&nodes[*b].name));
+                    let path = cycle_path(&members, &nodes, &dependencies);
                     let mut diagnostic = Diagnostic::error(
                         "Cycle in references",
                         format!("These objects refer to each other in a cycle: {path}. Break the cycle by removing one of the references."),
                     )
-                    .at(members[0].span.clone());
-                    for member in &members[1..] {
-                        if let Some(span) = &member.span {
+                    .at(nodes[members[0]].span.clone());
+                    for &member in &members[1..] {
+                        if let Some(span) = &nodes[member].span {
                             diagnostic = diagnostic
-                                .with_secondary(span.clone(), format!("`{}` is part of the cycle", member.name));
+                                .with_secondary(span.clone(), format!("`{}` is part of the cycle", nodes[member].name));
                         }
                     }
                     diagnostics.push(diagnostic);
@@ -110,45 +166,25 @@ impl ModuleGraph {
             }
         }
     }
-}
 
-impl ModuleGraph {
-    /// Whether any node depends on `node`.
-    pub fn referenced(&self, node: &str) -> bool {
-        self.referenced.contains(node)
-    }
-
-    /// The nodes in waves: each wave holds the nodes whose dependencies are all in earlier
-    /// waves, so the nodes of one wave can be worked on at the same time.
-    pub fn waves(&self) -> Vec<Vec<String>> {
-        let mut level: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut waves: Vec<Vec<String>> = Vec::new();
-        for node in &self.order {
-            let depth =
-                self.dependencies[node].iter().filter_map(|d| level.get(d.as_str())).map(|l| l + 1).max().unwrap_or(0);
-            level.insert(node, depth);
-            if waves.len() <= depth {
-                waves.resize(depth + 1, Vec::new());
-            }
-            waves[depth].push(node.clone());
-        }
-        waves
+    /// Whether any node refers to node `node`.
+    pub fn referenced(&self, node: usize) -> bool {
+        !self.dependents[node].is_empty()
     }
 }
 
 /// `local.a → local.b → local.a`, following dependencies inside the cycle.
-fn cycle_path(members: &[&Node], dependencies: &BTreeMap<String, Vec<String>>) -> String {
-    let in_cycle = |name: &str| members.iter().any(|member| member.name == name);
-    let start = members[0].name.clone();
-    let mut path = vec![start.clone()];
-    let mut current = start.clone();
+fn cycle_path(members: &[usize], nodes: &[Node], dependencies: &[Vec<usize>]) -> String {
+    let start = members[0];
+    let mut path = vec![start];
+    let mut current = start;
     for _ in 0..members.len() {
-        let Some(next) = dependencies.get(&current).and_then(|deps| deps.iter().find(|d| in_cycle(d))) else { break };
-        path.push(next.clone());
-        if *next == start {
+        let Some(&next) = dependencies[current].iter().find(|d| members.contains(d)) else { break };
+        path.push(next);
+        if next == start {
             break;
         }
-        current = next.clone();
+        current = next;
     }
-    path.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(" → ")
+    path.iter().map(|&node| format!("`{}`", nodes[node].name)).collect::<Vec<_>>().join(" → ")
 }

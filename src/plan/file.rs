@@ -60,6 +60,7 @@ fn action_name(action: Action) -> &'static str {
         Action::Replace(ReplaceOrder::DestroyBeforeCreate) => "replace",
         Action::Replace(ReplaceOrder::CreateBeforeDestroy) => "replace-create-first",
         Action::Delete => "delete",
+        Action::Forget => "forget",
     }
 }
 
@@ -68,6 +69,7 @@ fn parse_action(name: &str) -> Result<Action, String> {
         "no-op" => Action::NoOp,
         "create" => Action::Create,
         "read" => Action::Read,
+        "forget" => Action::Forget,
         "update" => Action::Update,
         "replace" => Action::Replace(ReplaceOrder::DestroyBeforeCreate),
         "replace-create-first" => Action::Replace(ReplaceOrder::CreateBeforeDestroy),

@@ -36,6 +36,8 @@ pub enum Action {
     Replace(ReplaceOrder),
     /// Destroy.
     Delete,
+    /// Drop from state, leave the object alone (a `removed` block with `destroy = false`).
+    Forget,
 }
 
 impl Action {
@@ -49,6 +51,7 @@ impl Action {
             Action::Replace(ReplaceOrder::DestroyBeforeCreate) => "-/+",
             Action::Replace(ReplaceOrder::CreateBeforeDestroy) => "+/-",
             Action::Delete => "-",
+            Action::Forget => ".",
         }
     }
 
@@ -62,6 +65,7 @@ impl Action {
             Action::Replace(ReplaceOrder::DestroyBeforeCreate) => &["delete", "create"],
             Action::Replace(ReplaceOrder::CreateBeforeDestroy) => &["create", "delete"],
             Action::Delete => &["delete"],
+            Action::Forget => &["forget"],
         }
     }
 }
@@ -153,6 +157,8 @@ pub struct Summary {
     pub destroy: usize,
     /// Imports.
     pub import: usize,
+    /// Objects dropped from state and left alone.
+    pub forget: usize,
 }
 
 impl Plan {
@@ -168,6 +174,7 @@ impl Plan {
                     summary.destroy += 1;
                 }
                 Action::Delete => summary.destroy += 1,
+                Action::Forget => summary.forget += 1,
                 Action::NoOp | Action::Read => {}
             }
             if change.import_id.is_some() {

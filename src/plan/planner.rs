@@ -14,11 +14,14 @@
 
 use super::objects::{config_object, copy_marks, from_state, mark_schema_sensitive, to_state};
 use super::{Action, Change, OutputChange, Plan, ReplaceOrder, ResourceChange};
-use crate::addr::Address;
-use crate::config::{LoadedConfig, Mode, Resource};
+use crate::addr::{Address, Mode, Target, relocate};
+use crate::config::{LoadedConfig, Resource};
 use crate::eval::Scope;
-use crate::module_eval::{EvalOptions, ResourceHandler, ResourceItem, collect, evaluate_root_with};
+use crate::graph::select::Selection;
+use crate::graph::walk::{EvalOptions, Phases, ResourceHandler, ResourceItem, Work, walk};
+use crate::module_eval::collect;
 use crate::registry::Registry;
+use crate::runtime::block_on;
 use infra_provider::testing::check_planned;
 use infra_provider::{
     Diagnostic, Diagnostics, ImportRequest, PlanRequest, PlanResponse, ReadDataRequest, ReadRequest, Value,
@@ -26,6 +29,7 @@ use infra_provider::{
 };
 use infra_state::{ResourceState, Snapshot};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 /// How to plan.
 #[derive(Clone, Debug, Default)]
@@ -40,6 +44,8 @@ pub struct PlanOptions {
     pub targets: Vec<crate::addr::Target>,
     /// `-replace`: replace these even if unchanged.
     pub replace: Vec<Address>,
+    /// Provider calls at once (`-parallelism`, default 10), for refresh and plan alike.
+    pub parallelism: usize,
     /// `terraform.workspace`.
     pub workspace: String,
 }
@@ -73,11 +79,6 @@ pub fn prior_instances(snapshot: Option<&Snapshot>, registry: &Registry) -> BTre
             (address.clone(), PriorInstance { state: record, value })
         })
         .collect()
-}
-
-/// Runs a future to completion from synchronous code inside the runtime.
-pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future))
 }
 
 /// Makes a plan.
@@ -114,16 +115,24 @@ pub fn plan(
     // 1. `moved` and `import` blocks.
     let mut moved_from = BTreeMap::new();
     for moved in &config.root.moved {
-        let moves: Vec<String> = prior
+        let (Ok(from), Ok(to)) = (moved.from.parse::<Target>(), moved.to.parse::<Target>()) else {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Invalid `moved` block",
+                    format!("`{}` or `{}` is not a resource or module address.", moved.from, moved.to),
+                )
+                .at(moved.span.clone()),
+            );
+            continue;
+        };
+        let moves: Vec<(String, String)> = prior
             .keys()
-            .filter(|address| {
-                *address == &moved.from
-                    || address.strip_prefix(moved.from.as_str()).is_some_and(|rest| rest.starts_with('['))
+            .filter_map(|old| {
+                let address = old.parse::<Address>().ok()?;
+                Some((old.clone(), relocate(&from, &to, &address)?.to_string()))
             })
-            .cloned()
             .collect();
-        for old in moves {
-            let new = format!("{}{}", moved.to, &old[moved.from.len()..]);
+        for (old, new) in moves {
             if prior.contains_key(&new) {
                 diagnostics.push(
                     Diagnostic::warning("Moved object still exists", format!("`{old}` cannot move to `{new}`: an object is already at the new address; the `moved` block is ignored for it."))
@@ -132,8 +141,31 @@ pub fn plan(
                 continue;
             }
             if let Some(instance) = prior.remove(&old) {
-                moved_from.insert(new.clone(), old);
+                // A chain of moves (a → b, b → c) records where the object first was.
+                let first = moved_from.remove(&old).unwrap_or(old);
+                moved_from.insert(new.clone(), first);
                 prior.insert(new, instance);
+            }
+        }
+    }
+    // `removed` blocks: the objects leave state; `destroy = true` destroys them.
+    let mut forgotten = Vec::new();
+    for removed in &config.root.removed {
+        let Ok(from) = removed.from.parse::<Target>() else { continue };
+        let gone: Vec<String> = prior
+            .keys()
+            .filter(|address| address.parse::<Address>().is_ok_and(|a| from.contains(&a)))
+            .cloned()
+            .collect();
+        if !removed.destroy {
+            for address in gone {
+                if let Some(instance) = prior.remove(&address) {
+                    forgotten.push(ResourceChange {
+                        change: Change { action: Action::Forget, before: Some(instance.value.clone()), after: None },
+                        reason: Some("because a `removed` block drops it from management (`destroy = false`)".into()),
+                        ..delete_change(&address, &instance, "")
+                    });
+                }
             }
         }
     }
@@ -172,7 +204,7 @@ pub fn plan(
             Ok(response) => {
                 let (attributes, sensitive) = to_state(&response.current);
                 let state = ResourceState {
-                    mode: "managed".into(),
+                    mode: Mode::Managed.as_str().into(),
                     kind: address.kind.clone(),
                     provider: provider_name,
                     schema_version: 0,
@@ -190,8 +222,14 @@ pub fn plan(
     }
 
     // 2. Refresh.
+    // `-target`: what the targets need, decided before anything is read.
+    let selection = if options.destroy {
+        Selection::everything()
+    } else {
+        crate::graph::select::select(&config.root, &options.targets, &crate::graph::walk::graphs(config))
+    };
     if options.refresh || options.refresh_only {
-        plan.drift = refresh(&mut prior, registry, &mut diagnostics);
+        plan.drift = refresh(&mut prior, registry, &selection, options.parallelism, &mut diagnostics);
     }
     if options.refresh_only {
         return finish_counted(plan, registry, diagnostics);
@@ -201,22 +239,24 @@ pub fn plan(
     if options.destroy {
         // Dependencies from state, and from the configuration where the object is still in it
         // (state may not know them: an imported object has none).
-        let graph = crate::graph::ModuleGraph::build(&config.root).ok();
+        let configured = crate::graph::walk::root_dependencies(config);
         for (address, instance) in &prior {
-            if instance.state.mode != "managed" {
+            if Mode::parse(&instance.state.mode) != Mode::Managed {
                 continue;
             }
             let mut change = delete_change(address, instance, "because the whole configuration is being destroyed");
-            if let Some(configured) = graph.as_ref().and_then(|g| g.dependencies.get(&base_address(address))) {
+            let local = address.parse::<Address>().ok().filter(|a| a.module.is_empty()).map(|a| a.local_name());
+            if let Some(configured) = local.as_ref().and_then(|name| configured.get(name)) {
                 for dependency in configured {
-                    if !change.dependencies.contains(dependency) {
-                        change.dependencies.push(dependency.clone());
+                    let dependency = dependency.to_string();
+                    if !change.dependencies.contains(&dependency) {
+                        change.dependencies.push(dependency);
                     }
                 }
             }
             plan.changes.push(change);
             if let Some(resource) =
-                config.root.resources.get(&base_address(address)).filter(|r| r.lifecycle.prevent_destroy)
+                local.and_then(|name| config.root.resources.get(&name)).filter(|r| r.lifecycle.prevent_destroy)
             {
                 diagnostics.push(
                     Diagnostic::error("Instance cannot be destroyed", format!("`{address}` has `lifecycle.prevent_destroy` set, so it cannot be destroyed. Remove `prevent_destroy` first."))
@@ -233,14 +273,16 @@ pub fn plan(
     }
 
     // 4. The walk.
-    let mut planner = Planner {
+    let planner = Planner {
         registry,
-        prior,
-        changes: Vec::new(),
-        declared: BTreeSet::new(),
-        replace: options.replace.iter().map(|a| a.to_string()).collect(),
+        prior: Mutex::new(prior),
+        changes: Mutex::new(forgotten),
+        declared: Mutex::new(BTreeSet::new()),
+        replace: options.replace.clone(),
         moved_from: &moved_from,
         imported: &imported,
+        permits: tokio::sync::Semaphore::new(options.parallelism.max(1)),
+        phases: Phases::default(),
     };
     let eval_options = EvalOptions {
         plan_time: true,
@@ -248,19 +290,28 @@ pub fn plan(
         workspace: options.workspace.clone(),
         ..EvalOptions::default()
     };
-    let (values, walk_diagnostics) = evaluate_root_with(config, variables, &eval_options, &mut planner);
+    let (values, walk_diagnostics) = walk(config, variables, &eval_options, &planner, &selection);
     diagnostics.extend(walk_diagnostics);
+    if selection.is_everything() {
+        diagnostics.extend(crate::module_eval::run_checks(&config.root, &values.scope));
+    }
     // The planner took the instances it planned out of `prior`; what is left is not in the
     // configuration.
-    let Planner { mut changes, declared, prior, .. } = planner;
+    let Planner { changes, declared, prior, .. } = planner;
+    let (mut changes, declared, prior) = (
+        changes.into_inner().unwrap_or_else(|p| p.into_inner()),
+        declared.into_inner().unwrap_or_else(|p| p.into_inner()),
+        prior.into_inner().unwrap_or_else(|p| p.into_inner()),
+    );
 
     // 5. Orphans: in state, not in configuration.
     for (address, instance) in &prior {
-        if instance.state.mode != "managed" {
+        let parsed = address.parse::<Address>().ok();
+        if Mode::parse(&instance.state.mode) != Mode::Managed || parsed.as_ref().is_some_and(|a| !selection.covers(a)) {
             continue;
         }
-        let base = base_address(address);
-        let reason = if declared.contains(&base) {
+        let base = parsed.as_ref().map(|a| a.resource().to_string()).unwrap_or_else(|| address.clone());
+        let reason = if parsed.as_ref().is_some_and(|a| declared.contains(&a.resource())) {
             format!(
                 "because `{address}` is not in the configuration: its key is no longer in the `count` or `for_each` of `{base}`"
             )
@@ -317,22 +368,10 @@ fn finish_counted(mut plan: Plan, registry: &Registry, diagnostics: Diagnostics)
     finish(plan, diagnostics)
 }
 
-/// `aws_subnet.a` for `aws_subnet.a["x"]`, `module.m[0].aws_vpc.v` for `module.m[0].aws_vpc.v[1]`.
-pub fn base_address(address: &str) -> String {
-    match address.parse::<Address>() {
-        Ok(mut parsed) => {
-            parsed.key = None;
-            parsed.to_string()
-        }
-        Err(_) => address.to_string(),
-    }
-}
-
-/// Whether `address` is `dependency` or inside it (an instance of it, a resource of a module).
-pub fn depends_on(address: &str, dependency: &str) -> bool {
-    address
-        .strip_prefix(dependency)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('[') || rest.starts_with('.'))
+/// Whether the instance at `address` is (in) one of `dependencies` (recorded as text).
+pub fn depends_on_any(address: &str, dependencies: &[String]) -> bool {
+    let Ok(address) = address.parse::<Address>() else { return false };
+    dependencies.iter().filter_map(|d| d.parse::<Target>().ok()).any(|d| d.contains(&address))
 }
 
 fn delete_change(address: &str, instance: &PriorInstance, reason: &str) -> ResourceChange {
@@ -352,52 +391,57 @@ fn delete_change(address: &str, instance: &PriorInstance, reason: &str) -> Resou
     }
 }
 
-/// Keeps only the targets and, for creates and updates, what they depend on.
+/// Keeps only the targets and, for creates and updates, what they depend on; for a destroy,
+/// what depends on them.
 fn filter_targets(plan: &mut Plan, options: &PlanOptions) {
     if options.targets.is_empty() {
         return;
     }
-    let mut wanted: BTreeSet<String> = BTreeSet::new();
-    let targets: Vec<String> = options.targets.iter().map(|t| t.to_string()).collect();
-    let mut frontier: Vec<String> = plan
-        .changes
-        .iter()
-        .filter(|c| targets.iter().any(|t| depends_on(&c.address, t)))
-        .map(|c| c.address.clone())
+    let parsed: Vec<Option<Address>> = plan.changes.iter().map(|c| c.address.parse::<Address>().ok()).collect();
+    let dependencies: Vec<Vec<Target>> =
+        plan.changes.iter().map(|c| c.dependencies.iter().filter_map(|d| d.parse::<Target>().ok()).collect()).collect();
+    let mut wanted = vec![false; plan.changes.len()];
+    let mut frontier: Vec<usize> = (0..plan.changes.len())
+        .filter(|&i| parsed[i].as_ref().is_some_and(|a| options.targets.iter().any(|t| t.contains(a))))
         .collect();
-    while let Some(address) = frontier.pop() {
-        if !wanted.insert(address.clone()) {
+    while let Some(index) = frontier.pop() {
+        if std::mem::replace(&mut wanted[index], true) {
             continue;
         }
-        let Some(change) = plan.changes.iter().find(|c| c.address == address) else { continue };
-        if plan.destroy {
-            // Destroying a target destroys what depends on it.
-            for other in &plan.changes {
-                if other.dependencies.iter().any(|d| depends_on(&address, d)) {
-                    frontier.push(other.address.clone());
-                }
-            }
-        } else {
-            for other in &plan.changes {
-                if change.dependencies.iter().any(|d| depends_on(&other.address, d)) {
-                    frontier.push(other.address.clone());
-                }
+        for other in 0..plan.changes.len() {
+            let Some(other_address) = &parsed[other] else { continue };
+            let linked = if plan.destroy {
+                // Destroying a target destroys what depends on it.
+                parsed[index].as_ref().is_some_and(|a| dependencies[other].iter().any(|d| d.contains(a)))
+            } else {
+                dependencies[index].iter().any(|d| d.contains(other_address))
+            };
+            if linked && !wanted[other] {
+                frontier.push(other);
             }
         }
     }
-    plan.changes.retain(|c| wanted.contains(&c.address));
+    let mut keep = wanted.into_iter();
+    plan.changes.retain(|_| keep.next().unwrap_or(false));
     plan.outputs.clear();
 }
 
-/// Reads every instance through its provider, one `read_batch` per resource type.
+/// Reads every selected instance through its provider: one `read_batch` per resource type
+/// where the provider batches (one call in flight), else one `read` per instance; at most
+/// `parallelism` calls at once.
 fn refresh(
     prior: &mut BTreeMap<String, PriorInstance>,
     registry: &Registry,
+    selection: &Selection,
+    parallelism: usize,
     diagnostics: &mut Diagnostics,
 ) -> Vec<ResourceChange> {
+    let permits = tokio::sync::Semaphore::new(parallelism.max(1));
+    let permits = &permits;
     let mut by_type: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for (address, instance) in prior.iter() {
-        if instance.state.mode == "managed" {
+        let selected = selection.is_everything() || address.parse::<Address>().is_ok_and(|a| selection.covers(&a));
+        if Mode::parse(&instance.state.mode) == Mode::Managed && selected {
             let key = (instance.state.kind.clone(), instance.state.provider.clone());
             by_type.entry(key).or_default().push(address.clone());
         }
@@ -412,7 +456,22 @@ fn refresh(
         };
         let requests: Vec<ReadRequest> =
             addresses.iter().map(|a| ReadRequest { kind: kind.clone(), current: prior[a].value.clone() }).collect();
-        Some(async move { (kind, addresses, provider.read_batch(requests).await) })
+        Some(async move {
+            let answers = if provider.batches_reads() {
+                let _permit = permits.acquire().await;
+                provider.read_batch(requests).await
+            } else {
+                futures::future::join_all(requests.into_iter().map(|request| {
+                    let provider = provider.clone();
+                    async move {
+                        let _permit = permits.acquire().await;
+                        provider.read(request).await
+                    }
+                }))
+                .await
+            };
+            (kind, addresses, answers)
+        })
     });
     let results = block_on(futures::future::join_all(reads));
     let mut drift = Vec::new();
@@ -463,313 +522,300 @@ fn refresh(
 struct Planner<'a> {
     registry: &'a Registry,
     /// State instances not planned yet; each is moved out as it is planned.
-    prior: BTreeMap<String, PriorInstance>,
-    changes: Vec<ResourceChange>,
-    /// Resource blocks seen in the walk (with module prefix), even with no instances.
-    declared: BTreeSet<String>,
-    replace: BTreeSet<String>,
+    prior: Mutex<BTreeMap<String, PriorInstance>>,
+    changes: Mutex<Vec<ResourceChange>>,
+    /// Resource blocks seen in the walk (with module path), even with no instances.
+    declared: Mutex<BTreeSet<Address>>,
+    replace: Vec<Address>,
     moved_from: &'a BTreeMap<String, String>,
     imported: &'a BTreeMap<String, String>,
+    /// Provider calls in flight, at most `-parallelism`.
+    permits: tokio::sync::Semaphore,
+    phases: Phases,
 }
 
 /// One instance ready for its provider.
 struct Job {
-    item: usize,
     position: usize,
     address: String,
     config: Value,
     prior: Option<Value>,
+    /// The provider phase of its call; `None` when there is no call to make now (a data
+    /// source whose configuration is known only after apply).
+    phase: Option<u8>,
 }
 
 impl Planner<'_> {
     /// Whether a `replace_triggered_by` reference changes in this plan.
-    fn triggered(&self, resource: &Resource, prefix: &str) -> Option<String> {
-        let targets = resource
+    fn triggered(&self, resource: &Resource, path: &[crate::addr::ModuleStep]) -> Option<String> {
+        let targets: Vec<Target> = resource
             .lifecycle
             .replace_triggered_by
             .iter()
             .flat_map(|expr| crate::eval::references::references(&expr.ast))
-            .filter_map(|reference| reference.target());
-        for target in targets {
-            let target = format!("{prefix}{target}");
-            if let Some(change) = self.changes.iter().find(|c| {
-                depends_on(&c.address, &target)
-                    && matches!(c.change.action, Action::Update | Action::Replace(_) | Action::Create)
-            }) {
-                return Some(change.address.clone());
-            }
+            .filter_map(|reference| reference.target())
+            .filter_map(|target| target.parse::<Target>().ok())
+            .map(|target| crate::graph::dependencies::under(path, &target))
+            .collect();
+        if targets.is_empty() {
+            return None;
         }
-        None
+        let changes = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        changes
+            .iter()
+            .find(|c| {
+                matches!(c.change.action, Action::Update | Action::Replace(_) | Action::Create)
+                    && c.address.parse::<Address>().is_ok_and(|a| targets.iter().any(|t| t.contains(&a)))
+            })
+            .map(|c| c.address.clone())
+    }
+
+    fn record(&self, change: ResourceChange) {
+        self.changes.lock().unwrap_or_else(|p| p.into_inner()).push(change);
     }
 }
 
 impl ResourceHandler for Planner<'_> {
-    fn resources(&mut self, items: Vec<ResourceItem<'_>>, scope: &Scope, diagnostics: &mut Diagnostics) -> Vec<Value> {
-        // Evaluate every instance's configuration (sync), then plan them all at once.
-        let mut values: Vec<Vec<Value>> = items.iter().map(|item| vec![Value::Unknown; item.instances.len()]).collect();
-        let mut jobs = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            let resource = item.resource;
-            let prefix = item.prefix();
-            self.declared.insert(format!("{prefix}{}", resource.address()));
-            let Some((_, provider)) = self.registry.for_resource(&resource.kind, resource.provider.as_deref()) else {
-                if let Some(key) =
-                    resource.provider.as_deref().filter(|_| self.registry.for_type(&resource.kind).is_some())
-                {
-                    diagnostics.push(
-                        Diagnostic::error(
-                            "Provider configuration not present",
-                            format!(
-                                "`{}` uses `provider = {key}`, but there is no `provider` block with that alias.",
-                                resource.address()
-                            ),
-                        )
-                        .at(resource.span.clone()),
-                    );
-                    continue;
-                }
-                let mut diagnostic = Diagnostic::error(
+    fn resource<'s>(&'s self, item: ResourceItem<'s>, scope: &Scope, diagnostics: &mut Diagnostics) -> Work<'s> {
+        let resource = item.resource;
+        self.declared.lock().unwrap_or_else(|p| p.into_inner()).insert(item.path.resource(
+            resource.mode,
+            &resource.kind,
+            &resource.name,
+            None,
+        ));
+        let unknowns = || collect(&item.instances, vec![Value::Unknown; item.instances.len()]);
+        let Some((provider_name, provider)) = self.registry.for_resource(&resource.kind, resource.provider.as_deref())
+        else {
+            if let Some(key) = resource.provider.as_deref().filter(|_| self.registry.for_type(&resource.kind).is_some())
+            {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Provider configuration not present",
+                        format!(
+                            "`{}` uses `provider = {key}`, but there is no `provider` block with that alias.",
+                            resource.address()
+                        ),
+                    )
+                    .at(resource.span.clone()),
+                );
+                return Work::Done(unknowns());
+            }
+            let mut diagnostic = Diagnostic::error(
+                "Invalid resource type",
+                format!("No provider serves the resource type `{}`.", resource.kind),
+            )
+            .at(resource.span.clone());
+            let types = self.registry.resource_types();
+            if let Some(suggestion) = crate::suggest::did_you_mean(&resource.kind, types.iter().map(String::as_str)) {
+                diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
+            }
+            diagnostics.push(diagnostic);
+            return Work::Done(unknowns());
+        };
+        let schemas =
+            if resource.mode == Mode::Data { &provider.schema().data_sources } else { &provider.schema().resources };
+        let Some(schema) = schemas.get(&resource.kind) else {
+            diagnostics.push(
+                Diagnostic::error(
                     "Invalid resource type",
-                    format!("No provider serves the resource type `{}`.", resource.kind),
+                    format!(
+                        "The provider `{}` has no {} type `{}`.",
+                        provider.name(),
+                        if resource.mode == Mode::Data { "data source" } else { "resource" },
+                        resource.kind
+                    ),
                 )
-                .at(resource.span.clone());
-                let types = self.registry.resource_types();
-                if let Some(suggestion) = crate::suggest::did_you_mean(&resource.kind, types.iter().map(String::as_str))
-                {
-                    diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
-                }
-                diagnostics.push(diagnostic);
+                .at(resource.span.clone()),
+            );
+            return Work::Done(unknowns());
+        };
+        let mut jobs = Vec::new();
+        for (position, instance) in item.instances.iter().enumerate() {
+            let address = item.address(instance).to_string();
+            // Taken out of `prior` first, so an instance whose configuration fails is never
+            // mistaken for one that left the configuration.
+            let prior = self.prior.lock().unwrap_or_else(|p| p.into_inner()).remove(&address).map(|p| p.value);
+            let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
+            let Some(mut config) =
+                config_object(&resource.body, &schema.block, scope, &bindings, &address, diagnostics)
+            else {
                 continue;
             };
+            if resource.mode == Mode::Managed
+                && let (Some(Value::Map(prior)), Value::Map(object)) = (&prior, &mut config)
+            {
+                // ignore_changes: the prior value stands in for the configured one.
+                let ignored: Vec<String> = if resource.lifecycle.ignore_all_changes {
+                    object.keys().cloned().collect()
+                } else {
+                    resource
+                        .lifecycle
+                        .ignore_changes
+                        .iter()
+                        .map(|path| path.split(['.', '[']).next().unwrap_or(path).to_string())
+                        .collect()
+                };
+                for name in ignored {
+                    if let Some(before) = prior.get(&name) {
+                        object.insert(name, before.clone());
+                    }
+                }
+            }
+            let phase = (resource.mode == Mode::Managed || config.is_wholly_known())
+                .then(|| provider.phase(&resource.kind, &config));
+            if let Some(phase) = phase {
+                self.phases.enter(provider.name(), phase);
+            }
+            jobs.push(Job { position, address, config, prior, phase });
+        }
+        if jobs.is_empty() {
+            return Work::Done(unknowns());
+        }
+        let trigger = if resource.mode == Mode::Managed { self.triggered(resource, &item.path.0) } else { None };
+        Work::Pending(Box::pin(async move {
+            let mut diagnostics = Diagnostics::new();
+            let mut values = vec![Value::Unknown; item.instances.len()];
+            let provider = provider.as_ref();
             let schemas = if resource.mode == Mode::Data {
                 &provider.schema().data_sources
             } else {
                 &provider.schema().resources
             };
             let Some(schema) = schemas.get(&resource.kind) else {
-                diagnostics.push(
-                    Diagnostic::error(
-                        "Invalid resource type",
-                        format!(
-                            "The provider `{}` has no {} type `{}`.",
-                            provider.name(),
-                            if resource.mode == Mode::Data { "data source" } else { "resource" },
-                            resource.kind
-                        ),
-                    )
-                    .at(resource.span.clone()),
-                );
-                continue;
+                return (collect(&item.instances, values), diagnostics);
             };
-            for (position, instance) in item.instances.iter().enumerate() {
-                let key = instance.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
-                let address = format!("{prefix}{}{key}", resource.address());
-                // Taken out of `prior` first, so an instance whose configuration fails is never
-                // mistaken for one that left the configuration.
-                let prior = self.prior.remove(&address).map(|p| p.value);
-                let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
-                let Some(mut config) =
-                    config_object(&resource.body, &schema.block, scope, &bindings, &address, diagnostics)
-                else {
-                    continue;
+            let calls = jobs.iter().map(|job| async {
+                let phase = job.phase?;
+                self.phases.wait(provider.name(), phase).await;
+                let permit = self.permits.acquire().await;
+                let answer = if resource.mode == Mode::Data {
+                    provider
+                        .read_data(ReadDataRequest { kind: resource.kind.clone(), config: job.config.clone() })
+                        .await
+                        .map(|r| PlanResponse { planned: r.state, requires_replace: Vec::new() })
+                } else {
+                    provider
+                        .plan(PlanRequest {
+                            kind: resource.kind.clone(),
+                            prior: job.prior.clone(),
+                            proposed: job.config.clone(),
+                            config: job.config.clone(),
+                        })
+                        .await
+                };
+                drop(permit);
+                self.phases.leave(provider.name(), phase);
+                Some(answer)
+            });
+            let answers = futures::future::join_all(calls).await;
+            for (job, answer) in jobs.into_iter().zip(answers) {
+                let change = |action, before, after, reason: Option<String>| ResourceChange {
+                    address: job.address.clone(),
+                    mode: resource.mode.as_str().into(),
+                    kind: resource.kind.clone(),
+                    name: resource.name.clone(),
+                    provider: resource.provider.clone().unwrap_or_else(|| provider_name.clone()),
+                    change: Change { action, before, after },
+                    requires_replace: Vec::new(),
+                    reason,
+                    dependencies: item.dependencies.iter().map(ToString::to_string).collect(),
+                    import_id: self.imported.get(&job.address).cloned(),
+                    moved_from: self.moved_from.get(&job.address).cloned(),
+                };
+                let response = match answer {
+                    // A data source whose configuration is known only after apply.
+                    None => {
+                        self.record(change(
+                            Action::Read,
+                            None,
+                            Some(job.config.clone()),
+                            Some("because its configuration depends on values known only after apply".into()),
+                        ));
+                        continue;
+                    }
+                    Some(Ok(response)) => response,
+                    Some(Err(errors)) => {
+                        diagnostics.extend(
+                            errors.into_iter().map(|d| d.for_address(job.address.clone()).or_at(resource.span.clone())),
+                        );
+                        continue;
+                    }
                 };
                 if resource.mode == Mode::Data {
-                    if config.is_wholly_known() {
-                        match block_on(
-                            provider.read_data(ReadDataRequest { kind: resource.kind.clone(), config: config.clone() }),
-                        ) {
-                            Ok(response) => {
-                                let value = mark_schema_sensitive(copy_marks(&config, response.state), &schema.block);
-                                values[index][position] = value.clone();
-                                // Kept in the plan so that apply evaluates against the very
-                                // values this plan was made with.
-                                self.changes.push(ResourceChange {
-                                    address: address.clone(),
-                                    mode: "data".into(),
-                                    kind: resource.kind.clone(),
-                                    name: resource.name.clone(),
-                                    provider: provider.name().to_string(),
-                                    change: Change { action: Action::NoOp, before: None, after: Some(value) },
-                                    requires_replace: Vec::new(),
-                                    reason: None,
-                                    dependencies: item.dependencies.clone(),
-                                    import_id: None,
-                                    moved_from: None,
-                                });
-                            }
-                            Err(errors) => {
-                                diagnostics.extend(errors.into_iter().map(|d| d.for_address(address.clone())))
-                            }
-                        }
-                    } else {
-                        self.changes.push(ResourceChange {
-                            address: address.clone(),
-                            mode: "data".into(),
-                            kind: resource.kind.clone(),
-                            name: resource.name.clone(),
-                            provider: provider.name().to_string(),
-                            change: Change { action: Action::Read, before: None, after: Some(config) },
-                            requires_replace: Vec::new(),
-                            reason: Some("because its configuration depends on values known only after apply".into()),
-                            dependencies: item.dependencies.clone(),
-                            import_id: None,
-                            moved_from: None,
-                        });
-                    }
+                    let value = mark_schema_sensitive(copy_marks(&job.config, response.planned), &schema.block);
+                    values[job.position] = value.clone();
+                    // Kept in the plan so that apply evaluates against the very values this
+                    // plan was made with.
+                    self.record(ResourceChange {
+                        import_id: None,
+                        moved_from: None,
+                        ..change(Action::NoOp, None, Some(value), None)
+                    });
                     continue;
                 }
-                // ignore_changes: the prior value stands in for the configured one.
-                if let (Some(Value::Map(prior)), Value::Map(object)) = (&prior, &mut config) {
-                    let ignored: Vec<String> = if resource.lifecycle.ignore_all_changes {
-                        object.keys().cloned().collect()
-                    } else {
-                        resource
-                            .lifecycle
-                            .ignore_changes
-                            .iter()
-                            .map(|path| path.split(['.', '[']).next().unwrap_or(path).to_string())
-                            .collect()
-                    };
-                    for name in ignored {
-                        if let Some(before) = prior.get(&name) {
-                            object.insert(name, before.clone());
-                        }
-                    }
-                }
-                jobs.push(Job { item: index, position, address, config, prior });
-            }
-        }
-        // Plan every instance of the wave concurrently, phase by phase (a CRD before the
-        // custom resources of its kind, as apply orders them).
-        let registry = self.registry;
-        let provider_of = |job: &Job| {
-            let resource = items[job.item].resource;
-            registry.for_resource(&resource.kind, resource.provider.as_deref()).map(|(_, p)| p)
-        };
-        let phases: Vec<u8> = jobs
-            .iter()
-            .map(|job| provider_of(job).map_or(0, |p| p.phase(&items[job.item].resource.kind, &job.config)))
-            .collect();
-        let mut order: Vec<u8> = phases.clone();
-        order.sort_unstable();
-        order.dedup();
-        let mut responses: Vec<Option<Result<PlanResponse, Diagnostics>>> = jobs.iter().map(|_| None).collect();
-        for phase in order {
-            let indexes: Vec<usize> = (0..jobs.len()).filter(|&i| phases[i] == phase).collect();
-            let requests = indexes.iter().map(|&index| {
-                let job = &jobs[index];
-                let provider = provider_of(job);
-                let request = PlanRequest {
-                    kind: items[job.item].resource.kind.clone(),
-                    prior: job.prior.clone(),
-                    proposed: job.config.clone(),
-                    config: job.config.clone(),
-                };
-                async move {
-                    match provider {
-                        Some(provider) => provider.plan(request).await,
-                        None => {
-                            Err(Diagnostic::error("Invalid resource type", "No provider serves this resource type.")
-                                .into())
-                        }
-                    }
-                }
-            });
-            for (index, response) in indexes.iter().zip(block_on(futures::future::join_all(requests))) {
-                responses[*index] = Some(response);
-            }
-        }
-        let responses: Vec<Result<PlanResponse, Diagnostics>> =
-            responses.into_iter().map(|r| r.unwrap_or_else(|| Err(Diagnostics::new()))).collect();
-        for (job, response) in jobs.into_iter().zip(responses) {
-            let item = &items[job.item];
-            let resource = item.resource;
-            let Some((provider_name, provider)) =
-                self.registry.for_resource(&resource.kind, resource.provider.as_deref())
-            else {
-                continue;
-            };
-            let response = match response {
-                Ok(response) => response,
-                Err(errors) => {
-                    diagnostics.extend(
-                        errors.into_iter().map(|d| d.for_address(job.address.clone()).or_at(resource.span.clone())),
+                if let Err(message) = check_planned(&job.config, &response.planned) {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "Provider produced invalid plan",
+                            format!("The provider `{}` {message}. This is a bug in the provider.", provider.name()),
+                        )
+                        .for_address(job.address.clone())
+                        .at(resource.span.clone()),
                     );
                     continue;
                 }
-            };
-            if let Err(message) = check_planned(&job.config, &response.planned) {
-                diagnostics.push(
-                    Diagnostic::error(
-                        "Provider produced invalid plan",
-                        format!("The provider `{}` {message}. This is a bug in the provider.", provider.name()),
-                    )
-                    .for_address(job.address.clone())
-                    .at(resource.span.clone()),
-                );
-                continue;
-            }
-            // The provider answers a fresh object: the configuration's marks go back on it.
-            let planned = copy_marks(&job.config, response.planned);
-            let planned = match provider.schema().resources.get(&resource.kind) {
-                Some(schema) => mark_schema_sensitive(planned, &schema.block),
-                None => planned,
-            };
-            let order = if resource.lifecycle.create_before_destroy {
-                ReplaceOrder::CreateBeforeDestroy
-            } else {
-                ReplaceOrder::DestroyBeforeCreate
-            };
-            let mut reason = None;
-            let action = match &job.prior {
-                None => Action::Create,
-                Some(prior) => {
-                    if self.replace.contains(&job.address) {
-                        reason = Some("because of `-replace`".to_string());
-                        Action::Replace(order)
-                    } else if !response.requires_replace.is_empty() {
-                        Action::Replace(order)
-                    } else if let Some(trigger) = self.triggered(resource, &item.prefix()) {
-                        reason = Some(format!("because `{trigger}` changes (`replace_triggered_by`)"));
-                        Action::Replace(order)
-                    } else if values_equal(prior, &planned) && planned.is_wholly_known() {
-                        Action::NoOp
-                    } else {
-                        Action::Update
+                // The provider answers a fresh object: the configuration's marks go back on it.
+                let planned = mark_schema_sensitive(copy_marks(&job.config, response.planned), &schema.block);
+                let order = if resource.lifecycle.create_before_destroy {
+                    ReplaceOrder::CreateBeforeDestroy
+                } else {
+                    ReplaceOrder::DestroyBeforeCreate
+                };
+                let mut reason = None;
+                let action = match &job.prior {
+                    None => Action::Create,
+                    Some(prior) => {
+                        let forced = !self.replace.is_empty()
+                            && job.address.parse::<Address>().is_ok_and(|a| self.replace.contains(&a));
+                        if forced {
+                            reason = Some("because of `-replace`".to_string());
+                            Action::Replace(order)
+                        } else if !response.requires_replace.is_empty() {
+                            Action::Replace(order)
+                        } else if let Some(trigger) = &trigger {
+                            reason = Some(format!("because `{trigger}` changes (`replace_triggered_by`)"));
+                            Action::Replace(order)
+                        } else if values_equal(prior, &planned) && planned.is_wholly_known() {
+                            Action::NoOp
+                        } else {
+                            Action::Update
+                        }
                     }
+                };
+                if matches!(action, Action::Replace(_)) && resource.lifecycle.prevent_destroy {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "Instance cannot be destroyed",
+                            format!("`{}` has `lifecycle.prevent_destroy` set, but the plan calls for it to be replaced. Remove `prevent_destroy`, or change the plan so the object is not replaced.", job.address),
+                        )
+                        .at(resource.span.clone())
+                        .for_address(job.address.clone()),
+                    );
                 }
-            };
-            if matches!(action, Action::Replace(_)) && resource.lifecycle.prevent_destroy {
-                diagnostics.push(
-                    Diagnostic::error(
-                        "Instance cannot be destroyed",
-                        format!("`{}` has `lifecycle.prevent_destroy` set, but the plan calls for it to be replaced. Remove `prevent_destroy`, or change the plan so the object is not replaced.", job.address),
-                    )
-                    .at(resource.span.clone())
-                    .for_address(job.address.clone()),
-                );
+                let after = match action {
+                    Action::NoOp => job.prior.clone().unwrap_or(planned),
+                    _ => planned,
+                };
+                if item.referenced {
+                    values[job.position] = after.clone();
+                }
+                self.record(ResourceChange {
+                    requires_replace: response.requires_replace,
+                    ..change(action, job.prior.clone(), Some(after), reason)
+                });
             }
-            let after = match action {
-                Action::NoOp => job.prior.clone().unwrap_or(planned),
-                _ => planned,
-            };
-            if item.referenced {
-                values[job.item][job.position] = after.clone();
-            }
-            self.changes.push(ResourceChange {
-                address: job.address.clone(),
-                mode: "managed".into(),
-                kind: resource.kind.clone(),
-                name: resource.name.clone(),
-                provider: resource.provider.clone().unwrap_or(provider_name),
-                change: Change { action, before: job.prior.clone(), after: Some(after) },
-                requires_replace: response.requires_replace,
-                reason,
-                dependencies: item.dependencies.clone(),
-                import_id: self.imported.get(&job.address).cloned(),
-                moved_from: self.moved_from.get(&job.address).cloned(),
-            });
-        }
-        items.iter().zip(values).map(|(item, values)| collect(&item.instances, values)).collect()
+            (collect(&item.instances, values), diagnostics)
+        }))
     }
 }

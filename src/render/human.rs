@@ -64,6 +64,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
                 Action::Replace(ReplaceOrder::DestroyBeforeCreate) => "destroy and then create replacement",
                 Action::Replace(ReplaceOrder::CreateBeforeDestroy) => "create replacement and then destroy",
                 Action::Read => "read (data resources)",
+                Action::Forget => "forget (the object stays, out of state)",
                 Action::NoOp => continue,
             };
             let _ = writeln!(out, "  {} {text}", paint(action.symbol(), action, color));
@@ -75,19 +76,14 @@ pub fn render(plan: &Plan, color: bool) -> String {
         }
         let summary = plan.summary();
         out.push('\n');
-        if summary.import > 0 {
-            let _ = writeln!(
-                out,
-                "Plan: {} to import, {} to add, {} to change, {} to destroy.",
-                summary.import, summary.add, summary.change, summary.destroy
-            );
-        } else {
-            let _ = writeln!(
-                out,
-                "Plan: {} to add, {} to change, {} to destroy.",
-                summary.add, summary.change, summary.destroy
-            );
-        }
+        let imports = if summary.import > 0 { format!("{} to import, ", summary.import) } else { String::new() };
+        // As Terraform: the forget count only when something is forgotten.
+        let forgets = if summary.forget > 0 { format!(", {} to forget", summary.forget) } else { String::new() };
+        let _ = writeln!(
+            out,
+            "Plan: {imports}{} to add, {} to change, {} to destroy{forgets}.",
+            summary.add, summary.change, summary.destroy
+        );
     }
     if !outputs.is_empty() {
         out.push_str("\nChanges to Outputs:\n");
@@ -124,7 +120,7 @@ fn paint(text: &str, action: Action, color: bool) -> String {
         Action::Update => text.yellow().to_string(),
         Action::Replace(_) => text.magenta().to_string(),
         Action::Read => text.cyan().to_string(),
-        Action::NoOp => text.to_string(),
+        Action::Forget | Action::NoOp => text.to_string(),
     }
 }
 
@@ -151,6 +147,7 @@ fn resource(out: &mut String, change: &ResourceChange, drift: bool, color: bool)
             Action::Replace(_) => "must be replaced".to_string(),
             Action::Delete => "will be destroyed".to_string(),
             Action::Read => "will be read during apply".to_string(),
+            Action::Forget => "will no longer be managed by infra".to_string(),
             Action::NoOp if change.import_id.is_some() => "will be imported".to_string(),
             Action::NoOp => String::new(),
         }

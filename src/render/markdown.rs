@@ -51,6 +51,7 @@ fn action_word(action: Action) -> &'static str {
         Action::Replace(_) => "replace",
         Action::Delete => "destroy",
         Action::Read => "read",
+        Action::Forget => "forget",
         Action::NoOp => "no-op",
     }
 }
@@ -62,7 +63,8 @@ fn priority(action: Action) -> u8 {
         Action::Update => 2,
         Action::Create => 3,
         Action::Read => 4,
-        Action::NoOp => 5,
+        Action::Forget => 5,
+        Action::NoOp => 6,
     }
 }
 
@@ -140,6 +142,7 @@ fn details(change: &ResourceChange, drift: bool) -> String {
             Action::Replace(_) => "will be replaced",
             Action::Delete => "will be destroyed",
             Action::Read => "will be read",
+            Action::Forget => "will no longer be managed",
             Action::NoOp => "",
         }
     };

@@ -239,6 +239,10 @@ impl Provider for Aws {
         answers.pop().unwrap_or(Ok(ReadResponse { current: None }))
     }
 
+    fn batches_reads(&self) -> bool {
+        true
+    }
+
     async fn read_batch(&self, requests: Vec<ReadRequest>) -> Vec<Result<ReadResponse, Diagnostics>> {
         let mut answers: Vec<Option<Result<ReadResponse, Diagnostics>>> = requests.iter().map(|_| None).collect();
         let mut by_kind: BTreeMap<&str, Vec<usize>> = BTreeMap::new();

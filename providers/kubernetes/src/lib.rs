@@ -482,6 +482,10 @@ impl Provider for Kubernetes {
         answers.pop().unwrap_or(Ok(ReadResponse { current: None }))
     }
 
+    fn batches_reads(&self) -> bool {
+        true
+    }
+
     async fn read_batch(&self, requests: Vec<ReadRequest>) -> Vec<Result<ReadResponse, Diagnostics>> {
         if let Err(errors) = self.client().await {
             return requests.iter().map(|_| Err(errors.clone())).collect();

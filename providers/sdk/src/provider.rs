@@ -169,6 +169,13 @@ pub trait Provider: Send + Sync {
         stream::iter(requests).map(|request| self.read(request)).buffered(DEFAULT_READ_CONCURRENCY).collect().await
     }
 
+    /// Whether [`Provider::read_batch`] reads many objects in a few API calls (the engine then
+    /// sends one batch per resource type as one call); otherwise the engine calls
+    /// [`Provider::read`] per object, as many at once as `-parallelism` allows.
+    fn batches_reads(&self) -> bool {
+        false
+    }
+
     /// Adopts an existing object.
     async fn import(&self, request: ImportRequest) -> Result<ImportResponse, Diagnostics> {
         Err(crate::Diagnostic::error(

@@ -303,35 +303,7 @@ pub(crate) fn map_arg(
     }
 }
 
-/// A string as a quoted HCL/JSON literal (`"a\"b"`), as addresses and messages show keys.
-pub fn quote_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    write_quoted(&mut out, text, false);
-    out
-}
-
-/// Writes `text` as a quoted HCL string: quotes, backslashes and control characters escaped;
-/// `${` and `%{` escaped as `$${` and `%%{` unless `templates` keeps them as template syntax.
-pub fn write_quoted(out: &mut String, text: &str, templates: bool) {
-    out.push('"');
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '$' | '%' if !templates && chars.peek() == Some(&'{') => {
-                out.push(c);
-                out.push(c);
-            }
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
+pub use crate::syntax::{quote_string, write_quoted};
 
 #[cfg(test)]
 mod tests {
