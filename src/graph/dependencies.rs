@@ -12,6 +12,7 @@ use crate::addr::{Address, ModuleStep, Target};
 use crate::config::{Expr, Module};
 use crate::eval::references::{Reference, references};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// One dependency, relative to the module it is found in.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -29,6 +30,9 @@ pub struct ModuleDependencies {
     pub nodes: Vec<Vec<Dep>>,
 }
 
+/// Looks up a child module call's graph and node dependencies, computed before its parent's.
+pub type ChildDependencies<'a> = &'a dyn Fn(&str) -> Option<(Arc<ModuleGraph>, Arc<ModuleDependencies>)>;
+
 /// Prefixes a relative target with the module steps of the instance it is found in.
 pub fn under(path: &[ModuleStep], target: &Target) -> Target {
     let prefix = |steps: &[ModuleStep]| {
@@ -44,11 +48,7 @@ pub fn under(path: &[ModuleStep], target: &Target) -> Target {
 
 /// Computes the dependencies of every node of `module`. `child` gives the dependencies of a
 /// child module's nodes (with its graph), computed first.
-pub fn of_module(
-    module: &Module,
-    graph: &ModuleGraph,
-    child: &dyn Fn(&str) -> Option<(std::sync::Arc<ModuleGraph>, std::sync::Arc<ModuleDependencies>)>,
-) -> ModuleDependencies {
+pub fn of_module(module: &Module, graph: &ModuleGraph, child: ChildDependencies<'_>) -> ModuleDependencies {
     let mut nodes: Vec<Vec<Dep>> = vec![Vec::new(); graph.names.len()];
     for &node in &graph.order {
         let name = &graph.names[node];
@@ -74,7 +74,7 @@ pub fn expr_deps(
     graph: &ModuleGraph,
     nodes: &[Vec<Dep>],
     expr: &Expr,
-    child: &dyn Fn(&str) -> Option<(std::sync::Arc<ModuleGraph>, std::sync::Arc<ModuleDependencies>)>,
+    child: ChildDependencies<'_>,
 ) -> Vec<Dep> {
     let mut found = BTreeSet::new();
     for reference in references(&expr.ast) {
@@ -88,7 +88,7 @@ fn reference_deps(
     graph: &ModuleGraph,
     nodes: &[Vec<Dep>],
     reference: &Reference,
-    child: &dyn Fn(&str) -> Option<(std::sync::Arc<ModuleGraph>, std::sync::Arc<ModuleDependencies>)>,
+    child: ChildDependencies<'_>,
     ordering_only: bool,
 ) -> Vec<Dep> {
     let Some(target) = reference.target() else { return Vec::new() };

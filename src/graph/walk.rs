@@ -386,7 +386,7 @@ impl<'a> Walker<'a> {
 
     /// Works on one ready node; answers the provider work it started, if any.
     fn visit(&mut self, run: usize, node: usize) -> Option<BoxFuture<'a, Finished>> {
-        let Some((graph, deps)) = self.runs[run].prepared.clone() else { return None };
+        let (graph, deps) = self.runs[run].prepared.clone()?;
         let module = self.runs[run].module;
         let name = graph.names[node].as_str();
         let mut diagnostics = Diagnostics::new();
