@@ -195,7 +195,7 @@ fn configuration(
     address: &str,
     diagnostics: &mut Diagnostics,
 ) -> Option<Value> {
-    crate::plan::objects::config_object(body, &provider.schema().provider, scope, &[], address, diagnostics)
+    crate::objects::config_object(body, &provider.schema().provider, scope, &[], address, diagnostics)
 }
 
 /// A walk that evaluates variables and locals only: resources are Unknown, unevaluated.

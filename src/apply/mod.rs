@@ -18,7 +18,7 @@ use crate::eval::Scope;
 use crate::graph::select::Selection;
 use crate::graph::walk::{EvalOptions, Phases, ResourceHandler, ResourceItem, Work, walk};
 use crate::module_eval::collect;
-use crate::plan::objects::{config_object, copy_marks, mark_schema_sensitive, to_state};
+use crate::objects::{config_object, copy_marks, mark_schema_sensitive, to_state};
 use crate::plan::planner::{PriorInstance, depends_on_any, prior_instances};
 use crate::plan::{Action, Plan, ReplaceOrder, ResourceChange};
 use crate::registry::Registry;

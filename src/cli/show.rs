@@ -3,7 +3,7 @@
 use super::Printer;
 use super::session::Session;
 use super::vars::VarArgs;
-use crate::plan::objects::from_state;
+use crate::objects::from_state;
 use infra_provider::Value;
 use serde_json::json;
 use std::path::PathBuf;

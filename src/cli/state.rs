@@ -3,7 +3,7 @@
 use super::Printer;
 use super::session::{LockArgs, Session};
 use super::vars::VarArgs;
-use crate::plan::objects::{from_state, to_state};
+use crate::objects::{from_state, to_state};
 use infra_provider::{Diagnostic, ImportRequest};
 use infra_state::{JournalEntry, ResourceState, Snapshot};
 use std::path::PathBuf;

@@ -14,6 +14,7 @@ mod decode;
 mod load;
 pub use load::{parse_error, parse_hcl};
 mod model;
+mod parse;
 pub mod types;
 mod yaml;
 
@@ -21,4 +22,3 @@ pub use load::{LoadedConfig, load_module, load_module_tree, load_module_tree_wit
 pub use model::*;
 
 pub(crate) use decode::is_identifier;
-pub(crate) use yaml::decode_value as decode_yaml_value;

@@ -10,6 +10,7 @@
 //! durations, and a live one keeps its own. A replica renews the Leases it holds at a third of
 //! their duration and releases them on shutdown.
 
+pub use super::config::ClusterOptions;
 use super::config::{StackBlock, StackSpec};
 use super::status::{ReconcileResult, StackStatus};
 use super::{Controller, StackHandle};
@@ -20,59 +21,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// The `controller { kubernetes { … } }` settings.
-#[derive(Clone, Debug)]
-pub struct ClusterOptions {
-    /// Where the Leases live (the controller's namespace).
-    pub namespace: String,
-    /// Where `Stack` objects are watched (`None`: every namespace).
-    pub stack_namespace: Option<String>,
-    /// How long a Lease lasts without renewal.
-    pub lease_duration: Duration,
-    /// How often `Stack` objects are listed.
-    pub sync_interval: Duration,
-    /// This replica's identity (`POD_NAME`).
-    pub identity: String,
-    /// How many replicas share the stacks.
-    pub replicas: u64,
-    /// This replica's ordinal (from `INFRA_REPLICA_ORDINAL`, or a StatefulSet pod name `…-N`).
-    pub ordinal: u64,
-    /// Whether every replica sees the same data directory (a ReadWriteMany volume): only then
-    /// may a stack without a backend block keep local state there.
-    pub shared_data_dir: bool,
-}
-
-impl ClusterOptions {
-    /// Identity, replicas and ordinal from the environment a Deployment or StatefulSet sets.
-    pub fn from_env(
-        namespace: String,
-        stack_namespace: Option<String>,
-        lease: Duration,
-        sync: Duration,
-    ) -> ClusterOptions {
-        let identity = ["INFRA_CONTROLLER_IDENTITY", "POD_NAME", "HOSTNAME"]
-            .iter()
-            .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| format!("infra-controller-{}", std::process::id()));
-        let replicas = std::env::var("INFRA_REPLICAS").ok().and_then(|v| v.parse().ok()).unwrap_or(1u64).max(1);
-        let ordinal = std::env::var("INFRA_REPLICA_ORDINAL")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .or_else(|| identity.rsplit('-').next().and_then(|n| n.parse().ok()))
-            .unwrap_or(0);
-        ClusterOptions {
-            namespace,
-            stack_namespace,
-            lease_duration: lease,
-            sync_interval: sync,
-            identity,
-            replicas,
-            ordinal: ordinal % replicas,
-            shared_data_dir: false,
-        }
-    }
-}
 
 /// FNV-1a: a hash that is the same in every build and on every replica.
 pub fn stable_hash(text: &str) -> u64 {

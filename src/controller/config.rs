@@ -324,7 +324,7 @@ pub struct ControllerConfig {
     /// The stacks of the file, by name.
     pub stacks: Vec<StackSpec>,
     /// Stacks from `Stack` objects too, with Lease leader election (`kubernetes { … }`).
-    pub kubernetes: Option<super::cluster::ClusterOptions>,
+    pub kubernetes: Option<ClusterOptions>,
     /// The URL people reach the controller at (for links to full plans in PR comments).
     pub public_url: Option<String>,
     /// GitHub's API URL (`github { api_url }`, else `GITHUB_API_URL`, else api.github.com).
@@ -405,7 +405,7 @@ pub fn parse(text: &str, file: &Path) -> Result<ControllerConfig, String> {
                 .namespace
                 .or_else(|| std::env::var("POD_NAMESPACE").ok())
                 .unwrap_or_else(|| "infra-system".into());
-            let mut options = super::cluster::ClusterOptions::from_env(namespace, block.stack_namespace, lease, sync);
+            let mut options = ClusterOptions::from_env(namespace, block.stack_namespace, lease, sync);
             options.shared_data_dir = block.shared_data_dir;
             Some(options)
         }
@@ -438,6 +438,59 @@ pub fn parse(text: &str, file: &Path) -> Result<ControllerConfig, String> {
         github_api: controller.github.and_then(|g| g.api_url),
         gitlab_api: controller.gitlab.and_then(|g| g.api_url),
     })
+}
+
+/// The `controller { kubernetes { … } }` settings.
+#[derive(Clone, Debug)]
+pub struct ClusterOptions {
+    /// Where the Leases live (the controller's namespace).
+    pub namespace: String,
+    /// Where `Stack` objects are watched (`None`: every namespace).
+    pub stack_namespace: Option<String>,
+    /// How long a Lease lasts without renewal.
+    pub lease_duration: Duration,
+    /// How often `Stack` objects are listed.
+    pub sync_interval: Duration,
+    /// This replica's identity (`POD_NAME`).
+    pub identity: String,
+    /// How many replicas share the stacks.
+    pub replicas: u64,
+    /// This replica's ordinal (from `INFRA_REPLICA_ORDINAL`, or a StatefulSet pod name `…-N`).
+    pub ordinal: u64,
+    /// Whether every replica sees the same data directory (a ReadWriteMany volume): only then
+    /// may a stack without a backend block keep local state there.
+    pub shared_data_dir: bool,
+}
+
+impl ClusterOptions {
+    /// Identity, replicas and ordinal from the environment a Deployment or StatefulSet sets.
+    pub fn from_env(
+        namespace: String,
+        stack_namespace: Option<String>,
+        lease: Duration,
+        sync: Duration,
+    ) -> ClusterOptions {
+        let identity = ["INFRA_CONTROLLER_IDENTITY", "POD_NAME", "HOSTNAME"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| format!("infra-controller-{}", std::process::id()));
+        let replicas = std::env::var("INFRA_REPLICAS").ok().and_then(|v| v.parse().ok()).unwrap_or(1u64).max(1);
+        let ordinal = std::env::var("INFRA_REPLICA_ORDINAL")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .or_else(|| identity.rsplit('-').next().and_then(|n| n.parse().ok()))
+            .unwrap_or(0);
+        ClusterOptions {
+            namespace,
+            stack_namespace,
+            lease_duration: lease,
+            sync_interval: sync,
+            identity,
+            replicas,
+            ordinal: ordinal % replicas,
+            shared_data_dir: false,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@
 
 use super::config::StackSpec;
 use super::{Controller, StackHandle, source};
-use crate::cli::vars::{VarArgs, collect_variables};
 use crate::forge::{Forge, Kind, StatusState, Target};
 use crate::plan::planner::{PlanOptions, plan};
 use crate::registry::Registry;
+use crate::vars::collect_variables;
 use std::sync::Arc;
 
 /// Plans kept for `/stacks/NAME/plans/ID`.
@@ -235,7 +235,7 @@ fn plan_head(stack: &StackHandle, request: &PullRequest) -> Result<crate::plan::
     let dir = checkout.0.join(stack.spec.source.path.trim_matches('/'));
     // The head is the pull request author's: modules and file functions read only its checkout.
     let mut config = crate::config::load_module_tree_within(&dir, &checkout.0);
-    let vars = VarArgs { var: super::reconcile::variable_args(&stack.spec).var, var_file: Vec::new() };
+    let vars = super::reconcile::stack_variables(&stack.spec);
     let (mut variables, mut diagnostics) = collect_variables(&vars, &config.root, &mut config.sources);
     // Whatever the head declares, every value the controller supplies is a secret in its plan
     // (a head that drops `sensitive = true` must not get it printed in the comment).

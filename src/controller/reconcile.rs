@@ -15,12 +15,12 @@ use super::config::{DriftPolicy, StackSpec};
 use super::source::{self, Revision};
 use super::status::{PlanSummary, ReconcileResult, StackStatus};
 use crate::apply::{ApplyOptions, Progress, apply};
-use crate::cli::vars::{VarArgs, collect_variables};
 use crate::config::load_module_tree_within;
 use crate::lock::HeldLock;
 use crate::plan::Action;
 use crate::plan::planner::{PlanOptions, plan};
 use crate::registry::Registry;
+use crate::vars::{VarSource, collect_variables};
 use infra_state::Backend;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -113,16 +113,12 @@ impl Progress for Traced<'_> {
     }
 }
 
-pub(crate) fn variable_args(spec: &StackSpec) -> VarArgs {
-    let var = spec
-        .variables
+/// The stack's `variables` as typed values (no round trip through `--var` text).
+pub(crate) fn stack_variables(spec: &StackSpec) -> Vec<VarSource> {
+    spec.variables
         .iter()
-        .map(|(name, value)| match value {
-            serde_json::Value::String(text) => format!("{name}={text}"),
-            other => format!("{name}={other}"),
-        })
-        .collect();
-    VarArgs { var, var_file: Vec::new() }
+        .map(|(name, value)| VarSource::Value(name.clone(), infra_provider::Value::from_json(value)))
+        .collect()
 }
 
 /// Runs one reconcile. `drift_due`: the drift interval elapsed (an unchanged stack is planned
@@ -157,7 +153,7 @@ pub fn reconcile(
     // Modules and file functions read only the checkout: a commit must not read the
     // controller's files.
     let mut config = load_module_tree_within(&dir, &dirs.checkout);
-    let (variables, mut diagnostics) = collect_variables(&variable_args(spec), &config.root, &mut config.sources);
+    let (variables, mut diagnostics) = collect_variables(&stack_variables(spec), &config.root, &mut config.sources);
     diagnostics.extend(std::mem::take(&mut config.diagnostics));
     let render = |diagnostics: &infra_provider::Diagnostics, config: &crate::config::LoadedConfig| {
         crate::diagnostics::render_all(diagnostics, &config.sources, false)

@@ -1,9 +1,12 @@
 //! Type conversion as Terraform does it: number↔string, string→bool, tuple→list,
 //! object→map where the element types unify, and conversion to a declared type constraint.
 
-use crate::config::types::TypeConstraint;
+use crate::types::TypeConstraint;
 use infra_provider::{Number, Value};
 use std::collections::BTreeMap;
+
+/// The message of a failed operation on a sensitive value, in place of one that would show it.
+pub const HIDDEN: &str = "the value is sensitive, so it is not shown";
 
 /// Converts `value` to a string: numbers print exactly, bools as `true`/`false`.
 ///
@@ -76,8 +79,8 @@ pub fn describe(value: &Value) -> String {
 pub fn convert(value: Value, constraint: &TypeConstraint) -> Result<Value, String> {
     let (value, sensitive) = value.unmark();
     let hidden = sensitive || value.contains_sensitive();
-    let converted = convert_bare(value, constraint)
-        .map_err(|message| if hidden { super::ops::HIDDEN.to_string() } else { message })?;
+    let converted =
+        convert_bare(value, constraint).map_err(|message| if hidden { HIDDEN.to_string() } else { message })?;
     Ok(converted.mark_if(sensitive))
 }
 

@@ -18,7 +18,7 @@ pub fn binary(operator: BinaryOperator, left: Value, right: Value) -> Result<Val
 }
 
 /// What an error on a sensitive operand says instead of quoting it.
-pub const HIDDEN: &str = "the value is sensitive, so it is not shown";
+pub use super::convert::HIDDEN;
 
 fn binary_bare(operator: BinaryOperator, left: Value, right: Value, marked: bool) -> Result<Value, (usize, String)> {
     use BinaryOperator as Op;

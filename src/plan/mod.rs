@@ -6,7 +6,6 @@
 //! values; [`file`] saves and loads it (`infra plan -out FILE`).
 
 pub mod file;
-pub mod objects;
 pub mod planner;
 
 use infra_provider::{AttrPath, Value};

@@ -12,7 +12,6 @@
 //! 4. Instances in state but no longer in configuration are deleted, with the reason.
 //! 5. `-target` keeps only the targets and what they depend on; `-replace` forces replacement.
 
-use super::objects::{config_object, copy_marks, from_state, mark_schema_sensitive, to_state};
 use super::{Action, Change, OutputChange, Plan, ReplaceOrder, ResourceChange};
 use crate::addr::{Address, Mode, Target, relocate};
 use crate::config::{LoadedConfig, Resource};
@@ -20,6 +19,7 @@ use crate::eval::Scope;
 use crate::graph::select::Selection;
 use crate::graph::walk::{EvalOptions, Phases, ResourceHandler, ResourceItem, Work, walk};
 use crate::module_eval::collect;
+use crate::objects::{config_object, copy_marks, from_state, mark_schema_sensitive, to_state};
 use crate::registry::Registry;
 use crate::runtime::block_on;
 use infra_provider::testing::check_planned;

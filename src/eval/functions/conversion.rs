@@ -3,7 +3,7 @@
 
 use super::super::convert::{convert, describe};
 use super::{CallContext, FunctionError, bad_arg};
-use crate::config::types::TypeConstraint;
+use crate::types::TypeConstraint;
 use infra_provider::Value;
 
 type R = Result<Value, FunctionError>;

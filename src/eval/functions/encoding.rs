@@ -176,8 +176,7 @@ pub fn urlencode(args: Vec<Value>, _: &CallContext) -> R {
 }
 
 pub fn yamldecode(args: Vec<Value>, _: &CallContext) -> R {
-    crate::config::decode_yaml_value(&string_arg(&args, 0)?)
-        .map_err(|message| bad_arg(0, format!("invalid YAML: {message}")))
+    crate::yaml::decode_value(&string_arg(&args, 0)?).map_err(|message| bad_arg(0, format!("invalid YAML: {message}")))
 }
 
 /// YAML text as Terraform's `yamlencode` writes it: keys and strings double-quoted,

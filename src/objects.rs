@@ -6,10 +6,10 @@
 //! and sensitive attributes are marked. [`to_state`] / [`from_state`] store values as JSON with
 //! the paths of sensitive values beside them.
 
-use crate::config::types::TypeConstraint;
 use crate::config::{Body, NestedBlock};
 use crate::eval::{Scope, convert};
 use crate::module_eval::eval_expr;
+use crate::types::TypeConstraint;
 use infra_provider::{AttrType, BlockSchema, Diagnostic, Diagnostics, Nesting, Value};
 use std::collections::BTreeMap;
 
