@@ -1032,6 +1032,47 @@ fn refreshing_500_instances_takes_a_handful_of_calls() {
 }
 
 #[test]
+fn a_targeted_plan_among_500_instances_reads_only_its_target() {
+    // 500 instances made with one SDK call, brought under management by `import` blocks.
+    let ids = many_instances(500);
+    let mut config = format!(
+        r#"
+provider "aws" {{
+  region = "us-east-1"
+}}
+resource "aws_instance" "web" {{
+  count         = {count}
+  ami           = "{ami}"
+  instance_type = "t3.micro"
+}}
+"#,
+        count = ids.len(),
+        ami = older_ubuntu()
+    );
+    for (index, id) in ids.iter().enumerate() {
+        config.push_str(&format!("import {{\n  to = aws_instance.web[{index}]\n  id = \"{id}\"\n}}\n"));
+    }
+    let stack = Stack::new();
+    stack.write(&config);
+    stack.apply();
+    let calls = |args: &[&str]| -> u64 {
+        let plan: serde_json::Value = serde_json::from_str(&stack.ok(args)).expect("plan -json is JSON");
+        assert_eq!(plan["summary"]["add"], 0, "every instance is managed: {}", plan["summary"]);
+        plan["api_calls"]["aws"].as_u64().unwrap_or(0)
+    };
+    // Against the whole configuration, the refresh reads every instance, in batched calls.
+    let whole = calls(&["plan", "-json"]);
+    assert!((1..=10).contains(&whole), "a whole plan made {whole} EC2 calls");
+    // A target reads only itself: it depends on nothing else here.
+    let targeted = calls(&["plan", "-json", "-target=aws_instance.web[7]"]);
+    assert!((1..=3).contains(&targeted), "a targeted plan made {targeted} EC2 calls");
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "the imported instances plan clean:\n{text}");
+    let client = ec2();
+    block(client.terminate_instances().set_instance_ids(Some(ids)).send()).expect("terminate");
+}
+
+#[test]
 fn a_create_killed_before_its_state_is_written_makes_no_second_instance() {
     let relay = support::KillOnRunInstances::start(&support::moto().endpoint);
     let mut stack = Stack::with_endpoint(&relay.endpoint);

@@ -35,11 +35,26 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
+/// Whether the daemon on `port` serves the repository `marker` (an empty repository lists no
+/// refs, successfully).
+fn marker_served(port: u16, marker: &str) -> bool {
+    Command::new("git")
+        .args(["ls-remote", &format!("git://127.0.0.1:{port}/{marker}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
 impl GitServer {
     /// Starts one.
     pub fn start() -> GitServer {
         let base = tempfile::tempdir().expect("temp dir");
-        for _ in 0..3 {
+        // A repository only this server's base path holds (named after the unique temp dir).
+        let marker = format!("marker-{}.git", base.path().file_name().unwrap_or_default().to_string_lossy());
+        git(base.path(), &["init", "-q", "--bare", &marker]);
+        for _ in 0..10 {
             let port = super::free_port();
             let mut child = Command::new("git")
                 .args([
@@ -60,7 +75,12 @@ impl GitServer {
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
                 if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return GitServer { child, base, port };
+                    // Another test's daemon may hold the port (ours then fails to bind): only
+                    // ours serves the marker repository of this base path.
+                    if marker_served(port, &marker) {
+                        return GitServer { child, base, port };
+                    }
+                    break;
                 }
                 if let Ok(Some(_)) = child.try_wait() {
                     break;
