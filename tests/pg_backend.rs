@@ -63,15 +63,29 @@ fn history_pull_by_serial_and_rollback() {
     assert!(stack.run(&["state", "rollback", "999"]).status.code() == Some(1));
 }
 
+/// An apply holding the lock: without -auto-approve it waits for "yes" on stdin, and it asks
+/// only once it holds the lock and has planned. Returns when the question is on its stdout.
 fn spawn_waiting_apply(stack: &Stack) -> std::process::Child {
-    // Without -auto-approve the apply holds the lock while it waits for "yes" on stdin.
-    stack
+    use std::io::Read as _;
+    let mut child = stack
         .command(&["apply", "-no-color"])
         .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("infra apply starts")
+        .expect("infra apply starts");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("Enter a value:") {
+        match stdout.read(&mut chunk) {
+            Ok(0) | Err(_) => panic!("the apply ended before asking:\n{}", String::from_utf8_lossy(&seen)),
+            Ok(read) => seen.extend_from_slice(&chunk[..read]),
+        }
+    }
+    // Kept open: the apply writes more once approved.
+    child.stdout = Some(stdout);
+    child
 }
 
 fn signal(child: &std::process::Child, signal: &str) {
@@ -86,22 +100,23 @@ fn a_killed_holder_is_taken_over_and_a_paused_one_is_fenced_off() {
     let stack = pg_stack(&server.url, 2);
     stack.apply();
 
-    // SIGKILL while holding the lock: the next run waits for the lease to expire and takes over.
+    // SIGKILL while holding the lock (a change, so that it asks): the next run waits for the
+    // lease to expire and takes over.
+    let text = std::fs::read_to_string(stack.path().join("main.tf")).expect("main.tf");
+    std::fs::write(stack.path().join("main.tf"), text.replace("value-0", "killed-change")).expect("write");
     let mut killed = spawn_waiting_apply(&stack);
-    std::thread::sleep(std::time::Duration::from_millis(1500));
     signal(&killed, "KILL");
     let _ = killed.wait();
     let output = stack.run(&["apply", "-auto-approve", "-lock-timeout", "20s", "-no-color"]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(stack.state()["resources"]["terraform_data.r0"]["attributes"]["input"], "killed-change");
 
     // SIGSTOP past the lease's expiry: another run takes over and writes; the paused one, resumed
     // and approved, cannot write over it.
-    let text = std::fs::read_to_string(stack.path().join("main.tf")).expect("main.tf");
     std::fs::write(stack.path().join("main.tf"), text.replace("value-0", "paused-change")).expect("write");
     let mut paused = spawn_waiting_apply(&stack);
-    std::thread::sleep(std::time::Duration::from_millis(1500));
     signal(&paused, "STOP");
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // The next apply waits (-lock-timeout) until the paused holder's lease has expired.
     std::fs::write(stack.path().join("main.tf"), text.replace("value-0", "newer-change")).expect("write");
     let output = stack.run(&["apply", "-auto-approve", "-lock-timeout", "20s", "-no-color"]);
     assert!(output.status.success(), "the takeover applies: {}", String::from_utf8_lossy(&output.stderr));

@@ -410,8 +410,12 @@ fn a_newer_push_supersedes_a_pull_request_plan_still_running() {
         assert!(started.elapsed() < Duration::from_secs(30), "no comment:\n{}", controller.log());
         std::thread::sleep(Duration::from_millis(50));
     }
-    // Time for a stray comment of the first plan to arrive, if it were posted.
-    std::thread::sleep(Duration::from_secs(3));
+    // The first plan ends superseded (not posted): once the controller says so, no stray
+    // comment of it can still arrive.
+    while !controller.log().contains("superseded by a newer push") {
+        assert!(started.elapsed() < Duration::from_secs(30), "the first plan never ended:\n{}", controller.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let posted = comments();
     assert_eq!(posted.len(), 1, "only the newest plan is posted:\n{}", controller.log());
     let body: serde_json::Value = serde_json::from_slice(&posted[0].body).expect("json");
