@@ -105,8 +105,23 @@ fn two_replicas_one_leader_status_conditions_and_takeover() {
     let columns = cluster.kubectl(&["get", "stacks", "-n", "infra-system"]);
     assert!(columns.contains("READY") && columns.contains(&first), "printer columns: {columns}");
 
-    // Exactly one replica reconciles: the Lease holder.
-    std::thread::sleep(Duration::from_secs(2));
+    // Exactly one replica reconciles: the Lease holder. Both replicas have seen the Stack, and
+    // the holder has renewed its Lease since — the follower had its chance to take it.
+    let lease_json = || -> serde_json::Value {
+        let text =
+            cluster.kubectl(&["get", "lease", "infra-stack-infra-system-prod", "-n", "infra-system", "-o", "json"]);
+        serde_json::from_str(&text).expect("lease json")
+    };
+    let started = Instant::now();
+    while !replicas.iter().all(|r| r.log().contains("stack from the cluster")) {
+        assert!(started.elapsed() < Duration::from_secs(30), "a replica never saw the Stack");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let renewed = lease_json()["spec"]["renewTime"].clone();
+    while lease_json()["spec"]["renewTime"] == renewed {
+        assert!(started.elapsed() < Duration::from_secs(30), "the Lease was never renewed: {}", lease_json());
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let counts = [reconciles(&replicas[0]), reconciles(&replicas[1])];
     assert!(counts.iter().filter(|&&c| c > 0).count() == 1, "one reconciling replica, not {counts:?}");
     let leader = if counts[0] > 0 { 0 } else { 1 };
