@@ -24,46 +24,9 @@ pub fn timestamp(_: Vec<Value>, context: &CallContext) -> R {
     Ok(Value::String(rfc3339(&chrono::Utc::now().fixed_offset())))
 }
 
-/// Go's `time.ParseDuration`: `1h30m`, `-10s`, `1.5h`, `300ms`.
+/// Go's `time.ParseDuration`: `1h30m`, `-10s`, `1.5h`, `300ms` (the SDK's one grammar).
 fn parse_duration(text: &str) -> Option<i128> {
-    let (negative, mut rest) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    if rest == "0" {
-        return Some(0);
-    }
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total: f64 = 0.0;
-    let mut nanos: i128 = 0;
-    while !rest.is_empty() {
-        let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        if number_end == 0 {
-            return None;
-        }
-        let number: f64 = rest[..number_end].parse().ok()?;
-        rest = &rest[number_end..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
-        let scale: i128 = match &rest[..unit_end] {
-            "ns" => 1,
-            "us" | "µs" | "μs" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            _ => return None,
-        };
-        rest = &rest[unit_end..];
-        if number.fract() == 0.0 {
-            nanos += number as i128 * scale;
-        } else {
-            total += number * scale as f64;
-        }
-    }
-    let value = nanos + total.round() as i128;
-    Some(if negative { -value } else { value })
+    infra_provider::duration::parse_go_nanos(text).ok().map(i128::from)
 }
 
 pub fn timeadd(args: Vec<Value>, _: &CallContext) -> R {
