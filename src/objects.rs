@@ -215,22 +215,22 @@ fn nested(
 pub fn mark_schema_sensitive(value: Value, schema: &BlockSchema) -> Value {
     match value {
         Value::Map(mut entries) => {
+            // In place: no entry is removed and re-inserted, no key cloned.
             for (name, attribute) in &schema.attributes {
-                let Some(entry) = entries.remove(name) else { continue };
-                let entry = shape(entry, &attribute.kind);
-                entries.insert(name.clone(), entry.mark_if(attribute.sensitive));
+                let Some(slot) = entries.get_mut(name) else { continue };
+                let entry = shape(std::mem::replace(slot, Value::Null), &attribute.kind);
+                *slot = entry.mark_if(attribute.sensitive);
             }
             for (name, block) in &schema.blocks {
-                let Some(entry) = entries.remove(name) else { continue };
-                let entry = match entry {
+                let Some(slot) = entries.get_mut(name) else { continue };
+                *slot = match std::mem::replace(slot, Value::Null) {
                     Value::List(items) | Value::Set(items) => {
                         let items = items.into_iter().map(|item| mark_schema_sensitive(item, &block.block)).collect();
                         if block.nesting == Nesting::Set { Value::set(items) } else { Value::List(items) }
                     }
-                    Value::Map(_) => mark_schema_sensitive(entry, &block.block),
+                    entry @ Value::Map(_) => mark_schema_sensitive(entry, &block.block),
                     other => other,
                 };
-                entries.insert(name.clone(), entry);
             }
             Value::Map(entries)
         }

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use infra::addr::Target;
 use infra::apply::{ApplyOptions, Quiet, apply};
 use infra::plan::planner::{PlanOptions, plan};
-use infra::plan::{Action, Plan};
+use infra::plan::{Action, Plan, ResourceChange};
 use infra::registry::Registry;
 use infra_provider::{
     ApplyRequest, ApplyResponse, AttrType, Attribute, BlockSchema, Diagnostic, Diagnostics, PlanRequest, PlanResponse,
@@ -369,7 +369,7 @@ module "other" {
     let (plan, diagnostics) =
         engine.plan(PlanOptions { targets: vec![target], parallelism: 10, ..PlanOptions::default() });
     assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-    let planned: Vec<&str> = plan.changes.iter().map(|c| c.address.as_str()).collect();
+    let planned: Vec<String> = plan.changes.iter().map(ResourceChange::address).collect();
     assert_eq!(planned, ["fake_thing.base", "fake_thing.many[7]"]);
     // The target and the one object it depends on, through a local: nothing else is read.
     assert_eq!(engine.fake.reads.total.load(Ordering::SeqCst), 2);

@@ -12,7 +12,7 @@
 //! (written at once, so a killed process loses nothing; fsynced once per wave), and the journal
 //! is folded into one new snapshot at the end — or by the next run, after a crash.
 
-use crate::addr::{Address, Mode, Target};
+use crate::addr::{Mode, Target};
 use crate::config::LoadedConfig;
 use crate::eval::Scope;
 use crate::graph::select::Selection;
@@ -130,8 +130,8 @@ impl Shared<'_> {
 fn resource_state(change: &ResourceChange, value: &Value, cbd: bool) -> Box<ResourceState> {
     let (attributes, sensitive_attributes) = to_state(value);
     Box::new(ResourceState {
-        mode: change.mode.clone(),
-        kind: change.kind.clone(),
+        mode: change.addr.mode.as_str().to_string(),
+        kind: change.addr.kind.clone(),
         provider: change.provider.clone(),
         schema_version: 0,
         attributes,
@@ -151,7 +151,8 @@ struct Unit {
 
 async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semaphore) -> Option<Value> {
     let change = &unit.change;
-    let address = change.address.as_str();
+    let address = change.address();
+    let address = address.as_str();
     if let Some(failed) = shared.blocked(&change.dependencies) {
         shared.fail(
             address,
@@ -174,7 +175,7 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
     let action = change.change.action;
     shared.options.progress.started(address, action);
     let provider = unit.provider.as_ref();
-    let kind = change.kind.clone();
+    let kind = change.addr.kind.clone();
     // A create that a crashed run already sent is retried with the key it used.
     let key = shared.pending.get(address).cloned().unwrap_or_else(|| format!("{address}/{}", uuid::Uuid::new_v4()));
     let prior = change.change.before.clone();
@@ -193,7 +194,7 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
             if let Some(saved) = &change.change.after {
                 consistent(saved, &fresh.planned, "").map_err(|m| blame(provider, "inconsistent final plan", &m))?;
             }
-            if prior.is_none() && Mode::parse(&change.mode) == Mode::Managed {
+            if prior.is_none() && change.addr.mode == Mode::Managed {
                 shared.record(JournalEntry::Intent { address: address.to_string(), key: key.clone() })?;
             }
             let new = provider
@@ -250,12 +251,12 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
                 (None, Action::NoOp) => copy_marks(prior.as_ref().unwrap_or(&Value::Null), value),
                 (None, _) => value,
             });
-            let new = match provider.schema().resources.get(&change.kind) {
+            let new = match provider.schema().resources.get(&change.addr.kind) {
                 Some(schema) => new.map(|v| mark_schema_sensitive(v, &schema.block)),
                 None => new,
             };
             let entry = match &new {
-                Some(value) if Mode::parse(&change.mode) == Mode::Managed => Some(JournalEntry::Set {
+                Some(value) if change.addr.mode == Mode::Managed => Some(JournalEntry::Set {
                     address: address.to_string(),
                     resource: resource_state(change, value, unit.create_before_destroy),
                 }),
@@ -299,7 +300,7 @@ fn run_phases(
         .map(|unit| {
             let value =
                 unit.change.change.after.as_ref().or(unit.change.change.before.as_ref()).unwrap_or(&Value::Null);
-            unit.provider.phase(&unit.change.kind, value)
+            unit.provider.phase(&unit.change.addr.kind, value)
         })
         .collect();
     let mut phases = phase_of.clone();
@@ -359,18 +360,18 @@ impl ResourceHandler for Applier<'_> {
                 values[position] = self.prior.get(&address).map(|p| p.value.clone()).unwrap_or(Value::Unknown);
                 continue;
             };
-            let managed = Mode::parse(&change.mode) == Mode::Managed;
+            let managed = change.addr.mode == Mode::Managed;
             if change.change.action == Action::NoOp {
                 let journaled = managed
-                    && (self.drifted.contains(&address) || change.moved_from.is_some() || change.import_id.is_some());
+                    && (self.drifted.contains(&address) || change.prev_addr.is_some() || change.import_id.is_some());
                 if !item.referenced && !journaled {
                     continue;
                 }
                 let value = change.change.after.clone().unwrap_or(Value::Null);
                 if journaled {
                     // Refreshed, moved or imported: the state takes the object as it is.
-                    if let Some(from) = &change.moved_from {
-                        let _ = self.shared.record(JournalEntry::Remove { address: from.clone() });
+                    if let Some(from) = &change.prev_addr {
+                        let _ = self.shared.record(JournalEntry::Remove { address: from.to_string() });
                     }
                     let _ = self.shared.record(JournalEntry::Set {
                         address: address.clone(),
@@ -389,11 +390,11 @@ impl ResourceHandler for Applier<'_> {
                 self.shared.failed.lock().unwrap_or_else(|p| p.into_inner()).insert(address.clone());
                 continue;
             }
-            if let Some(from) = &change.moved_from {
-                let _ = self.shared.record(JournalEntry::Remove { address: from.clone() });
+            if let Some(from) = &change.prev_addr {
+                let _ = self.shared.record(JournalEntry::Remove { address: from.to_string() });
             }
             let value = change.change.after.as_ref().or(change.change.before.as_ref()).unwrap_or(&Value::Null);
-            let phase = provider.phase(&change.kind, value);
+            let phase = provider.phase(&change.addr.kind, value);
             self.phases.enter(provider.name(), phase);
             units.push((
                 position,
@@ -431,13 +432,10 @@ impl ResourceHandler for Applier<'_> {
 /// Deletes in dependency order: an object goes only after everything that depends on it (from
 /// the dependencies recorded with each).
 fn delete_order(deletes: Vec<ResourceChange>) -> Vec<Vec<ResourceChange>> {
-    let addresses: Vec<Option<Address>> = deletes.iter().map(|c| c.address.parse().ok()).collect();
     // Instances by resource type and name, to find what a dependency names without a scan.
     let mut by_name: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-    for (index, address) in addresses.iter().enumerate() {
-        if let Some(address) = address {
-            by_name.entry((address.kind.as_str(), address.name.as_str())).or_default().push(index);
-        }
+    for (index, change) in deletes.iter().enumerate() {
+        by_name.entry((change.addr.kind.as_str(), change.addr.name.as_str())).or_default().push(index);
     }
     // dependents[j]: the deletes that must run before delete j.
     let mut waiting = vec![0usize; deletes.len()];
@@ -452,7 +450,7 @@ fn delete_order(deletes: Vec<ResourceChange>) -> Vec<Vec<ResourceChange>> {
                 Target::Module(_) => Box::new(0..deletes.len()),
             };
             for candidate in candidates {
-                if candidate != dependent && addresses[candidate].as_ref().is_some_and(|a| dependency.contains(a)) {
+                if candidate != dependent && dependency.contains(&deletes[candidate].addr) {
                     found.insert(candidate);
                 }
             }
@@ -488,7 +486,7 @@ fn delete_order(deletes: Vec<ResourceChange>) -> Vec<Vec<ResourceChange>> {
 
 /// The part of a snapshot the plan does not cover.
 fn uncovered(snapshot: &Snapshot, plan: &Plan) -> Snapshot {
-    let covered: BTreeSet<&str> = plan.changes.iter().map(|c| c.address.as_str()).collect();
+    let covered: BTreeSet<String> = plan.changes.iter().map(ResourceChange::address).collect();
     Snapshot {
         resources: snapshot
             .resources
@@ -529,15 +527,14 @@ pub fn apply(
         .map(|snapshot| {
             plan.changes
                 .iter()
-                .filter(|c| Mode::parse(&c.mode) == Mode::Managed && c.change.action == Action::NoOp)
-                .filter(|c| snapshot.resources.get(&c.address).is_some_and(|r| r.dependencies != c.dependencies))
-                .map(|c| c.address.clone())
+                .filter(|c| c.addr.mode == Mode::Managed && c.change.action == Action::NoOp)
+                .filter(|c| snapshot.resources.get(&c.address()).is_some_and(|r| r.dependencies != c.dependencies))
+                .map(|c| c.address())
                 .collect()
         })
         .unwrap_or_default();
     drop(snapshot);
-    let changes: BTreeMap<String, ResourceChange> =
-        plan.changes.iter().map(|c| (c.address.clone(), c.clone())).collect();
+    let changes: BTreeMap<String, ResourceChange> = plan.changes.iter().map(|c| (c.address(), c.clone())).collect();
     let shared = Shared {
         backend,
         failed: Mutex::new(BTreeSet::new()),
@@ -552,9 +549,9 @@ pub fn apply(
     for drift in plan.drift.iter().filter(|_| plan.refresh_only) {
         let entry = match &drift.change.after {
             Some(after) => {
-                JournalEntry::Set { address: drift.address.clone(), resource: resource_state(drift, after, false) }
+                JournalEntry::Set { address: drift.address(), resource: resource_state(drift, after, false) }
             }
-            None => JournalEntry::Remove { address: drift.address.clone() },
+            None => JournalEntry::Remove { address: drift.address() },
         };
         if let Err(errors) = shared.record(entry) {
             diagnostics.extend(errors);
@@ -562,7 +559,7 @@ pub fn apply(
     }
     // `removed` with `destroy = false`: out of state, object left alone.
     for change in plan.changes.iter().filter(|c| c.change.action == Action::Forget) {
-        if let Err(errors) = shared.record(JournalEntry::Remove { address: change.address.clone() }) {
+        if let Err(errors) = shared.record(JournalEntry::Remove { address: change.address() }) {
             diagnostics.extend(errors);
         }
     }
@@ -574,7 +571,7 @@ pub fn apply(
             changes: &changes,
             prior: &prior,
             // Drifted objects, and those with stale dependencies, are recorded as they are.
-            drifted: plan.drift.iter().map(|d| d.address.clone()).chain(stale_dependencies).collect(),
+            drifted: plan.drift.iter().map(|d| d.address()).chain(stale_dependencies).collect(),
             shared: &shared,
             permits: &permits,
             phases: Phases::default(),
@@ -605,14 +602,14 @@ pub fn apply(
     let deletes: Vec<ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.change.action == Action::Delete && !visited.contains(&c.address))
+        .filter(|c| c.change.action == Action::Delete && !visited.contains(&c.address()))
         .cloned()
         .collect();
     for wave in delete_order(deletes) {
         let units: Vec<Unit> = wave
             .into_iter()
             .filter_map(|change| {
-                let provider = registry.for_resource(&change.kind, Some(&change.provider)).map(|(_, p)| p)?;
+                let provider = registry.for_resource(&change.addr.kind, Some(&change.provider)).map(|(_, p)| p)?;
                 Some(Unit { change, config: None, provider, create_before_destroy: false })
             })
             .collect();

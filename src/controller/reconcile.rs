@@ -180,20 +180,20 @@ pub fn reconcile(
     if diagnostics.has_errors() {
         return Report::failed(Some(revision), render(&diagnostics, &config));
     }
-    let drifted: Vec<String> = planned.drift.iter().map(|d| d.address.clone()).collect();
+    let drifted: Vec<String> = planned.drift.iter().map(|d| d.address()).collect();
     let mut unpruned = Vec::new();
     let mut drift_warnings = Vec::new();
     planned.changes.retain(|change| {
         let action = change.change.action;
-        if action == Action::Delete && !spec.prune && change.mode == "managed" {
-            unpruned.push(change.address.clone());
+        if action == Action::Delete && !spec.prune && change.addr.mode == crate::addr::Mode::Managed {
+            unpruned.push(change.address());
             return false;
         }
-        if same_config && action != Action::NoOp && drifted.contains(&change.address) {
-            match spec.drift_policy(&change.address) {
+        if same_config && action != Action::NoOp && drifted.contains(&change.address()) {
+            match spec.drift_policy(&change.address()) {
                 DriftPolicy::Correct => {}
                 DriftPolicy::Warn => {
-                    drift_warnings.push(change.address.clone());
+                    drift_warnings.push(change.address());
                     return false;
                 }
                 DriftPolicy::Ignore => return false,

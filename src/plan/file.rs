@@ -6,6 +6,7 @@
 //! mode 0600. Its rendering for people and tools is `infra show [-json] FILE`.
 
 use super::{Action, Change, OutputChange, Plan, ReplaceOrder, ResourceChange};
+use crate::addr::Address;
 use infra_provider::Value;
 use serde_json::{Map, Value as Json, json};
 
@@ -92,10 +93,10 @@ fn parse_optional(json: &Json) -> Result<Option<Value>, String> {
 
 fn encode_change(change: &ResourceChange) -> Json {
     json!({
-        "address": change.address,
-        "mode": change.mode,
-        "type": change.kind,
-        "name": change.name,
+        "address": change.address(),
+        "mode": change.addr.mode.as_str(),
+        "type": change.addr.kind,
+        "name": change.addr.name,
         "provider": change.provider,
         "action": action_name(change.change.action),
         "before": optional(&change.change.before),
@@ -104,7 +105,7 @@ fn encode_change(change: &ResourceChange) -> Json {
         "reason": change.reason,
         "dependencies": change.dependencies,
         "import_id": change.import_id,
-        "moved_from": change.moved_from,
+        "moved_from": change.prev_addr.as_ref().map(ToString::to_string),
     })
 }
 
@@ -116,11 +117,9 @@ fn decode_change(json: &Json) -> Result<ResourceChange, String> {
             .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
             .unwrap_or_default()
     };
+    let address = |text: String| text.parse::<Address>().map_err(|e| format!("`{text}` is not an address: {e}"));
     Ok(ResourceChange {
-        address: text("address")?,
-        mode: text("mode")?,
-        kind: text("type")?,
-        name: text("name")?,
+        addr: address(text("address")?)?,
         provider: text("provider")?,
         change: Change {
             action: parse_action(&text("action")?)?,
@@ -143,7 +142,7 @@ fn decode_change(json: &Json) -> Result<ResourceChange, String> {
         reason: json["reason"].as_str().map(str::to_string),
         dependencies: strings("dependencies"),
         import_id: json["import_id"].as_str().map(str::to_string),
-        moved_from: json["moved_from"].as_str().map(str::to_string),
+        prev_addr: json["moved_from"].as_str().map(|text| address(text.to_string())).transpose()?,
     })
 }
 

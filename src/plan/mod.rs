@@ -8,6 +8,7 @@
 pub mod file;
 pub mod planner;
 
+use crate::addr::Address;
 use infra_provider::{AttrPath, Value};
 use std::collections::BTreeMap;
 
@@ -83,14 +84,8 @@ pub struct Change {
 /// One resource instance's change.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResourceChange {
-    /// Its address.
-    pub address: String,
-    /// `managed` or `data`.
-    pub mode: String,
-    /// Resource type.
-    pub kind: String,
-    /// Resource name.
-    pub name: String,
+    /// Its address, typed: module path, mode, type, name and key (shown and stored as text).
+    pub addr: Address,
     /// Provider key (`builtin`, `aws.east`).
     pub provider: String,
     /// Before, after, action.
@@ -99,12 +94,19 @@ pub struct ResourceChange {
     pub requires_replace: Vec<AttrPath>,
     /// Why, in words, when it is not obvious (deletes, forced replacements).
     pub reason: Option<String>,
-    /// Resource-level addresses this instance depends on.
+    /// Resource-level addresses this instance depends on, as state records them.
     pub dependencies: Vec<String>,
     /// Imported from this id before planning.
     pub import_id: Option<String>,
     /// Moved from this address (a `moved` block).
-    pub moved_from: Option<String>,
+    pub prev_addr: Option<Address>,
+}
+
+impl ResourceChange {
+    /// The address as text (`module.net.aws_subnet.private["a"]`).
+    pub fn address(&self) -> String {
+        self.addr.to_string()
+    }
 }
 
 /// An output's change.
@@ -188,7 +190,7 @@ impl Plan {
         if self.refresh_only {
             return !self.drift.is_empty();
         }
-        self.changes.iter().any(|c| c.change.action != Action::NoOp || c.import_id.is_some() || c.moved_from.is_some())
+        self.changes.iter().any(|c| c.change.action != Action::NoOp || c.import_id.is_some() || c.prev_addr.is_some())
             || self.outputs.values().any(|o| o.action != Action::NoOp)
     }
 }

@@ -125,14 +125,16 @@ pub fn plan(
             );
             continue;
         };
-        let moves: Vec<(String, String)> = prior
+        let moves: Vec<(Address, String)> = prior
             .keys()
             .filter_map(|old| {
                 let address = old.parse::<Address>().ok()?;
-                Some((old.clone(), relocate(&from, &to, &address)?.to_string()))
+                let new = relocate(&from, &to, &address)?.to_string();
+                Some((address, new))
             })
             .collect();
-        for (old, new) in moves {
+        for (old_addr, new) in moves {
+            let old = old_addr.to_string();
             if prior.contains_key(&new) {
                 diagnostics.push(
                     Diagnostic::warning("Moved object still exists", format!("`{old}` cannot move to `{new}`: an object is already at the new address; the `moved` block is ignored for it."))
@@ -142,7 +144,7 @@ pub fn plan(
             }
             if let Some(instance) = prior.remove(&old) {
                 // A chain of moves (a → b, b → c) records where the object first was.
-                let first = moved_from.remove(&old).unwrap_or(old);
+                let first = moved_from.remove(&old).unwrap_or(old_addr);
                 moved_from.insert(new.clone(), first);
                 prior.insert(new, instance);
             }
@@ -272,11 +274,13 @@ pub fn plan(
         return finish_counted(plan, registry, diagnostics);
     }
 
-    // 4. The walk.
+    // 4. The walk. One change per prior object at least: grown once, not by doubling.
+    let mut changes = forgotten;
+    changes.reserve(prior.len());
     let planner = Planner {
         registry,
         prior: Mutex::new(prior),
-        changes: Mutex::new(forgotten),
+        changes: Mutex::new(changes),
         declared: Mutex::new(BTreeSet::new()),
         replace: options.replace.clone(),
         moved_from: &moved_from,
@@ -320,7 +324,7 @@ pub fn plan(
         };
         changes.push(delete_change(address, instance, &reason));
     }
-    changes.sort_by(|a, b| a.address.cmp(&b.address));
+    changes.sort_by_cached_key(ResourceChange::address);
     plan.changes = changes;
 
     // 6. Outputs.
@@ -375,19 +379,23 @@ pub fn depends_on_any(address: &str, dependencies: &[String]) -> bool {
 }
 
 fn delete_change(address: &str, instance: &PriorInstance, reason: &str) -> ResourceChange {
-    let parsed = address.parse::<Address>().ok();
-    ResourceChange {
-        address: address.to_string(),
-        mode: instance.state.mode.clone(),
+    // A key that is not an address (a hand-edited state) is still shown and deleted by it.
+    let addr = address.parse::<Address>().unwrap_or_else(|_| Address {
+        module: Vec::new(),
+        mode: Mode::parse(&instance.state.mode),
         kind: instance.state.kind.clone(),
-        name: parsed.map(|a| a.name).unwrap_or_default(),
+        name: address.to_string(),
+        key: None,
+    });
+    ResourceChange {
+        addr,
         provider: instance.state.provider.clone(),
         change: Change { action: Action::Delete, before: Some(instance.value.clone()), after: None },
         requires_replace: Vec::new(),
         reason: Some(reason.to_string()),
         dependencies: instance.state.dependencies.clone(),
         import_id: None,
-        moved_from: None,
+        prev_addr: None,
     }
 }
 
@@ -397,7 +405,7 @@ fn filter_targets(plan: &mut Plan, options: &PlanOptions) {
     if options.targets.is_empty() {
         return;
     }
-    let parsed: Vec<Option<Address>> = plan.changes.iter().map(|c| c.address.parse::<Address>().ok()).collect();
+    let parsed: Vec<Option<Address>> = plan.changes.iter().map(|c| c.address().parse::<Address>().ok()).collect();
     let dependencies: Vec<Vec<Target>> =
         plan.changes.iter().map(|c| c.dependencies.iter().filter_map(|d| d.parse::<Target>().ok()).collect()).collect();
     let mut wanted = vec![false; plan.changes.len()];
@@ -527,7 +535,7 @@ struct Planner<'a> {
     /// Resource blocks seen in the walk (with module path), even with no instances.
     declared: Mutex<BTreeSet<Address>>,
     replace: Vec<Address>,
-    moved_from: &'a BTreeMap<String, String>,
+    moved_from: &'a BTreeMap<String, Address>,
     imported: &'a BTreeMap<String, String>,
     /// Provider calls in flight, at most `-parallelism`.
     permits: tokio::sync::Semaphore,
@@ -537,6 +545,7 @@ struct Planner<'a> {
 /// One instance ready for its provider.
 struct Job {
     position: usize,
+    addr: Address,
     address: String,
     config: Value,
     prior: Option<Value>,
@@ -565,9 +574,9 @@ impl Planner<'_> {
             .iter()
             .find(|c| {
                 matches!(c.change.action, Action::Update | Action::Replace(_) | Action::Create)
-                    && c.address.parse::<Address>().is_ok_and(|a| targets.iter().any(|t| t.contains(&a)))
+                    && c.address().parse::<Address>().is_ok_and(|a| targets.iter().any(|t| t.contains(&a)))
             })
-            .map(|c| c.address.clone())
+            .map(|c| c.address())
     }
 
     fn record(&self, change: ResourceChange) {
@@ -632,7 +641,8 @@ impl ResourceHandler for Planner<'_> {
         };
         let mut jobs = Vec::new();
         for (position, instance) in item.instances.iter().enumerate() {
-            let address = item.address(instance).to_string();
+            let addr = item.address(instance);
+            let address = addr.to_string();
             // Taken out of `prior` first, so an instance whose configuration fails is never
             // mistaken for one that left the configuration.
             let prior = self.prior.lock().unwrap_or_else(|p| p.into_inner()).remove(&address).map(|p| p.value);
@@ -667,7 +677,7 @@ impl ResourceHandler for Planner<'_> {
             if let Some(phase) = phase {
                 self.phases.enter(provider.name(), phase);
             }
-            jobs.push(Job { position, address, config, prior, phase });
+            jobs.push(Job { position, addr, address, config, prior, phase });
         }
         if jobs.is_empty() {
             return Work::Done(unknowns());
@@ -711,17 +721,14 @@ impl ResourceHandler for Planner<'_> {
             let answers = futures::future::join_all(calls).await;
             for (job, answer) in jobs.into_iter().zip(answers) {
                 let change = |action, before, after, reason: Option<String>| ResourceChange {
-                    address: job.address.clone(),
-                    mode: resource.mode.as_str().into(),
-                    kind: resource.kind.clone(),
-                    name: resource.name.clone(),
+                    addr: job.addr.clone(),
                     provider: resource.provider.clone().unwrap_or_else(|| provider_name.clone()),
                     change: Change { action, before, after },
                     requires_replace: Vec::new(),
                     reason,
                     dependencies: item.dependencies.iter().map(ToString::to_string).collect(),
                     import_id: self.imported.get(&job.address).cloned(),
-                    moved_from: self.moved_from.get(&job.address).cloned(),
+                    prev_addr: self.moved_from.get(&job.address).cloned(),
                 };
                 let response = match answer {
                     // A data source whose configuration is known only after apply.
@@ -749,7 +756,7 @@ impl ResourceHandler for Planner<'_> {
                     // plan was made with.
                     self.record(ResourceChange {
                         import_id: None,
-                        moved_from: None,
+                        prev_addr: None,
                         ..change(Action::NoOp, None, Some(value), None)
                     });
                     continue;

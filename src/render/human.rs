@@ -15,10 +15,10 @@ pub fn render(plan: &Plan, color: bool) -> String {
     // As Terraform does, outside changes are reported when they matter to this plan: every one
     // in a refresh-only plan, else those of objects the plan changes. An instance whose public IP
     // moved to an Elastic IP is not news when nothing is to be done about it.
-    let changed: BTreeSet<&str> =
-        plan.changes.iter().filter(|c| c.change.action != Action::NoOp).map(|c| c.address.as_str()).collect();
+    let changed: BTreeSet<&crate::addr::Address> =
+        plan.changes.iter().filter(|c| c.change.action != Action::NoOp).map(|c| &c.addr).collect();
     let drift: Vec<&ResourceChange> =
-        plan.drift.iter().filter(|d| plan.refresh_only || changed.contains(d.address.as_str())).collect();
+        plan.drift.iter().filter(|d| plan.refresh_only || changed.contains(&d.addr)).collect();
     if !drift.is_empty() {
         out.push_str("\nNote: Objects have changed outside of infra\n\n");
         out.push_str("infra detected the following changes made outside of infra since the last \"infra apply\":\n");
@@ -36,7 +36,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
     let changes: Vec<&ResourceChange> = plan
         .changes
         .iter()
-        .filter(|c| c.change.action != Action::NoOp || c.import_id.is_some() || c.moved_from.is_some())
+        .filter(|c| c.change.action != Action::NoOp || c.import_id.is_some() || c.prev_addr.is_some())
         .collect();
     let outputs: Vec<_> = plan.outputs.iter().filter(|(_, o)| o.action != Action::NoOp).collect();
     if changes.is_empty() && outputs.is_empty() {
@@ -152,16 +152,16 @@ fn resource(out: &mut String, change: &ResourceChange, drift: bool, color: bool)
             Action::NoOp => String::new(),
         }
     };
-    match (&change.moved_from, action) {
+    match (&change.prev_addr, action) {
         (Some(from), Action::NoOp) => {
-            let _ = writeln!(out, "  # {from} has moved to {}", change.address);
+            let _ = writeln!(out, "  # {from} has moved to {}", change.address());
         }
         (Some(from), _) => {
-            let _ = writeln!(out, "  # {} {what}", change.address);
+            let _ = writeln!(out, "  # {} {what}", change.address());
             let _ = writeln!(out, "  # (moved from {from})");
         }
         (None, _) => {
-            let _ = writeln!(out, "  # {} {what}", change.address);
+            let _ = writeln!(out, "  # {} {what}", change.address());
         }
     }
     if let Some(id) = &change.import_id
@@ -172,10 +172,10 @@ fn resource(out: &mut String, change: &ResourceChange, drift: bool, color: bool)
     if let (Some(reason), false) = (&change.reason, drift) {
         let _ = writeln!(out, "  # ({})", reason.replace('`', ""));
     }
-    let keyword = if change.mode == "data" { "data" } else { "resource" };
+    let keyword = if change.addr.mode == crate::addr::Mode::Data { "data" } else { "resource" };
     let symbol = if action == Action::NoOp { " ".to_string() } else { paint(action.symbol(), action, color) };
     let pad = if action.symbol().len() == 3 { "" } else { "  " };
-    let _ = writeln!(out, "{pad}{symbol} {keyword} \"{}\" \"{}\" {{", change.kind, change.name);
+    let _ = writeln!(out, "{pad}{symbol} {keyword} \"{}\" \"{}\" {{", change.addr.kind, change.addr.name);
     let forced: BTreeSet<String> = change.requires_replace.iter().map(|p| p.join(".")).collect();
     let before = change.change.before.clone().unwrap_or(Value::Null);
     let after = change.change.after.clone().unwrap_or(Value::Null);

@@ -56,13 +56,13 @@ fn resource_change(change: &ResourceChange) -> Json {
     let (before, _, before_sensitive) = split(change.change.before.as_ref());
     let (after, after_unknown, after_sensitive) = split(change.change.after.as_ref());
     let mut object = Map::new();
-    object.insert("address".into(), json!(change.address));
-    if let Some(from) = &change.moved_from {
-        object.insert("previous_address".into(), json!(from));
+    object.insert("address".into(), json!(change.address()));
+    if let Some(from) = &change.prev_addr {
+        object.insert("previous_address".into(), json!(from.to_string()));
     }
-    object.insert("mode".into(), json!(change.mode));
-    object.insert("type".into(), json!(change.kind));
-    object.insert("name".into(), json!(change.name));
+    object.insert("mode".into(), json!(change.addr.mode.as_str()));
+    object.insert("type".into(), json!(change.addr.kind));
+    object.insert("name".into(), json!(change.addr.name));
     object.insert("provider_name".into(), json!(change.provider));
     object.insert(
         "change".into(),

@@ -149,7 +149,7 @@ fn details(change: &ResourceChange, drift: bool) -> String {
     format!(
         "<details><summary><code>{} {}</code> {what}</summary>\n\n{}\n</details>\n",
         change.change.action.symbol().trim(),
-        change.address,
+        change.address(),
         diff_block(change, drift)
     )
 }
@@ -166,8 +166,9 @@ pub fn render(plan: &Plan, comment: &Comment) -> String {
     let changes: Vec<&ResourceChange> = {
         let mut changes: Vec<&ResourceChange> =
             plan.changes.iter().filter(|c| c.change.action != Action::NoOp).collect();
-        changes
-            .sort_by(|a, b| priority(a.change.action).cmp(&priority(b.change.action)).then(a.address.cmp(&b.address)));
+        changes.sort_by(|a, b| {
+            priority(a.change.action).cmp(&priority(b.change.action)).then(a.address().cmp(&b.address()))
+        });
         changes
     };
     let mut head = String::new();
@@ -207,12 +208,12 @@ pub fn render(plan: &Plan, comment: &Comment) -> String {
                 (Some(reason), false) => {
                     format!(
                         "> - `{}` ({}: {})\n",
-                        change.address,
+                        change.address(),
                         action_word(change.change.action),
                         reason.replace('`', "'")
                     )
                 }
-                _ => format!("> - `{}` ({})\n", change.address, action_word(change.change.action)),
+                _ => format!("> - `{}` ({})\n", change.address(), action_word(change.change.action)),
             };
             if chars(&head) + chars(&line) > budget / 2 {
                 if compact {
@@ -237,7 +238,7 @@ pub fn render(plan: &Plan, comment: &Comment) -> String {
         let row = format!(
             "| `{}` | `{}` | {} |\n",
             change.change.action.symbol().trim(),
-            change.address,
+            change.address(),
             action_word(change.change.action)
         );
         if used + chars(&row) > table_cap {
@@ -264,9 +265,9 @@ pub fn render(plan: &Plan, comment: &Comment) -> String {
         body.push_str(&section);
         detailed += 1;
     }
-    let changed: std::collections::BTreeSet<&str> = changes.iter().map(|c| c.address.as_str()).collect();
+    let changed: std::collections::BTreeSet<&crate::addr::Address> = changes.iter().map(|c| &c.addr).collect();
     let drift: Vec<&ResourceChange> =
-        plan.drift.iter().filter(|d| plan.refresh_only || changed.contains(d.address.as_str())).collect();
+        plan.drift.iter().filter(|d| plan.refresh_only || changed.contains(&d.addr)).collect();
     let mut drift_text = String::new();
     if !drift.is_empty() {
         let mut sections = String::new();
