@@ -202,6 +202,10 @@ fn configuration(
 struct SkipResources;
 
 impl ResourceHandler for SkipResources {
+    fn records_dependencies(&self) -> bool {
+        false
+    }
+
     fn resource<'a>(&'a self, _item: ResourceItem<'a>, _scope: &Scope, _diagnostics: &mut Diagnostics) -> Work<'a> {
         Work::Done(Value::Unknown)
     }

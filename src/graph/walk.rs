@@ -80,12 +80,22 @@ pub trait ResourceHandler: Sync {
     /// Evaluates a resource block's instances in `scope` and answers its value (an object, a
     /// list by count, a map by key), now or as provider work.
     fn resource<'a>(&'a self, item: ResourceItem<'a>, scope: &Scope, diagnostics: &mut Diagnostics) -> Work<'a>;
+
+    /// Whether it uses [`ResourceItem::dependencies`] (what state records); a walk for a
+    /// handler that does not skips the dependency analysis.
+    fn records_dependencies(&self) -> bool {
+        true
+    }
 }
 
 /// Validation and console: every argument is evaluated for errors; values are Unknown.
 pub struct Unknowns;
 
 impl ResourceHandler for Unknowns {
+    fn records_dependencies(&self) -> bool {
+        false
+    }
+
     fn resource<'a>(&'a self, item: ResourceItem<'a>, scope: &Scope, diagnostics: &mut Diagnostics) -> Work<'a> {
         for instance in &item.instances {
             let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
@@ -111,19 +121,23 @@ pub fn evaluate_root(
 type Prepared = Result<(Arc<ModuleGraph>, Arc<ModuleDependencies>), Diagnostics>;
 
 /// Builds the graph and dependencies of every module of the tree, children first.
-fn prepare(module: &Module, out: &mut HashMap<*const Module, Prepared>) {
+fn prepare(module: &Module, out: &mut HashMap<*const Module, Prepared>, with_dependencies: bool) {
     if out.contains_key(&(module as *const Module)) {
         return;
     }
     for child in module.children.values() {
-        prepare(child, out);
+        prepare(child, out, with_dependencies);
     }
     let prepared = ModuleGraph::build(module).map(|graph| {
         let child = |name: &str| {
             let child = module.children.get(name)?;
             out.get(&(child as *const Module))?.as_ref().ok().cloned()
         };
-        let deps = dependencies::of_module(module, &graph, &child);
+        let deps = if with_dependencies {
+            dependencies::of_module(module, &graph, &child)
+        } else {
+            ModuleDependencies { nodes: vec![Vec::new(); graph.names.len()] }
+        };
         (Arc::new(graph), Arc::new(deps))
     });
     out.insert(module as *const Module, prepared);
@@ -132,7 +146,7 @@ fn prepare(module: &Module, out: &mut HashMap<*const Module, Prepared>) {
 /// Graphs of every module of a configuration, for [`super::select::select`].
 pub fn graphs(config: &LoadedConfig) -> impl Fn(&Module) -> Option<Arc<ModuleGraph>> {
     let mut prepared = HashMap::new();
-    prepare(&config.root, &mut prepared);
+    prepare(&config.root, &mut prepared, false);
     let graphs: HashMap<usize, Arc<ModuleGraph>> =
         prepared.into_iter().filter_map(|(module, prepared)| Some((module as usize, prepared.ok()?.0))).collect();
     move |module: &Module| graphs.get(&(module as *const Module as usize)).cloned()
@@ -190,7 +204,7 @@ pub fn walk(
     selection: &Selection,
 ) -> (ModuleValues, Diagnostics) {
     let mut prepared = HashMap::new();
-    prepare(&config.root, &mut prepared);
+    prepare(&config.root, &mut prepared, handler.records_dependencies());
     let mut walker = Walker {
         options,
         handler,
@@ -627,7 +641,7 @@ impl Phases {
 /// outputs), by its name in the module (`aws_subnet.a`).
 pub fn root_dependencies(config: &LoadedConfig) -> BTreeMap<String, Vec<Target>> {
     let mut prepared = HashMap::new();
-    prepare(&config.root, &mut prepared);
+    prepare(&config.root, &mut prepared, true);
     let Some(Ok((graph, deps))) = prepared.get(&(&config.root as *const Module)) else { return BTreeMap::new() };
     graph
         .names

@@ -225,7 +225,7 @@ pub fn plan(
 
     // 2. Refresh.
     // `-target`: what the targets need, decided before anything is read.
-    let selection = if options.destroy {
+    let selection = if options.destroy || options.targets.is_empty() {
         Selection::everything()
     } else {
         crate::graph::select::select(&config.root, &options.targets, &crate::graph::walk::graphs(config))
