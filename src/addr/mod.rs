@@ -150,11 +150,6 @@ impl Address {
         Address { key: None, ..self.clone() }
     }
 
-    /// The module instance it is in.
-    pub fn module_instance(&self) -> ModuleInstance {
-        ModuleInstance(self.module.clone())
-    }
-
     /// `aws_vpc.main` / `data.aws_ami.x`: the address inside its module, without the key.
     pub fn local_name(&self) -> String {
         match self.mode {

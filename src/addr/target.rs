@@ -2,7 +2,7 @@
 //! (every instance, or one) or a resource (every instance, or one) — and the one question
 //! asked of them: does it contain this instance?
 
-use super::{Address, AddressError, ModuleStep};
+use super::{Address, AddressError, InstanceKey, ModuleStep};
 use std::fmt;
 use std::str::FromStr;
 
@@ -38,17 +38,6 @@ impl Target {
                     && steps_match(&resource.module, &address.module)
             }
         }
-    }
-
-    /// Whether the target can hold anything inside the module instance `path` (it is inside
-    /// it, or it contains it).
-    pub fn reaches(&self, path: &[ModuleStep]) -> bool {
-        let steps = match self {
-            Target::Module(steps) => steps,
-            Target::Resource(resource) => &resource.module,
-        };
-        let shared = steps.len().min(path.len());
-        steps_match(&steps[..shared], &path[..shared])
     }
 
     /// The module steps it is in or is.
@@ -89,6 +78,23 @@ impl FromStr for Target {
     }
 }
 
+/// The key an object (or module instance) gets from a `moved` block whose `from` and `to` carry
+/// `from` and `to` keys: unkeyed to unkeyed keeps the object's key, unkeyed to keyed gives an
+/// unkeyed object the new key, a key moves only the object with that key. `None`: the block
+/// does not apply to it.
+fn moved_key(
+    from: &Option<InstanceKey>,
+    to: &Option<InstanceKey>,
+    current: &Option<InstanceKey>,
+) -> Option<Option<InstanceKey>> {
+    match (from, to) {
+        (None, None) => Some(current.clone()),
+        (None, Some(key)) if current.is_none() => Some(Some(key.clone())),
+        (Some(from_key), to_key) if current.as_ref() == Some(from_key) => Some(to_key.clone()),
+        _ => None,
+    }
+}
+
 /// Where a `moved` block (or `state mv`) takes the instance at `address`, if it applies to it:
 /// resource to resource (every instance keeping its key, or one instance to one), module to
 /// module (every instance, or one; `module.a` → `module.a[0]` adds a key to the unkeyed one).
@@ -102,12 +108,7 @@ pub fn relocate(from: &Target, to: &Target, address: &Address) -> Option<Address
             if !same_resource {
                 return None;
             }
-            let key = match (&from.key, &to.key) {
-                (None, None) => address.key.clone(),
-                (None, Some(key)) if address.key.is_none() => Some(key.clone()),
-                (Some(from_key), to_key) if address.key.as_ref() == Some(from_key) => to_key.clone(),
-                _ => return None,
-            };
+            let key = moved_key(&from.key, &to.key, &address.key)?;
             Some(Address { module: to.module.clone(), key, ..to.clone() })
         }
         (Target::Module(from), Target::Module(to)) => {
@@ -121,12 +122,7 @@ pub fn relocate(from: &Target, to: &Target, address: &Address) -> Option<Address
             if step.name != last.name {
                 return None;
             }
-            let key = match (&last.key, &to_last.key) {
-                (None, None) => step.key.clone(),
-                (None, Some(key)) if step.key.is_none() => Some(key.clone()),
-                (Some(from_key), to_key) if step.key.as_ref() == Some(from_key) => to_key.clone(),
-                _ => return None,
-            };
+            let key = moved_key(&last.key, &to_last.key, &step.key)?;
             let mut module = to_parents.to_vec();
             module.push(ModuleStep { name: to_last.name.clone(), key });
             module.extend_from_slice(&address.module[from.len()..]);
