@@ -193,6 +193,28 @@ fn the_controller_imports_nothing_from_the_cli() {
 }
 
 #[test]
+fn both_front_ends_open_one_session_and_neither_loads_or_locks_by_itself() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    for front_end in ["controller", "cli"] {
+        let mut used: Vec<Vec<String>> = Vec::new();
+        for file in &files {
+            let module = module_of(file);
+            if module.first().map(String::as_str) == Some(front_end) {
+                used.extend(imported_paths(&code(file), &module[..module.len() - 1]));
+            }
+        }
+        assert!(used.iter().any(|path| path.first().map(String::as_str) == Some("session")), "{front_end}: {used:?}");
+        // The session loads the configuration, collects variables and takes the lock; a
+        // front-end doing one of those itself would be a second way to run.
+        for own in ["load_module_tree", "load_module_tree_within", "collect_variables", "HeldLock"] {
+            let found = used.iter().find(|path| path.iter().any(|step| step == own));
+            assert!(found.is_none(), "{front_end} uses {found:?} itself");
+        }
+    }
+}
+
+#[test]
 fn the_reader_finds_grouped_inline_and_sibling_imports() {
     let code = "use crate::{config::Module, eval::{self, Scope}};\nfn f() { crate::plan::Plan::new(); super::cluster::sync(); }";
     let paths = imported_paths(code, &["controller".to_string()]);

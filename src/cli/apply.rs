@@ -2,8 +2,8 @@
 
 use super::Printer;
 use super::plan::{PlanArgs, make_plan};
-use super::session::Session;
-use crate::apply::{ApplyOptions, Progress, apply};
+use super::session::{self, Session};
+use crate::apply::{ApplyOptions, Progress};
 use crate::plan::{Action, Plan};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -91,7 +91,7 @@ fn interrupt_handler() -> Arc<AtomicBool> {
 
 fn run_plan(
     interrupted: Option<Arc<AtomicBool>>,
-    session: Session,
+    mut session: Session,
     plan: Plan,
     args: &PlanArgs,
     auto_approve: bool,
@@ -126,16 +126,14 @@ fn run_plan(
         progress: &progress,
         workspace: session.workspace.clone(),
     };
-    let snapshot = match session.snapshot(printer) {
+    let snapshot = match session::snapshot(&mut session, printer) {
         Ok(snapshot) => snapshot,
         Err(diagnostic) => {
             printer.diagnostics(&diagnostic.into(), &session.config.sources);
             return ExitCode::from(1);
         }
     };
-    let lease = session.lease();
-    let (outcome, diagnostics) =
-        apply(&session.config, &plan, snapshot, &session.registry, session.backend.as_ref(), lease.as_ref(), &options);
+    let (outcome, diagnostics) = session.apply(&plan, snapshot, &options);
     printer.diagnostics(&diagnostics, &session.config.sources);
     let summary = plan.summary();
     if outcome.interrupted {
@@ -180,7 +178,7 @@ fn run_plan(
 pub fn run(args: Args, printer: &Printer) -> ExitCode {
     // Installed first, so a Ctrl-C while planning lets the run stop cleanly (lock released).
     let interrupted = interrupt_handler();
-    let session = match Session::open(&args.plan.vars, Some((&args.plan.lock, "apply")), printer) {
+    let mut session = match session::open(&args.plan.vars, Some((&args.plan.lock, "apply")), printer) {
         Ok(session) => session,
         Err(error) => {
             printer.diagnostics(&error.diagnostics, &error.config.sources);
@@ -205,7 +203,7 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
-            let current = match session.snapshot(printer) {
+            let current = match session::snapshot(&mut session, printer) {
                 Ok(snapshot) => snapshot,
                 Err(diagnostic) => {
                     printer.diagnostics(&diagnostic.into(), &session.config.sources);
@@ -225,7 +223,7 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
             (plan, true)
         }
         None => {
-            let Some(plan) = make_plan(&session, &args.plan, false, printer) else { return ExitCode::from(1) };
+            let Some(plan) = make_plan(&mut session, &args.plan, false, printer) else { return ExitCode::from(1) };
             print!("{}", crate::render::human::render(&plan, printer.color()));
             (plan, args.auto_approve)
         }
@@ -236,14 +234,14 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
 
 pub fn run_destroy(args: DestroyArgs, printer: &Printer) -> ExitCode {
     let interrupted = interrupt_handler();
-    let session = match Session::open(&args.plan.vars, Some((&args.plan.lock, "destroy")), printer) {
+    let mut session = match session::open(&args.plan.vars, Some((&args.plan.lock, "destroy")), printer) {
         Ok(session) => session,
         Err(error) => {
             printer.diagnostics(&error.diagnostics, &error.config.sources);
             return ExitCode::from(1);
         }
     };
-    let Some(plan) = make_plan(&session, &args.plan, true, printer) else { return ExitCode::from(1) };
+    let Some(plan) = make_plan(&mut session, &args.plan, true, printer) else { return ExitCode::from(1) };
     print!("{}", crate::render::human::render(&plan, printer.color()));
     run_plan(Some(interrupted), session, plan, &args.plan, args.auto_approve, true, printer)
 }

@@ -3,7 +3,7 @@
 //! prints its diagnostic on stderr; the process then exits 1 at the end.
 
 use super::Printer;
-use super::vars::{VarArgs, collect_variables};
+use super::vars::VarArgs;
 use crate::graph::walk::{EvalOptions, evaluate_root};
 use infra_provider::Diagnostics;
 use std::io::BufRead;
@@ -20,8 +20,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, printer: &Printer) -> ExitCode {
-    let mut config = crate::config::load_module_tree(std::path::Path::new("."));
-    let (variables, mut diagnostics) = collect_variables(&args.vars, &config.root, &mut config.sources);
+    let (mut config, variables, mut diagnostics) = super::vars::load(&args.vars);
     diagnostics.extend(std::mem::take(&mut config.diagnostics));
     if diagnostics.has_errors() {
         printer.diagnostics(&diagnostics, &config.sources);

@@ -8,7 +8,7 @@
 //! `-reconfigure` starts afresh on the new backend and leaves the old one as it was.
 
 use super::Printer;
-use super::vars::{VarArgs, collect_variables};
+use super::vars::VarArgs;
 use crate::workspace::{BackendSpec, backend_spec, open_spec, record, recorded};
 use infra_state::{Backend, LockRequest, Snapshot};
 use std::io::{BufRead as _, Write as _};
@@ -42,8 +42,7 @@ fn ask(question: &str) -> bool {
 
 pub fn run(args: Args, printer: &Printer) -> ExitCode {
     let dir = Path::new(".");
-    let mut config = crate::config::load_module_tree(dir);
-    let (variables, mut diagnostics) = collect_variables(&args.vars, &config.root, &mut config.sources);
+    let (mut config, variables, mut diagnostics) = super::vars::load(&args.vars);
     diagnostics.extend(std::mem::take(&mut config.diagnostics));
     let spec = backend_spec(&config);
     let codec = crate::workspace::codec(&config, &variables);

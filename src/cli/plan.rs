@@ -1,11 +1,11 @@
 //! `infra plan`: what an apply would do.
 
 use super::Printer;
-use super::session::{LockArgs, Session};
+use super::session::{self, LockArgs, Session};
 use super::vars::VarArgs;
 use crate::addr::Address;
 use crate::plan::Plan;
-use crate::plan::planner::{PlanOptions, plan};
+use crate::plan::planner::PlanOptions;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -145,8 +145,8 @@ fn post_comment(
 }
 
 /// Makes a plan in an open session; `None` when errors were printed.
-pub fn make_plan(session: &Session, args: &PlanArgs, destroy: bool, printer: &Printer) -> Option<Plan> {
-    let snapshot = match session.snapshot(printer) {
+pub fn make_plan(session: &mut Session, args: &PlanArgs, destroy: bool, printer: &Printer) -> Option<Plan> {
+    let snapshot = match session::snapshot(session, printer) {
         Ok(snapshot) => snapshot,
         Err(diagnostic) => {
             printer.diagnostics(&diagnostic.into(), &session.config.sources);
@@ -162,7 +162,7 @@ pub fn make_plan(session: &Session, args: &PlanArgs, destroy: bool, printer: &Pr
         parallelism: args.parallelism,
         workspace: session.workspace.clone(),
     };
-    let (plan, diagnostics) = plan(&session.config, &session.variables, snapshot, &session.registry, &options);
+    let (plan, diagnostics) = session.plan(snapshot, options);
     printer.diagnostics(&diagnostics, &session.config.sources);
     if diagnostics.has_errors() {
         printer.status("The plan could not be made; nothing was changed.");
@@ -172,14 +172,14 @@ pub fn make_plan(session: &Session, args: &PlanArgs, destroy: bool, printer: &Pr
 }
 
 pub fn run(args: Args, printer: &Printer) -> ExitCode {
-    let session = match Session::open(&args.plan.vars, Some((&args.plan.lock, "plan")), printer) {
+    let mut session = match session::open(&args.plan.vars, Some((&args.plan.lock, "plan")), printer) {
         Ok(session) => session,
         Err(error) => {
             printer.diagnostics(&error.diagnostics, &error.config.sources);
             return ExitCode::from(1);
         }
     };
-    let Some(plan) = make_plan(&session, &args.plan, args.destroy, printer) else { return ExitCode::from(1) };
+    let Some(plan) = make_plan(&mut session, &args.plan, args.destroy, printer) else { return ExitCode::from(1) };
     if args.json {
         printer.data(&crate::render::json::render(&plan));
     } else {

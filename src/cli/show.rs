@@ -1,7 +1,7 @@
 //! `infra show [PLANFILE] [-json]`, `infra output [-json] [-raw] [NAME]`, `infra graph`.
 
 use super::Printer;
-use super::session::Session;
+use super::session::{self, Session};
 use super::vars::VarArgs;
 use crate::objects::from_state;
 use infra_provider::Value;
@@ -20,7 +20,7 @@ pub struct ShowArgs {
 }
 
 fn session(printer: &Printer) -> Option<Session> {
-    match Session::open(&VarArgs::default(), None, printer) {
+    match session::open(&VarArgs::default(), None, printer) {
         Ok(session) => Some(session),
         Err(error) => {
             printer.diagnostics(&error.diagnostics, &error.config.sources);
@@ -31,9 +31,7 @@ fn session(printer: &Printer) -> Option<Session> {
 
 /// The codec of the configuration in the working directory (for sealed saved plans).
 fn plan_codec() -> Result<infra_state::Codec, String> {
-    let mut config = crate::config::load_module_tree(std::path::Path::new("."));
-    let (variables, _) =
-        super::vars::collect_variables(&super::vars::VarArgs::default(), &config.root, &mut config.sources);
+    let (config, variables, _) = super::vars::load(&super::vars::VarArgs::default());
     crate::workspace::codec(&config, &variables).map_err(|d| format!("{}: {}", d.summary, d.detail))
 }
 
@@ -60,7 +58,7 @@ pub fn run_show(args: ShowArgs, printer: &Printer) -> ExitCode {
         };
     }
     let Some(session) = session(printer) else { return ExitCode::from(1) };
-    let snapshot = match session.backend_snapshot() {
+    let snapshot = match session.read_unlocked().map_err(|e| e.to_string()) {
         Ok(snapshot) => snapshot,
         Err(message) => {
             printer.error(&message);
@@ -135,7 +133,7 @@ fn type_of(value: &Value) -> serde_json::Value {
 
 pub fn run_output(args: OutputArgs, printer: &Printer) -> ExitCode {
     let Some(session) = session(printer) else { return ExitCode::from(1) };
-    let outputs = match session.backend_snapshot() {
+    let outputs = match session.read_unlocked().map_err(|e| e.to_string()) {
         Ok(snapshot) => snapshot.map(|s| s.outputs).unwrap_or_default(),
         Err(message) => {
             printer.error(&message);
@@ -193,7 +191,7 @@ pub fn run_output(args: OutputArgs, printer: &Printer) -> ExitCode {
 pub struct GraphArgs {}
 
 pub fn run_graph(_: GraphArgs, printer: &Printer) -> ExitCode {
-    let config = crate::config::load_module_tree(std::path::Path::new("."));
+    let (config, _, _) = super::vars::load(&super::vars::VarArgs::default());
     if config.diagnostics.has_errors() {
         printer.diagnostics(&config.diagnostics, &config.sources);
         return ExitCode::from(1);

@@ -1,7 +1,7 @@
 //! `infra state list|show|mv|rm|pull|push|history|rollback`, `infra force-unlock ID`, `infra import ADDR ID`.
 
 use super::Printer;
-use super::session::{LockArgs, Session};
+use super::session::{self, LockArgs, Session};
 use super::vars::VarArgs;
 use crate::objects::{from_state, to_state};
 use infra_provider::{Diagnostic, ImportRequest};
@@ -97,7 +97,7 @@ enum StateCommand {
 }
 
 fn open(lock: Option<(&LockArgs, &str)>, printer: &Printer) -> Option<(Session, Option<Snapshot>)> {
-    let session = match Session::open(&VarArgs::default(), lock, printer) {
+    let mut session = match session::open(&VarArgs::default(), lock, printer) {
         Ok(session) => session,
         Err(error) => {
             printer.diagnostics(&error.diagnostics, &error.config.sources);
@@ -106,9 +106,9 @@ fn open(lock: Option<(&LockArgs, &str)>, printer: &Printer) -> Option<(Session, 
     };
     // Read-only commands see a crashed run's journal folded in memory; writers fold it for real.
     let snapshot = if lock.is_some() {
-        session.snapshot(printer).map_err(|d| d.detail.clone())
+        session::snapshot(&mut session, printer).map_err(|d| d.detail.clone())
     } else {
-        session.backend_snapshot()
+        session.read_unlocked().map_err(|e| e.to_string())
     };
     match snapshot {
         Ok(snapshot) => Some((session, snapshot)),
@@ -158,7 +158,7 @@ fn pulled(snapshot: &Snapshot, show_sensitive: bool) -> String {
 /// A session for the recovery commands (`history`, `pull -serial`, `rollback`, `push`), which
 /// must work when the current state does not parse: no snapshot is read here.
 fn open_for_recovery(lock: Option<(&LockArgs, &str)>, printer: &Printer) -> Option<Session> {
-    match Session::open(&VarArgs::default(), lock, printer) {
+    match session::open(&VarArgs::default(), lock, printer) {
         Ok(session) => Some(session),
         Err(error) => {
             printer.diagnostics(&error.diagnostics, &error.config.sources);
@@ -502,7 +502,7 @@ pub fn run_import(args: ImportArgs, printer: &Printer) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let session = match Session::open(&args.vars, Some((&args.lock, "import")), printer) {
+    let mut session = match session::open(&args.vars, Some((&args.lock, "import")), printer) {
         Ok(session) => session,
         Err(error) => {
             printer.diagnostics(&error.diagnostics, &error.config.sources);
@@ -518,7 +518,7 @@ pub fn run_import(args: ImportArgs, printer: &Printer) -> ExitCode {
         printer.diagnostics(&diagnostic.into(), &session.config.sources);
         return ExitCode::from(1);
     }
-    let snapshot = match session.snapshot(printer) {
+    let snapshot = match session::snapshot(&mut session, printer) {
         Ok(snapshot) => snapshot,
         Err(diagnostic) => {
             printer.diagnostics(&diagnostic.into(), &session.config.sources);

@@ -1,7 +1,7 @@
 //! `infra validate [--json] [--var NAME=VALUE] [--var-file FILE]`.
 
 use super::Printer;
-use super::vars::{VarArgs, collect_variables};
+use super::vars::VarArgs;
 use std::process::ExitCode;
 
 /// Arguments of `infra validate`.
@@ -15,8 +15,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, printer: &Printer) -> ExitCode {
-    let mut config = crate::config::load_module_tree(std::path::Path::new("."));
-    let (variables, mut diagnostics) = collect_variables(&args.vars, &config.root, &mut config.sources);
+    let (config, variables, mut diagnostics) = super::vars::load(&args.vars);
     diagnostics.extend(crate::validate::check(&config, &variables));
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     if args.json {

@@ -1,7 +1,8 @@
-//! `--var` and `--var-file`: the command line's variable sources, collected by [`crate::vars`].
+//! `--var` and `--var-file`: the command line's variable sources, collected by [`crate::vars`]
+//! when a [`crate::session`] loads the configuration.
 
-use crate::config::Module;
-use crate::source::SourceMap;
+use crate::config::LoadedConfig;
+use crate::session::Opening;
 use crate::vars::VarSource;
 use infra_provider::{Diagnostics, Value};
 use std::collections::BTreeMap;
@@ -26,11 +27,8 @@ impl VarArgs {
     }
 }
 
-/// Collects the root module's variable values from the environment, its files and `args`.
-pub fn collect_variables(
-    args: &VarArgs,
-    module: &Module,
-    sources: &mut SourceMap,
-) -> (BTreeMap<String, Value>, Diagnostics) {
-    crate::vars::collect_variables(&args.sources(), module, sources)
+/// The working directory's configuration and its variables from the environment, its files and
+/// `args` (see [`crate::session::load`]).
+pub fn load(args: &VarArgs) -> (LoadedConfig, BTreeMap<String, Value>, Diagnostics) {
+    crate::session::load(&Opening { variables: args.sources(), ..Opening::new(".") })
 }

@@ -10,9 +10,8 @@
 use super::config::StackSpec;
 use super::{Controller, StackHandle, source};
 use crate::forge::{Forge, Kind, StatusState, Target};
-use crate::plan::planner::{PlanOptions, plan};
-use crate::registry::Registry;
-use crate::vars::collect_variables;
+use crate::plan::planner::PlanOptions;
+use crate::session::{Opening, Session};
 use std::sync::Arc;
 
 /// Plans kept for `/stacks/NAME/plans/ID`.
@@ -232,37 +231,18 @@ fn plan_head(stack: &StackHandle, request: &PullRequest) -> Result<crate::plan::
         uuid::Uuid::new_v4().simple()
     )));
     source::export(&dirs.cache, &revision.commit, &checkout.0)?;
-    let dir = checkout.0.join(stack.spec.source.path.trim_matches('/'));
-    // The head is the pull request author's: modules and file functions read only its checkout.
-    let mut config = crate::config::load_module_tree_within(&dir, &checkout.0);
-    let vars = super::reconcile::stack_variables(&stack.spec);
-    let (mut variables, mut diagnostics) = collect_variables(&vars, &config.root, &mut config.sources);
-    // Whatever the head declares, every value the controller supplies is a secret in its plan
-    // (a head that drops `sensitive = true` must not get it printed in the comment).
-    // (The controller's own `TF_VAR_*` environment included: every value given is marked.)
-    for value in variables.values_mut() {
-        *value = std::mem::take(value).mark_sensitive();
-    }
-    diagnostics.extend(std::mem::take(&mut config.diagnostics));
-    let render = |d: &infra_provider::Diagnostics, c: &crate::config::LoadedConfig| {
-        crate::diagnostics::render_all(d, &c.sources, false)
-    };
-    if diagnostics.has_errors() {
-        return Err(render(&diagnostics, &config));
-    }
-    let backend = super::reconcile::open_backend(&config, &variables, dirs, stack.spec.local_state)?;
+    // The head is the pull request author's: modules and file functions read only its checkout,
+    // and whatever the head declares, every value the controller supplies (its own `TF_VAR_*`
+    // environment included) is a secret in its plan (a head that drops `sensitive = true` must
+    // not get it printed in the comment).
+    let opening =
+        Opening { all_variables_sensitive: true, ..super::reconcile::stack_opening(&stack.spec, dirs, &checkout.0) };
     // Read-only: no lock; a crashed run's journal is folded in memory only.
-    let mut snapshot = backend.read().map_err(|e| e.to_string())?;
-    let journal = backend.journal_read().map_err(|e| e.to_string())?;
-    if !journal.is_empty() {
-        let mut folded = snapshot.unwrap_or_default();
-        folded.fold(&journal);
-        snapshot = Some(folded);
-    }
-    let options = PlanOptions { workspace: "default".into(), refresh: true, ..PlanOptions::default() };
-    let (planned, diagnostics) = plan(&config, &variables, snapshot, &Registry::with_builtins(), &options);
+    let session = Session::open(opening).map_err(|error| error.render())?;
+    let snapshot = session.read_unlocked().map_err(|e| e.to_string())?;
+    let (planned, diagnostics) = session.plan(snapshot, PlanOptions { refresh: true, ..PlanOptions::default() });
     if diagnostics.has_errors() {
-        return Err(render(&diagnostics, &config));
+        return Err(crate::diagnostics::render_all(&diagnostics, &session.config.sources, false));
     }
     Ok(planned)
 }

@@ -14,14 +14,11 @@
 use super::config::{DriftPolicy, StackSpec};
 use super::source::{self, Revision};
 use super::status::{PlanSummary, ReconcileResult, StackStatus};
-use crate::apply::{ApplyOptions, Progress, apply};
-use crate::config::load_module_tree_within;
-use crate::lock::HeldLock;
+use crate::apply::{ApplyOptions, Progress};
 use crate::plan::Action;
-use crate::plan::planner::{PlanOptions, plan};
-use crate::registry::Registry;
-use crate::vars::{VarSource, collect_variables};
-use infra_state::Backend;
+use crate::plan::planner::PlanOptions;
+use crate::session::{LocalState, LockPlan, Opening, Session};
+use crate::vars::VarSource;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -149,36 +146,29 @@ pub fn reconcile(
     if let Err(error) = source::export(&dirs.cache, &revision.commit, &dirs.checkout) {
         return Report::failed(Some(revision), error);
     }
-    let dir = dirs.checkout.join(spec.source.path.trim_matches('/'));
-    // Modules and file functions read only the checkout: a commit must not read the
-    // controller's files.
-    let mut config = load_module_tree_within(&dir, &dirs.checkout);
-    let (variables, mut diagnostics) = collect_variables(&stack_variables(spec), &config.root, &mut config.sources);
-    diagnostics.extend(std::mem::take(&mut config.diagnostics));
-    let render = |diagnostics: &infra_provider::Diagnostics, config: &crate::config::LoadedConfig| {
-        crate::diagnostics::render_all(diagnostics, &config.sources, false)
+    let opening = Opening {
+        lock: Some(LockPlan { operation: "controller reconcile".into(), timeout: Duration::from_secs(5) }),
+        ..stack_opening(spec, dirs, &dirs.checkout)
     };
-    if diagnostics.has_errors() {
-        return Report::failed(Some(revision), render(&diagnostics, &config));
+    let mut session = match Session::open(opening) {
+        Ok(session) => session,
+        Err(error) => return Report::failed(Some(revision), error.render()),
+    };
+    let render = |diagnostics: &infra_provider::Diagnostics, session: &Session| {
+        crate::diagnostics::render_all(diagnostics, &session.config.sources, false)
+    };
+    let snapshot = session.snapshot();
+    for warning in session.warnings.drain(..) {
+        tracing::warn!(stack = spec.name, warning, "state");
     }
-    let backend = match open_backend(&config, &variables, dirs, spec.local_state) {
-        Ok(backend) => backend,
-        Err(error) => return Report::failed(Some(revision), error),
-    };
-    let mut lock = match HeldLock::acquire(backend.clone(), "controller reconcile", Duration::from_secs(5)) {
-        Ok(lock) => lock,
-        Err(error) => return Report::failed(Some(revision), format!("the state lock: {error}")),
-    };
-    let lease = lock.lease();
-    let snapshot = match backend.read_folded(lease.as_ref()) {
+    let snapshot = match snapshot {
         Ok(snapshot) => snapshot,
-        Err(error) => return Report::failed(Some(revision), format!("reading the state: {error}")),
+        Err(diagnostic) => return Report::failed(Some(revision), render(&diagnostic.into(), &session)),
     };
-    let registry = Registry::with_builtins();
-    let options = PlanOptions { workspace: "default".into(), refresh: true, ..PlanOptions::default() };
-    let (mut planned, diagnostics) = plan(&config, &variables, snapshot.clone(), &registry, &options);
+    let options = PlanOptions { refresh: true, ..PlanOptions::default() };
+    let (mut planned, diagnostics) = session.plan(snapshot.clone(), options);
     if diagnostics.has_errors() {
-        return Report::failed(Some(revision), render(&diagnostics, &config));
+        return Report::failed(Some(revision), render(&diagnostics, &session));
     }
     let drifted: Vec<String> = planned.drift.iter().map(|d| d.address()).collect();
     let mut unpruned = Vec::new();
@@ -229,9 +219,9 @@ pub fn reconcile(
     let progress = Traced { stack: &spec.name };
     let apply_options = ApplyOptions { parallelism, interrupted, progress: &progress, workspace: "default".into() };
     let started = Instant::now();
-    let (outcome, diagnostics) =
-        apply(&config, &planned, snapshot, &registry, backend.as_ref(), lease.as_ref(), &apply_options);
-    lock.release();
+    let (outcome, diagnostics) = session.apply(&planned, snapshot, &apply_options);
+    let failure = diagnostics.has_errors().then(|| render(&diagnostics, &session));
+    session.close();
     tracing::info!(
         stack = spec.name,
         applied = outcome.applied,
@@ -239,9 +229,9 @@ pub fn reconcile(
         "apply finished"
     );
     report.resources = outcome.snapshot.as_ref().map(|s| s.resources.len()).or(report.resources);
-    if diagnostics.has_errors() || outcome.interrupted {
+    if failure.is_some() || outcome.interrupted {
         let cause =
-            if outcome.interrupted { "interrupted by shutdown".to_string() } else { render(&diagnostics, &config) };
+            if outcome.interrupted { "interrupted by shutdown".to_string() } else { failure.unwrap_or_default() };
         report.result = Some(ReconcileResult::Failed);
         report.error = Some(format!("{} change(s) applied before: {cause}", outcome.applied));
         return report;
@@ -250,20 +240,20 @@ pub fn reconcile(
     report
 }
 
-/// The configuration's backend, or local state under the controller's data directory.
-pub(crate) fn open_backend(
-    config: &crate::config::LoadedConfig,
-    variables: &std::collections::BTreeMap<String, infra_provider::Value>,
-    dirs: &StackDirs,
-    local_state: bool,
-) -> Result<Arc<dyn Backend>, String> {
-    let describe = |d: infra_provider::Diagnostic| format!("{}: {}", d.summary, d.detail);
-    let codec = crate::workspace::codec(config, variables).map_err(describe)?;
-    if config.root.settings.backend.is_some() {
-        return crate::workspace::open_backend(config, "default", codec).map_err(describe);
+/// How a stack's commit exported to `checkout` is opened: its directory in the checkout, files
+/// read only there (a commit must not read the controller's files), the stack's typed
+/// variables, workspace `default`, and local state under the controller's data directory unless
+/// replicas would not share it.
+pub(crate) fn stack_opening(spec: &StackSpec, dirs: &StackDirs, checkout: &std::path::Path) -> Opening {
+    Opening {
+        confine_to: Some(checkout.to_path_buf()),
+        variables: stack_variables(spec),
+        workspace: Some("default".into()),
+        local_state: if spec.local_state {
+            LocalState::At(dirs.state.clone())
+        } else {
+            LocalState::Refused("this stack has no backend block, and in a cluster each replica has its own data directory: give the configuration a shared backend (`backend \"pg\"` or `backend \"s3\"`), or set `shared_data_dir = true` when replicas share one volume".into())
+        },
+        ..Opening::new(checkout.join(spec.source.path.trim_matches('/')))
     }
-    if !local_state {
-        return Err("this stack has no backend block, and in a cluster each replica has its own data directory: give the configuration a shared backend (`backend \"pg\"` or `backend \"s3\"`), or set `shared_data_dir = true` when replicas share one volume".into());
-    }
-    Ok(Arc::new(infra_state::local::LocalBackend::new(&dirs.state, "default").with_codec(codec)))
 }
