@@ -23,7 +23,7 @@ use crate::plan::planner::{PriorInstance, depends_on_any, prior_instances};
 use crate::plan::{Action, Plan, ReplaceOrder, ResourceChange};
 use crate::registry::Registry;
 use crate::runtime::block_on;
-use infra_provider::testing::{check_new, check_planned};
+use infra_provider::contract::{check_new, check_planned};
 use infra_provider::{
     ApplyRequest, Diagnostic, Diagnostics, PlanRequest, Provider, ReadDataRequest, Value, values_equal,
 };

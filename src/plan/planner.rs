@@ -22,7 +22,7 @@ use crate::module_eval::collect;
 use crate::objects::{config_object, copy_marks, from_state, mark_schema_sensitive, to_state};
 use crate::registry::Registry;
 use crate::runtime::block_on;
-use infra_provider::testing::check_planned;
+use infra_provider::contract::check_planned;
 use infra_provider::{
     Diagnostic, Diagnostics, ImportRequest, PlanRequest, PlanResponse, ReadDataRequest, ReadRequest, Value,
     values_equal,

@@ -6,13 +6,16 @@
 //! shape in which every user-facing problem travels.
 //!
 //! Start at [`Value`] and [`Provider`]. The crate is kept small so that every provider crate
-//! builds against it quickly; [`testing`] is the conformance kit every provider runs.
+//! builds against it quickly; [`contract`] is what every answer must satisfy (the engine checks
+//! it on each run), [`testing`] the conformance kit every provider runs, [`resources`] the
+//! skeleton resource types are written on.
 //!
 //! Design choice: the sensitive mark is a wrapper variant ([`Value::Sensitive`]) rather than a
 //! flag on every node. Operations unmark their operands, compute, and re-mark the result (as
 //! cty's marks do), which keeps every function simple at the cost of one `unmark` call each.
 #![deny(missing_docs)]
 
+pub mod contract;
 mod diagnostic;
 pub mod duration;
 mod number;

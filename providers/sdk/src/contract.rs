@@ -1,0 +1,63 @@
+//! What a provider's answers must satisfy, checked by the engine on every plan and apply and by
+//! the conformance kit ([`crate::testing`]): a plan keeps every configured value, and an applied
+//! object is wholly known and keeps every value its plan knew (Terraform's plan-validity and
+//! apply-consistency checks).
+
+use crate::provider::values_equal;
+use crate::value::Value;
+
+/// Checks a plan against the configuration: every attribute the configuration set must be
+/// planned with exactly that value (or still Unknown).
+///
+/// # Errors
+///
+/// A sentence naming the attribute.
+pub fn check_planned(config: &Value, planned: &Value) -> Result<(), String> {
+    let (Some(config), Some(planned)) = (config.as_map(), planned.as_map()) else { return Ok(()) };
+    for (name, configured) in config {
+        // An empty collection is how an absent nested block arrives; a provider may fill a
+        // block that is optional and computed (an instance's root volume).
+        let absent_block = configured.as_items().is_some_and(<[Value]>::is_empty);
+        if configured.is_null() || absent_block || !configured.is_wholly_known() {
+            continue;
+        }
+        match planned.get(name) {
+            Some(value) if !value.is_known() || values_equal(value, configured) => {}
+            Some(_) => return Err(format!("planned a value for `{name}` that differs from the configuration")),
+            None => return Err(format!("left the configured attribute `{name}` out of its plan")),
+        }
+    }
+    Ok(())
+}
+
+/// Checks an applied object against its plan: wholly known, and every value the plan knew is
+/// unchanged.
+///
+/// # Errors
+///
+/// A sentence naming the attribute.
+pub fn check_new(planned: &Value, new: &Value) -> Result<(), String> {
+    if !new.is_wholly_known() {
+        return Err("returned a new state with values still unknown after apply".into());
+    }
+    fn walk(path: &str, planned: &Value, new: &Value) -> Result<(), String> {
+        match (planned.bare(), new.bare()) {
+            (Value::Unknown, _) => Ok(()),
+            (Value::Map(p), Value::Map(n)) => {
+                for (key, value) in p {
+                    let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                    walk(&child, value, n.get(key).unwrap_or(&Value::Null))?;
+                }
+                Ok(())
+            }
+            (Value::List(p), Value::List(n)) if p.len() == n.len() => {
+                p.iter().zip(n).enumerate().try_for_each(|(index, (p, n))| walk(&format!("{path}[{index}]"), p, n))
+            }
+            // A collection with unknown parts may take any shape once they are known.
+            (p @ (Value::List(_) | Value::Set(_)), _) if !p.is_wholly_known() => Ok(()),
+            (p, n) if values_equal(p, n) => Ok(()),
+            _ => Err(format!("produced a value for `{path}` that differs from its plan")),
+        }
+    }
+    walk("", planned, new)
+}
