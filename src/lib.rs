@@ -26,6 +26,7 @@ pub mod module_eval;
 pub mod objects;
 pub mod plan;
 pub mod platform;
+pub mod plugins;
 pub mod registry;
 pub mod render;
 pub mod runtime;

@@ -64,6 +64,29 @@ impl Registry {
         registry
     }
 
+    /// The registry for a configuration: the compiled-in providers, with each required provider
+    /// that has a plugin installed in `.terraform/providers` served by that plugin instead (for
+    /// all of its types).
+    pub fn for_config(config: &LoadedConfig) -> (Registry, Diagnostics) {
+        let mut registry = Registry::with_builtins();
+        let requirements = match crate::plugins::requirements(config) {
+            Ok(requirements) => requirements,
+            Err(diagnostics) => return (registry, diagnostics),
+        };
+        for (requirement, package) in crate::plugins::installed(&config.root.dir, &requirements) {
+            tracing::debug!(provider = %requirement.source, version = %package.version, binary = %package.binary.display(), "served by its plugin");
+            let (name, source, binary) =
+                (requirement.name.clone(), requirement.source.to_string(), package.binary.clone());
+            registry.register(
+                Arc::new(move || {
+                    Arc::new(infra_plugin::PluginProvider::new(&name, &source, binary.clone())) as Arc<dyn Provider>
+                }),
+                &[requirement.name.as_str()],
+            );
+        }
+        (registry, Diagnostics::new())
+    }
+
     /// Adds a provider, by its factory, serving the given type prefixes. The first prefix is
     /// also the local name its `provider` blocks use.
     pub fn register(&mut self, factory: Factory, prefixes: &[&str]) {

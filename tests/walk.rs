@@ -518,12 +518,18 @@ fn the_fake_is_what_the_tests_say() {
                 prior: None,
                 planned: Some(Value::Map(object)),
                 idempotency_key: String::new(),
+                config: Value::Null,
             }
         };
         let vpc = fake.apply(create("vpc", None)).await.expect("create").new.expect("object");
         fake.apply(create("subnet", Some("id-vpc"))).await.expect("create");
-        let delete =
-            ApplyRequest { kind: "fake_thing".into(), prior: Some(vpc), planned: None, idempotency_key: String::new() };
+        let delete = ApplyRequest {
+            kind: "fake_thing".into(),
+            prior: Some(vpc),
+            planned: None,
+            idempotency_key: String::new(),
+            config: Value::Null,
+        };
         assert!(fake.apply(delete).await.is_err());
     });
 }

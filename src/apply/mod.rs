@@ -179,6 +179,9 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
     // A create that a crashed run already sent is retried with the key it used.
     let key = shared.pending.get(address).cloned().unwrap_or_else(|| format!("{address}/{}", uuid::Uuid::new_v4()));
     let prior = change.change.before.clone();
+    // A result that breaks the contract is still recorded (the object exists), then reported.
+    let inconsistent: std::sync::Mutex<Option<Diagnostics>> = std::sync::Mutex::new(None);
+    let tolerated = |message: &str| crate::plan::planner::tolerated(provider, &kind, message);
     let result: Result<Option<Value>, Diagnostics> = async {
         let create = |prior: Option<Value>| async {
             let config = unit.config.clone().unwrap_or(Value::Null);
@@ -190,9 +193,16 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
                     config: config.clone(),
                 })
                 .await?;
-            check_planned(&config, &fresh.planned).map_err(|m| blame(provider, "invalid plan", &m))?;
-            if let Some(saved) = &change.change.after {
-                consistent(saved, &fresh.planned, "").map_err(|m| blame(provider, "inconsistent final plan", &m))?;
+            if let Err(message) = check_planned(&config, &fresh.planned)
+                && !tolerated(&message)
+            {
+                return Err(blame(provider, "invalid plan", &message));
+            }
+            if let Some(saved) = &change.change.after
+                && let Err(message) = consistent(saved, &fresh.planned, "")
+                && !tolerated(&message)
+            {
+                return Err(blame(provider, "inconsistent final plan", &message));
             }
             if prior.is_none() && change.addr.mode == Mode::Managed {
                 shared.record(JournalEntry::Intent { address: address.to_string(), key: key.clone() })?;
@@ -203,16 +213,28 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
                     prior,
                     planned: Some(fresh.planned.clone()),
                     idempotency_key: key.clone(),
+                    config: config.clone(),
                 })
                 .await?
                 .new
                 .ok_or_else(|| blame(provider, "no object", "returned no object after a create or update"))?;
-            check_new(&fresh.planned, &new).map_err(|m| blame(provider, "inconsistent result after apply", &m))?;
+            if let Err(message) = check_new(&fresh.planned, &new)
+                && !tolerated(&message)
+            {
+                *inconsistent.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(blame(provider, "inconsistent result after apply", &message));
+            }
             Ok::<Value, Diagnostics>(new)
         };
         let delete = |prior: Option<Value>| async {
             provider
-                .apply(ApplyRequest { kind: kind.clone(), prior, planned: None, idempotency_key: key.clone() })
+                .apply(ApplyRequest {
+                    kind: kind.clone(),
+                    prior,
+                    planned: None,
+                    idempotency_key: key.clone(),
+                    config: Value::Null,
+                })
                 .await
                 .map(|_| ())
         };
@@ -270,6 +292,10 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
                 return None;
             }
             shared.applied.fetch_add(1, Ordering::SeqCst);
+            if let Some(errors) = inconsistent.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                shared.fail(address, errors);
+                return None;
+            }
             let id = new
                 .as_ref()
                 .and_then(|v| v.as_map())

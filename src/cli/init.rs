@@ -1,5 +1,6 @@
-//! `infra init [-migrate-state | -reconfigure]`: records the backend in use, and moves the state
-//! when the `backend` block changed.
+//! `infra init [-migrate-state | -reconfigure]`: installs the provider plugins the configuration
+//! requires (see [`crate::plugins`]), records the backend in use, and moves the state when the
+//! `backend` block changed.
 //!
 //! The backend of the last init is kept in `.infra/backend.json`. When the block changes, plans
 //! and applies stop with "Backend configuration changed" until `init` is run again:
@@ -32,6 +33,29 @@ pub struct Args {
     vars: VarArgs,
 }
 
+/// Installs the required providers that a filesystem mirror holds (see [`crate::plugins`]).
+fn install_providers(config: &crate::config::LoadedConfig, printer: &Printer) -> Result<(), ExitCode> {
+    let requirements = crate::plugins::requirements(config).map_err(|diagnostics| {
+        printer.diagnostics(&diagnostics, &config.sources);
+        ExitCode::from(1)
+    })?;
+    if requirements.is_empty() {
+        return Ok(());
+    }
+    println!("Initializing provider plugins...");
+    let installed = crate::plugins::install(&config.root.dir, &requirements).map_err(|error| {
+        printer.error(&format!("cannot install provider plugins: {error}"));
+        ExitCode::from(1)
+    })?;
+    for requirement in &requirements {
+        match installed.iter().find(|p| p.source == requirement.source) {
+            Some(package) => println!("- Installed {} v{} (plugin)", requirement.source, package.version),
+            None => println!("- {}: no plugin in a mirror; served by infra's native provider", requirement.source),
+        }
+    }
+    Ok(())
+}
+
 fn ask(question: &str) -> bool {
     print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
     let _ = std::io::stdout().flush();
@@ -55,6 +79,9 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Err(code) = install_providers(&config, printer) {
+        return code;
+    }
     let workspaces = crate::workspace::list(dir);
     // Before any init, the state was wherever the embedded default kept it.
     let previous = recorded(dir).or_else(|| {

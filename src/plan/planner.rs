@@ -761,7 +761,9 @@ impl ResourceHandler for Planner<'_> {
                     });
                     continue;
                 }
-                if let Err(message) = check_planned(&job.config, &response.planned) {
+                if let Err(message) = check_planned(&job.config, &response.planned)
+                    && !tolerated(provider, &resource.kind, &message)
+                {
                     diagnostics.push(
                         Diagnostic::error(
                             "Provider produced invalid plan",
@@ -825,4 +827,15 @@ impl ResourceHandler for Planner<'_> {
             (collect(&item.instances, values), diagnostics)
         }))
     }
+}
+
+/// Whether a contract violation is only logged: the provider's answers for `kind` come from the
+/// legacy plugin SDK, whose type system cannot keep every configured value exactly (Terraform
+/// logs these as warnings too).
+pub(crate) fn tolerated(provider: &dyn infra_provider::Provider, kind: &str, message: &str) -> bool {
+    let legacy = provider.legacy_type_system(kind);
+    if legacy {
+        tracing::warn!(provider = provider.name(), kind, message, "tolerated for a provider on the legacy type system");
+    }
+    legacy
 }

@@ -128,6 +128,8 @@ impl Session {
     pub fn open(opening: Opening) -> Result<Session, Box<OpenError>> {
         let (mut config, variables, mut diagnostics) = load(&opening);
         diagnostics.extend(std::mem::take(&mut config.diagnostics));
+        let (registry, problems) = Registry::for_config(&config);
+        diagnostics.extend(problems);
         let workspace = opening.workspace.clone().unwrap_or_else(|| crate::workspace::current(&opening.dir));
         let codec = match crate::workspace::codec(&config, &variables) {
             Ok(codec) => codec,
@@ -149,7 +151,7 @@ impl Session {
         let mut session = Session {
             config,
             variables,
-            registry: Registry::with_builtins(),
+            registry,
             backend,
             workspace,
             codec,

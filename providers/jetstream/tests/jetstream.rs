@@ -122,6 +122,7 @@ async fn drift_replacement_import_and_hostile_names() {
             prior: Some(created.clone()),
             planned: None,
             idempotency_key: "d".into(),
+            config: Value::Null,
         })
         .await
         .expect("delete");

@@ -10,3 +10,7 @@ pub mod tfplugin5;
 pub mod tls;
 
 pub use client::PluginClient;
+pub mod provider;
+pub mod schema;
+
+pub use provider::PluginProvider;

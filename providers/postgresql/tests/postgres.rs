@@ -110,6 +110,7 @@ async fn hostile_names_are_data_not_sql() {
                 prior: Some(prior.clone()),
                 planned: None,
                 idempotency_key: "d".into(),
+                config: Value::Null,
             })
             .await
             .expect("delete");

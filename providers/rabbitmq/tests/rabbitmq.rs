@@ -213,6 +213,7 @@ async fn hostile_names_stay_names() {
                 prior: Some(prior.clone()),
                 planned: None,
                 idempotency_key: "d".into(),
+                config: Value::Null,
             })
             .await
             .expect("delete");

@@ -65,6 +65,8 @@ pub struct ApplyRequest {
     pub planned: Option<Value>,
     /// Stable across retries of the same change (address + plan id), for idempotent creates.
     pub idempotency_key: String,
+    /// The configuration as written (null for a delete); plugins are sent it beside the plan.
+    pub config: Value,
 }
 
 /// The answer to `apply`.
@@ -173,6 +175,14 @@ pub trait Provider: Send + Sync {
     /// sends one batch per resource type as one call); otherwise the engine calls
     /// [`Provider::read`] per object, as many at once as `-parallelism` allows.
     fn batches_reads(&self) -> bool {
+        false
+    }
+
+    /// Whether the provider's answers for `kind` come from Terraform's legacy plugin SDK (a
+    /// plugin's `legacy_type_system`): its plans and results may differ from the configuration
+    /// in ways that type system cannot express, and the engine then logs the [`crate::contract`]
+    /// violations as warnings, as Terraform does, instead of failing.
+    fn legacy_type_system(&self, _kind: &str) -> bool {
         false
     }
 

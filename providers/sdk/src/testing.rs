@@ -51,6 +51,7 @@ pub async fn lifecycle(provider: &dyn Provider, case: LifecycleCase) -> Result<(
             prior: None,
             planned: Some(created_plan.planned.clone()),
             idempotency_key: format!("{kind}.test/create"),
+            config: Value::Null,
         })
         .await
         .map_err(|d| format!("create failed: {d:?}"))?
@@ -84,6 +85,7 @@ pub async fn lifecycle(provider: &dyn Provider, case: LifecycleCase) -> Result<(
                 prior: Some(current),
                 planned: Some(updated_plan.planned.clone()),
                 idempotency_key: format!("{kind}.test/update"),
+                config: Value::Null,
             })
             .await
             .map_err(|d| format!("update failed: {d:?}"))?
@@ -98,6 +100,7 @@ pub async fn lifecycle(provider: &dyn Provider, case: LifecycleCase) -> Result<(
             prior: Some(current.clone()),
             planned: None,
             idempotency_key: format!("{kind}.test/delete"),
+            config: Value::Null,
         })
         .await
         .map_err(|d| format!("delete failed: {d:?}"))?;
@@ -131,7 +134,13 @@ pub async fn plan_and_apply(provider: &dyn Provider, kind: &str, prior: Option<V
         .unwrap_or_else(|d| panic!("plan of {kind} failed: {d:?}"))
         .planned;
     provider
-        .apply(ApplyRequest { kind: kind.into(), prior, planned: Some(planned), idempotency_key: "test".into() })
+        .apply(ApplyRequest {
+            kind: kind.into(),
+            prior,
+            planned: Some(planned),
+            idempotency_key: "test".into(),
+            config: Value::Null,
+        })
         .await
         .unwrap_or_else(|d| panic!("apply of {kind} failed: {d:?}"))
         .new

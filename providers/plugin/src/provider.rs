@@ -1,0 +1,408 @@
+//! A plugin as an infra [`Provider`]: started on first use, its schema read once, each engine
+//! call one protocol call. The plugin lives on a runtime of its own (its gRPC channel is tied to
+//! the runtime it was opened on), so the engine may call it from any thread or runtime.
+
+use crate::PluginClient;
+use crate::cty::{self, Type};
+use crate::schema::{block_schema, block_type, proposed_new};
+use crate::tfplugin5::{self as wire, path};
+use async_trait::async_trait;
+use infra_provider::{
+    ApplyRequest, ApplyResponse, ConfigureRequest, Diagnostic, Diagnostics, ImportRequest, ImportResponse, PlanRequest,
+    PlanResponse, Provider, ProviderSchema, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse,
+    ResourceSchema, Value,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The Terraform version infra reports to plugins (the language it implements).
+const TERRAFORM_VERSION: &str = "1.11.4";
+
+/// A provider served by a plugin binary.
+pub struct PluginProvider {
+    name: String,
+    source: String,
+    binary: PathBuf,
+    runtime: Option<tokio::runtime::Runtime>,
+    loaded: OnceLock<Result<Loaded, String>>,
+    empty: ProviderSchema,
+    /// The types whose answers said `legacy_type_system`.
+    legacy: Mutex<BTreeSet<String>>,
+}
+
+struct Kind {
+    block: wire::Block,
+    object: Type,
+}
+
+struct Loaded {
+    client: Arc<PluginClient>,
+    schema: ProviderSchema,
+    provider: Kind,
+    resources: BTreeMap<String, Kind>,
+    data_sources: BTreeMap<String, Kind>,
+}
+
+impl PluginProvider {
+    /// The plugin at `binary`, serving the provider whose local name is `name` (`aws`) and
+    /// whose source address is `source` (`registry.terraform.io/hashicorp/aws`). Nothing is
+    /// started until the provider is first used.
+    pub fn new(name: &str, source: &str, binary: PathBuf) -> PluginProvider {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("infra-plugin")
+            .enable_all()
+            .build()
+            .ok();
+        PluginProvider {
+            name: name.to_string(),
+            source: source.to_string(),
+            binary,
+            runtime,
+            loaded: OnceLock::new(),
+            empty: ProviderSchema::default(),
+            legacy: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// The plugin binary.
+    pub fn binary(&self) -> &std::path::Path {
+        &self.binary
+    }
+
+    /// Starts the plugin and reads its schema, once.
+    fn loaded(&self) -> Result<&Loaded, Diagnostics> {
+        let loaded = self.loaded.get_or_init(|| {
+            let runtime = self.runtime.as_ref().ok_or("cannot start a runtime for the plugin")?;
+            // `block_on` must not run on a runtime's thread: a scoped thread of its own.
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| runtime.block_on(load(&self.binary, &self.source)))
+                    .join()
+                    .unwrap_or_else(|_| Err("the plugin loader panicked".into()))
+            })
+        });
+        loaded.as_ref().map_err(|error| {
+            Diagnostic::error(format!("Cannot start the provider plugin `{}`", self.source), error.clone()).into()
+        })
+    }
+
+    /// Runs a protocol call on the plugin's runtime.
+    async fn call<Req, Resp>(&self, method: &'static str, request: Req) -> Result<Resp, Diagnostics>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        let client = self.loaded()?.client.clone();
+        let runtime = self.runtime.as_ref().ok_or_else(|| Diagnostics::from(Diagnostic::error("No runtime", "")))?;
+        runtime
+            .spawn(async move { client.call::<Req, Resp>(method, request).await })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r)
+            .map_err(|error| Diagnostic::error(format!("Provider `{}` failed", self.source), error).into())
+    }
+
+    fn resource(&self, kind: &str) -> Result<&Kind, Diagnostics> {
+        self.loaded()?.resources.get(kind).ok_or_else(|| self.unknown("resource type", kind))
+    }
+
+    fn data_source(&self, kind: &str) -> Result<&Kind, Diagnostics> {
+        self.loaded()?.data_sources.get(kind).ok_or_else(|| self.unknown("data source", kind))
+    }
+
+    fn unknown(&self, what: &str, kind: &str) -> Diagnostics {
+        Diagnostic::error(
+            format!("Unsupported {what}"),
+            format!("The provider `{}` has no {what} `{kind}`.", self.source),
+        )
+        .into()
+    }
+
+    fn encode(&self, value: &Value, kind: &Type) -> Result<wire::DynamicValue, Diagnostics> {
+        cty::encode(value, kind)
+            .map(|msgpack| wire::DynamicValue { msgpack, json: Vec::new() })
+            .map_err(|e| Diagnostic::error("Cannot send a value to the plugin", e).into())
+    }
+
+    fn decode(&self, value: Option<wire::DynamicValue>, kind: &Type) -> Result<Value, Diagnostics> {
+        let Some(value) = value else { return Ok(Value::Null) };
+        if value.msgpack.is_empty() && !value.json.is_empty() {
+            let json: serde_json::Value = serde_json::from_slice(&value.json).map_err(|e| {
+                Diagnostics::from(Diagnostic::error("The plugin answered a value that is not JSON", e.to_string()))
+            })?;
+            return Ok(Value::from_json(&json));
+        }
+        cty::decode(&value.msgpack, kind).map_err(|e| {
+            Diagnostic::error(format!("The plugin `{}` answered a value infra cannot read", self.source), e).into()
+        })
+    }
+
+    /// Converts the plugin's diagnostics; errors fail the call.
+    fn diagnostics(&self, diagnostics: Vec<wire::Diagnostic>) -> Result<(), Diagnostics> {
+        let mut errors = Diagnostics::new();
+        for diagnostic in diagnostics {
+            let mut detail = diagnostic.detail;
+            if let Some(path) = diagnostic.attribute.as_ref().map(attribute_path).filter(|p| !p.is_empty()) {
+                detail = if detail.is_empty() {
+                    format!("At `{}`.", path.join("."))
+                } else {
+                    format!("{detail} (at `{}`)", path.join("."))
+                };
+            }
+            if diagnostic.severity == wire::Severity::Warning as i32 {
+                tracing::warn!(
+                    provider = self.source.as_str(),
+                    summary = diagnostic.summary.as_str(),
+                    detail = detail.as_str(),
+                    "plugin warning"
+                );
+            } else {
+                errors.push(Diagnostic::error(diagnostic.summary, detail));
+            }
+        }
+        if errors.has_errors() { Err(errors) } else { Ok(()) }
+    }
+}
+
+impl Drop for PluginProvider {
+    fn drop(&mut self) {
+        if let (Some(Ok(loaded)), Some(runtime)) = (self.loaded.get(), self.runtime.as_ref()) {
+            let client = loaded.client.clone();
+            let _ = std::thread::scope(|scope| scope.spawn(|| runtime.block_on(client.shutdown())).join());
+        }
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Whether the value at `path` differs between `prior` and `planned` (unknown counts as a
+/// change).
+fn changes(prior: &Value, planned: &Value, path: &[String]) -> bool {
+    let at = |value: &Value| {
+        let mut place = Some(value.bare().clone());
+        for step in path {
+            place = place.and_then(|v| match v {
+                Value::Map(mut map) => map.remove(step),
+                Value::List(mut items) | Value::Set(mut items) => {
+                    step.parse::<usize>().ok().filter(|i| *i < items.len()).map(|i| items.swap_remove(i))
+                }
+                _ => None,
+            });
+        }
+        place.unwrap_or(Value::Null)
+    };
+    let after = at(planned);
+    !after.is_wholly_known() || !infra_provider::values_equal(&at(prior), &after)
+}
+
+fn attribute_path(path: &wire::AttributePath) -> Vec<String> {
+    path.steps
+        .iter()
+        .filter_map(|step| match step.selector.as_ref()? {
+            wire::Selector::AttributeName(name) => Some(name.clone()),
+            wire::Selector::ElementKeyString(key) => Some(key.clone()),
+            wire::Selector::ElementKeyInt(index) => Some(index.to_string()),
+        })
+        .collect()
+}
+
+async fn load(binary: &std::path::Path, source: &str) -> Result<Loaded, String> {
+    let client = PluginClient::start(binary, source).await?;
+    if client.protocol != 5 {
+        client.shutdown().await;
+        return Err(format!(
+            "the plugin chose protocol {}; this build of infra speaks protocol 5 to plugins",
+            client.protocol
+        ));
+    }
+    let answer: wire::GetSchemaResponse = client.call(path::GET_SCHEMA, wire::Empty {}).await?;
+    if let Some(error) = answer.diagnostics.iter().find(|d| d.severity == wire::Severity::Error as i32) {
+        return Err(format!("{}: {}", error.summary, error.detail));
+    }
+    let kind = |schema: Option<&wire::Schema>| -> Result<(Kind, ResourceSchema), String> {
+        let block = schema.and_then(|s| s.block.clone()).unwrap_or_default();
+        let version = schema.map_or(0, |s| u64::try_from(s.version).unwrap_or(0));
+        let resource = ResourceSchema { version, block: block_schema(&block)? };
+        Ok((Kind { object: block_type(&block)?, block }, resource))
+    };
+    let mut schema = ProviderSchema::default();
+    let (provider, provider_schema) = kind(answer.provider.as_ref())?;
+    schema.provider = provider_schema.block;
+    let mut resources = BTreeMap::new();
+    for (name, wire_schema) in &answer.resource_schemas {
+        let (kind, resource) = kind(Some(wire_schema)).map_err(|e| format!("{name}: {e}"))?;
+        schema.resources.insert(name.clone(), resource);
+        resources.insert(name.clone(), kind);
+    }
+    let mut data_sources = BTreeMap::new();
+    for (name, wire_schema) in &answer.data_source_schemas {
+        let (kind, resource) = kind(Some(wire_schema)).map_err(|e| format!("{name}: {e}"))?;
+        schema.data_sources.insert(name.clone(), resource);
+        data_sources.insert(name.clone(), kind);
+    }
+    Ok(Loaded { client: Arc::new(client), schema, provider, resources, data_sources })
+}
+
+#[async_trait]
+impl Provider for PluginProvider {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn schema(&self) -> &ProviderSchema {
+        match self.loaded() {
+            Ok(loaded) => &loaded.schema,
+            Err(_) => &self.empty,
+        }
+    }
+
+    fn legacy_type_system(&self, kind: &str) -> bool {
+        self.legacy.lock().unwrap_or_else(|p| p.into_inner()).contains(kind)
+    }
+
+    async fn configure(&self, request: ConfigureRequest) -> Result<(), Diagnostics> {
+        let provider = &self.loaded()?.provider.object;
+        let config = self.encode(&request.config, provider)?;
+        let prepared: wire::PrepareProviderConfigResponse = self
+            .call(path::PREPARE_PROVIDER_CONFIG, wire::PrepareProviderConfigRequest { config: Some(config.clone()) })
+            .await?;
+        self.diagnostics(prepared.diagnostics)?;
+        let config = prepared.prepared_config.filter(|c| !c.msgpack.is_empty()).unwrap_or(config);
+        let answer: wire::DiagnosticsResponse = self
+            .call(
+                path::CONFIGURE,
+                wire::ConfigureRequest {
+                    terraform_version: TERRAFORM_VERSION.into(),
+                    config: Some(config),
+                    client_capabilities: Some(wire::ClientCapabilities::default()),
+                },
+            )
+            .await?;
+        self.diagnostics(answer.diagnostics)
+    }
+
+    async fn plan(&self, request: PlanRequest) -> Result<PlanResponse, Diagnostics> {
+        let kind = self.resource(&request.kind)?;
+        let proposed = proposed_new(&kind.block, request.prior.as_ref(), &request.config);
+        let answer: wire::PlanResourceChangeResponse = self
+            .call(
+                path::PLAN_RESOURCE_CHANGE,
+                wire::PlanResourceChangeRequest {
+                    type_name: request.kind.clone(),
+                    prior_state: Some(self.encode(request.prior.as_ref().unwrap_or(&Value::Null), &kind.object)?),
+                    proposed_new_state: Some(self.encode(&proposed, &kind.object)?),
+                    config: Some(self.encode(&request.config, &kind.object)?),
+                    prior_private: Vec::new(),
+                    client_capabilities: Some(wire::ClientCapabilities::default()),
+                },
+            )
+            .await?;
+        self.diagnostics(answer.diagnostics)?;
+        if answer.legacy_type_system {
+            self.legacy.lock().unwrap_or_else(|p| p.into_inner()).insert(request.kind.clone());
+        }
+        let planned = self.decode(answer.planned_state, &kind.object)?;
+        // As Terraform: a path forces replacement only when its value changes (a create
+        // replaces nothing; the legacy SDK lists `id` and every ForceNew attribute each time).
+        let requires_replace = match &request.prior {
+            Some(prior) => answer
+                .requires_replace
+                .iter()
+                .map(attribute_path)
+                .filter(|path| changes(prior, &planned, path))
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(PlanResponse { planned, requires_replace })
+    }
+
+    async fn apply(&self, request: ApplyRequest) -> Result<ApplyResponse, Diagnostics> {
+        let kind = self.resource(&request.kind)?;
+        let answer: wire::ApplyResourceChangeResponse = self
+            .call(
+                path::APPLY_RESOURCE_CHANGE,
+                wire::ApplyResourceChangeRequest {
+                    type_name: request.kind.clone(),
+                    prior_state: Some(self.encode(request.prior.as_ref().unwrap_or(&Value::Null), &kind.object)?),
+                    planned_state: Some(self.encode(request.planned.as_ref().unwrap_or(&Value::Null), &kind.object)?),
+                    config: Some(self.encode(&request.config, &kind.object)?),
+                    planned_private: Vec::new(),
+                },
+            )
+            .await?;
+        self.diagnostics(answer.diagnostics)?;
+        if answer.legacy_type_system {
+            self.legacy.lock().unwrap_or_else(|p| p.into_inner()).insert(request.kind.clone());
+        }
+        let new = self.decode(answer.new_state, &kind.object)?;
+        Ok(ApplyResponse { new: (!new.is_null()).then_some(new) })
+    }
+
+    async fn read(&self, request: ReadRequest) -> Result<ReadResponse, Diagnostics> {
+        let kind = self.resource(&request.kind)?;
+        let answer: wire::ReadResourceResponse = self
+            .call(
+                path::READ_RESOURCE,
+                wire::ReadResourceRequest {
+                    type_name: request.kind.clone(),
+                    current_state: Some(self.encode(&request.current, &kind.object)?),
+                    private: Vec::new(),
+                    client_capabilities: Some(wire::ClientCapabilities::default()),
+                },
+            )
+            .await?;
+        self.diagnostics(answer.diagnostics)?;
+        let current = self.decode(answer.new_state, &kind.object)?;
+        Ok(ReadResponse { current: (!current.is_null()).then_some(current) })
+    }
+
+    async fn import(&self, request: ImportRequest) -> Result<ImportResponse, Diagnostics> {
+        let kind = self.resource(&request.kind)?;
+        let answer: wire::ImportResourceStateResponse = self
+            .call(
+                path::IMPORT_RESOURCE_STATE,
+                wire::ImportResourceStateRequest {
+                    type_name: request.kind.clone(),
+                    id: request.id.clone(),
+                    client_capabilities: Some(wire::ClientCapabilities::default()),
+                },
+            )
+            .await?;
+        self.diagnostics(answer.diagnostics)?;
+        let imported =
+            answer.imported_resources.into_iter().find(|r| r.type_name == request.kind).ok_or_else(|| {
+                Diagnostics::from(Diagnostic::error(
+                    "Nothing imported",
+                    format!("The plugin found no {} `{}`.", request.kind, request.id),
+                ))
+            })?;
+        let state = self.decode(imported.state, &kind.object)?;
+        let read = self.read(ReadRequest { kind: request.kind.clone(), current: state }).await?;
+        let current = read.current.ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "Cannot import a missing object",
+                format!("There is no {} `{}`.", request.kind, request.id),
+            ))
+        })?;
+        Ok(ImportResponse { current })
+    }
+
+    async fn read_data(&self, request: ReadDataRequest) -> Result<ReadDataResponse, Diagnostics> {
+        let kind = self.data_source(&request.kind)?;
+        let answer: wire::ReadDataSourceResponse = self
+            .call(
+                path::READ_DATA_SOURCE,
+                wire::ReadDataSourceRequest {
+                    type_name: request.kind.clone(),
+                    config: Some(self.encode(&request.config, &kind.object)?),
+                    client_capabilities: Some(wire::ClientCapabilities::default()),
+                },
+            )
+            .await?;
+        self.diagnostics(answer.diagnostics)?;
+        Ok(ReadDataResponse { state: self.decode(answer.state, &kind.object)? })
+    }
+}

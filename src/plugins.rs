@@ -1,0 +1,344 @@
+//! Provider plugins a configuration requires, where they are installed, and how `infra init`
+//! installs them — Terraform's layout, so a directory Terraform initialised works unchanged:
+//!
+//! - `required_providers { aws = { source = "hashicorp/aws", version = "~> 5.0" } }` names a
+//!   provider by source address (`registry.terraform.io/hashicorp/aws` when the host is left out,
+//!   `hashicorp/NAME` when the source is);
+//! - installed plugins live in `.terraform/providers/HOST/NAMESPACE/TYPE/VERSION/OS_ARCH/`;
+//! - `infra init` finds them in the CLI configuration's `filesystem_mirror` directories (the file
+//!   named by `TF_CLI_CONFIG_FILE`, else `~/.terraformrc`) or, with no `provider_installation`
+//!   block, in Terraform's implicit local mirrors, in the unpacked layout
+//!   `HOST/NAMESPACE/TYPE/VERSION/OS_ARCH/`, and links the chosen version into `.terraform`.
+//!
+//! A provider with an installed plugin is served by it for all of its types; the others by
+//! infra's native providers.
+
+use crate::config::LoadedConfig;
+use infra_provider::{Diagnostic, Diagnostics, Value};
+use std::path::{Path, PathBuf};
+
+/// The platform directory name of this machine (`linux_amd64`).
+pub fn platform() -> String {
+    let os = std::env::consts::OS;
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    };
+    format!("{os}_{arch}")
+}
+
+/// A provider's source address.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Source {
+    /// `registry.terraform.io`
+    pub host: String,
+    /// `hashicorp`
+    pub namespace: String,
+    /// `aws`
+    pub kind: String,
+}
+
+impl Source {
+    /// Parses `[HOST/]NAMESPACE/TYPE`.
+    ///
+    /// # Errors
+    ///
+    /// Another shape, or a part that is not a plain name.
+    pub fn parse(text: &str) -> Result<Source, String> {
+        let parts: Vec<&str> = text.split('/').collect();
+        let (host, namespace, kind) = match parts.as_slice() {
+            [namespace, kind] => ("registry.terraform.io", *namespace, *kind),
+            [host, namespace, kind] => (*host, *namespace, *kind),
+            _ => {
+                return Err(format!(
+                    "`{text}` is not a provider source address (NAMESPACE/TYPE or HOST/NAMESPACE/TYPE)"
+                ));
+            }
+        };
+        let plain = |part: &str| {
+            !part.is_empty()
+                && part != "."
+                && part != ".."
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        if ![host, namespace, kind].iter().all(|part| plain(part)) {
+            return Err(format!("`{text}` is not a provider source address"));
+        }
+        Ok(Source { host: host.to_lowercase(), namespace: namespace.to_lowercase(), kind: kind.to_lowercase() })
+    }
+
+    /// The path below a provider directory.
+    pub fn dir(&self) -> PathBuf {
+        PathBuf::from(&self.host).join(&self.namespace).join(&self.kind)
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.host, self.namespace, self.kind)
+    }
+}
+
+/// One entry of `required_providers`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requirement {
+    /// The local name (`aws`): the prefix of its types and the label of its `provider` blocks.
+    pub name: String,
+    /// Where it comes from.
+    pub source: Source,
+    /// Version constraints, as written (`~> 5.0`).
+    pub version: Option<String>,
+}
+
+/// The root module's `required_providers`.
+///
+/// # Errors
+///
+/// Entries that are not constant objects or strings with a valid source.
+pub fn requirements(config: &LoadedConfig) -> Result<Vec<Requirement>, Diagnostics> {
+    let mut out = Vec::new();
+    let mut diagnostics = Diagnostics::new();
+    for (name, expr) in &config.root.settings.required_providers {
+        let value = match crate::eval::constant(&expr.ast, expr.file) {
+            Ok(value) => value,
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                continue;
+            }
+        };
+        let (source, version) = match value.bare() {
+            // The pre-0.13 shorthand: a version constraint string.
+            Value::String(version) => (None, Some(version.clone())),
+            Value::Map(fields) => (
+                fields.get("source").and_then(|v| v.bare().as_str()).map(str::to_string),
+                fields.get("version").and_then(|v| v.bare().as_str()).map(str::to_string),
+            ),
+            _ => (None, None),
+        };
+        let source = source.unwrap_or_else(|| format!("hashicorp/{name}"));
+        match Source::parse(&source) {
+            Ok(source) => out.push(Requirement { name: name.clone(), source, version }),
+            Err(error) => diagnostics.push(Diagnostic::error("Invalid provider source", error).at(expr.span())),
+        }
+    }
+    if diagnostics.has_errors() { Err(diagnostics) } else { Ok(out) }
+}
+
+/// A version as Terraform's providers number them.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    parts: [u64; 3],
+    pre: Option<String>,
+}
+
+impl Version {
+    /// Parses `5.100.0` (or `5.1`, `v5.1.0`, `1.0.0-beta1`).
+    pub fn parse(text: &str) -> Option<Version> {
+        let text = text.trim().trim_start_matches('v');
+        let (core, pre) = match text.split_once('-') {
+            Some((core, pre)) => (core, Some(pre.to_string())),
+            None => (text, None),
+        };
+        let mut parts = [0u64; 3];
+        let numbers: Vec<&str> = core.split('.').collect();
+        if numbers.is_empty() || numbers.len() > 3 {
+            return None;
+        }
+        for (slot, number) in parts.iter_mut().zip(&numbers) {
+            *slot = number.parse().ok()?;
+        }
+        Some(Version { parts, pre })
+    }
+
+    /// Whether it meets every constraint of a `version` argument (`>= 5.0, < 6.0`, `~> 5.1`).
+    /// Pre-releases match only an exact constraint, as in Terraform.
+    pub fn meets(&self, constraints: &str) -> bool {
+        let mut exact = false;
+        let all = constraints.split(',').map(str::trim).filter(|c| !c.is_empty()).all(|constraint| {
+            let (op, rest) = ["~>", ">=", "<=", "!=", ">", "<", "="]
+                .iter()
+                .find_map(|op| constraint.strip_prefix(op).map(|rest| (*op, rest)))
+                .unwrap_or(("=", constraint));
+            let Some(wanted) = Version::parse(rest) else { return false };
+            let written = rest.trim().trim_start_matches('v').split('-').next().unwrap_or("").split('.').count();
+            exact |= op == "=";
+            match op {
+                "=" => self == &wanted,
+                "!=" => self != &wanted,
+                ">" => self > &wanted,
+                ">=" => self >= &wanted,
+                "<" => self < &wanted,
+                "<=" => self <= &wanted,
+                _ => {
+                    // ~> 5.1 allows 5.x from 5.1; ~> 5.1.2 allows 5.1.x from 5.1.2.
+                    let mut upper = wanted.parts;
+                    let bump = written.saturating_sub(2).min(1);
+                    if written == 1 {
+                        upper = [upper[0] + 1, 0, 0];
+                    } else {
+                        upper[bump] += 1;
+                        for part in upper.iter_mut().skip(bump + 1) {
+                            *part = 0;
+                        }
+                    }
+                    self >= &wanted && self.parts < upper
+                }
+            }
+        });
+        all && (self.pre.is_none() || exact)
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.parts[0], self.parts[1], self.parts[2])?;
+        if let Some(pre) = &self.pre {
+            write!(f, "-{pre}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An installed (or installable) plugin package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Package {
+    /// Its source.
+    pub source: Source,
+    /// Its version.
+    pub version: Version,
+    /// The package directory (`…/VERSION/OS_ARCH`).
+    pub dir: PathBuf,
+    /// The executable in it.
+    pub binary: PathBuf,
+}
+
+/// The newest version of `source` in a provider directory of Terraform's unpacked layout
+/// (`.terraform/providers` or a filesystem mirror) that meets `constraints`.
+pub fn find(base: &Path, source: &Source, constraints: Option<&str>) -> Option<Package> {
+    let dir = base.join(source.dir());
+    let mut versions: Vec<(Version, PathBuf)> = std::fs::read_dir(&dir)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| Some((Version::parse(&entry.file_name().to_string_lossy())?, entry.path())))
+        .filter(|(version, _)| constraints.is_none_or(|c| version.meets(c)))
+        .collect();
+    versions.sort();
+    versions.into_iter().rev().find_map(|(version, path)| {
+        let dir = path.join(platform());
+        let binary = std::fs::read_dir(&dir).ok()?.flatten().map(|e| e.path()).find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&format!("terraform-provider-{}", source.kind)))
+        })?;
+        Some(Package { source: source.clone(), version, dir, binary })
+    })
+}
+
+/// Where `infra init` installs plugins in a configuration directory.
+pub fn install_dir(config_dir: &Path) -> PathBuf {
+    config_dir.join(".terraform").join("providers")
+}
+
+/// The plugins installed for a configuration: one per requirement that has one.
+pub fn installed(config_dir: &Path, requirements: &[Requirement]) -> Vec<(Requirement, Package)> {
+    let base = install_dir(config_dir);
+    requirements.iter().filter_map(|r| Some((r.clone(), find(&base, &r.source, r.version.as_deref())?))).collect()
+}
+
+/// The CLI configuration file: `TF_CLI_CONFIG_FILE`, else `~/.terraformrc`.
+fn cli_config_file() -> Option<PathBuf> {
+    std::env::var_os("TF_CLI_CONFIG_FILE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".terraformrc")))
+}
+
+/// The filesystem mirrors to install from: the CLI configuration's `filesystem_mirror` paths,
+/// or — when it has no `provider_installation` block — Terraform's implicit local mirrors.
+pub fn mirrors(config_dir: &Path) -> Vec<PathBuf> {
+    let text = cli_config_file().and_then(|path| std::fs::read_to_string(path).ok()).unwrap_or_default();
+    if let Ok(body) = hcl::parse(&text)
+        && let Some(installation) = body.blocks().find(|b| b.identifier() == "provider_installation")
+    {
+        return installation
+            .body()
+            .blocks()
+            .filter(|b| b.identifier() == "filesystem_mirror")
+            .filter_map(|mirror| {
+                mirror.body().attributes().find(|a| a.key() == "path").and_then(|a| match a.expr() {
+                    hcl::Expression::String(path) => Some(PathBuf::from(path)),
+                    _ => None,
+                })
+            })
+            .collect();
+    }
+    let mut implicit = vec![config_dir.join("terraform.d").join("plugins")];
+    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from) {
+        implicit.push(home.join(".terraform.d").join("plugins"));
+        implicit.push(home.join(".local").join("share").join("terraform").join("plugins"));
+    }
+    implicit.push(PathBuf::from("/usr/local/share/terraform/plugins"));
+    implicit.push(PathBuf::from("/usr/share/terraform/plugins"));
+    implicit
+}
+
+/// Installs each required provider that a mirror holds into `.terraform/providers` (a link to
+/// the mirror's package directory, as Terraform does for unpacked mirrors). Returns what was
+/// installed; requirements no mirror holds are left to the native providers.
+///
+/// # Errors
+///
+/// The link cannot be made.
+pub fn install(config_dir: &Path, requirements: &[Requirement]) -> Result<Vec<Package>, String> {
+    let mirrors = mirrors(config_dir);
+    let mut out = Vec::new();
+    for requirement in requirements {
+        let Some(found) = mirrors.iter().find_map(|m| find(m, &requirement.source, requirement.version.as_deref()))
+        else {
+            continue;
+        };
+        let target =
+            install_dir(config_dir).join(requirement.source.dir()).join(found.version.to_string()).join(platform());
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        let _ = std::fs::remove_file(&target);
+        let absolute = std::fs::canonicalize(&found.dir).unwrap_or(found.dir.clone());
+        std::os::unix::fs::symlink(&absolute, &target).map_err(|e| format!("{}: {e}", target.display()))?;
+        let binary = target.join(found.binary.file_name().unwrap_or_default());
+        out.push(Package { dir: target, binary, ..found });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_addresses_default_their_host_and_refuse_paths() {
+        let aws = Source::parse("hashicorp/aws").unwrap();
+        assert_eq!(aws.to_string(), "registry.terraform.io/hashicorp/aws");
+        assert_eq!(Source::parse("example.com/Acme/Thing").unwrap().to_string(), "example.com/acme/thing");
+        for bad in ["aws", "a/b/c/d", "../x/y", "hashicorp/a b"] {
+            assert!(Source::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn version_constraints_read_as_terraform_reads_them() {
+        let v = |t: &str| Version::parse(t).unwrap();
+        assert!(v("5.100.0").meets("~> 5.0"));
+        assert!(!v("6.0.0").meets("~> 5.0"));
+        assert!(v("5.1.9").meets("~> 5.1.2"));
+        assert!(!v("5.2.0").meets("~> 5.1.2"));
+        assert!(v("5.100.0").meets(">= 4.0, < 6.0"));
+        assert!(!v("5.100.0").meets("!= 5.100.0"));
+        assert!(v("5.100.0").meets("5.100.0"));
+        assert!(v("6.0.0").meets("~> 5"));
+        assert!(!v("7.0.0").meets("~> 5"));
+        assert!(!v("6.0.0-beta1").meets(">= 5.0"));
+        assert!(v("6.0.0-beta1").meets("= 6.0.0-beta1"));
+        assert!(v("1.10.0") > v("1.9.0"));
+    }
+}
