@@ -625,6 +625,10 @@ impl ResourceHandler for Planner<'_> {
         let schemas =
             if resource.mode == Mode::Data { &provider.schema().data_sources } else { &provider.schema().resources };
         let Some(schema) = schemas.get(&resource.kind) else {
+            if let Some(errors) = provider.unavailable() {
+                diagnostics.extend(errors.into_iter().map(|d| d.or_at(resource.span.clone())));
+                return Work::Done(unknowns());
+            }
             diagnostics.push(
                 Diagnostic::error(
                     "Invalid resource type",

@@ -384,3 +384,48 @@ pub use moto_server::{Moto, aws_env, bucket, free_port, moto, s3_client};
 mod postgres_server;
 #[allow(unused_imports)]
 pub use postgres_server::{Postgres, postgres};
+
+/// The filesystem mirror (Terraform's unpacked layout) that holds the real `hashicorp/aws`
+/// 5.100.0 plugin on these machines: `INFRA_TEST_PLUGIN_MIRROR`, else the known places.
+pub fn plugin_mirror() -> PathBuf {
+    let candidates = std::env::var_os("INFRA_TEST_PLUGIN_MIRROR").map(PathBuf::from).into_iter().chain(
+        ["/opt/tf-plugins", "/usr/local/share/terraform/plugins", "/usr/share/terraform/plugins"].map(PathBuf::from),
+    );
+    for mirror in candidates {
+        if mirror.join("registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64").is_dir() {
+            return mirror;
+        }
+    }
+    panic!("no filesystem mirror holds hashicorp/aws 5.100.0 (set INFRA_TEST_PLUGIN_MIRROR)")
+}
+
+impl Stack {
+    /// Points later runs (infra's and Terraform's) at a CLI configuration whose only
+    /// installation method is the machine's plugin mirror; returns that file.
+    pub fn use_plugin_mirror(&mut self) -> PathBuf {
+        let file = self.path().join("cli.tfrc");
+        let text = format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+            plugin_mirror().display()
+        );
+        std::fs::write(&file, text).expect("write the CLI configuration");
+        self.set_env("TF_CLI_CONFIG_FILE", &file.display().to_string());
+        file
+    }
+
+    /// Runs `terraform ARGS` here with this stack's environment; insists on success.
+    pub fn terraform(&self, dir: &Path, args: &[&str]) -> String {
+        let mut command = Command::new("terraform");
+        command.current_dir(dir).args(args).stdin(Stdio::null()).env("TF_IN_AUTOMATION", "1");
+        for (key, value) in aws_env(&self.endpoint) {
+            command.env(key, value);
+        }
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        let output = command.output().expect("terraform runs");
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "`terraform {}` failed:\n{text}", args.join(" "));
+        text
+    }
+}

@@ -259,6 +259,10 @@ impl Provider for PluginProvider {
         }
     }
 
+    fn unavailable(&self) -> Option<Diagnostics> {
+        self.loaded().err()
+    }
+
     fn legacy_type_system(&self, kind: &str) -> bool {
         self.legacy.lock().unwrap_or_else(|p| p.into_inner()).contains(kind)
     }

@@ -178,6 +178,12 @@ pub trait Provider: Send + Sync {
         false
     }
 
+    /// Why the provider cannot serve at all (a plugin that does not start), for the engine to
+    /// report instead of "no such type" when its schema is empty.
+    fn unavailable(&self) -> Option<Diagnostics> {
+        None
+    }
+
     /// Whether the provider's answers for `kind` come from Terraform's legacy plugin SDK (a
     /// plugin's `legacy_type_system`): its plans and results may differ from the configuration
     /// in ways that type system cannot express, and the engine then logs the [`crate::contract`]

@@ -1,0 +1,108 @@
+//! Terraform provider plugins, run for real: the `hashicorp/aws` 5.100.0 plugin from the
+//! machine's filesystem mirror, against moto, with Terraform on the same files as the oracle for
+//! plan counts.
+
+mod support;
+
+use support::{Stack, block};
+
+/// The plan line (`Plan: 23 to add, 0 to change, 0 to destroy.`).
+fn plan_line(text: &str) -> String {
+    text.lines().find(|l| l.trim_start().starts_with("Plan:")).unwrap_or("no plan line").trim().to_string()
+}
+
+#[test]
+fn a_community_style_vpc_runs_unchanged_with_the_aws_plugin() {
+    let mut stack = Stack::new();
+    stack.use_plugin_mirror();
+    stack.copy_from(std::path::Path::new("tests/fixtures/plugins/vpc"));
+    stack.set_env("TF_VAR_name", "plugin-vpc");
+
+    let init = stack.ok(&["init", "-no-color"]);
+    assert!(init.contains("Installed registry.terraform.io/hashicorp/aws v5.100.0"), "{init}");
+    stack.ok(&["validate", "-no-color"]);
+
+    // Terraform on a copy of the same files, same mirror, same moto: the oracle for the counts.
+    let oracle = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(stack.path().join("main.tf"), oracle.path().join("main.tf")).expect("copy");
+    stack.terraform(oracle.path(), &["init", "-no-color", "-input=false"]);
+    let expected = plan_line(&stack.terraform(oracle.path(), &["plan", "-no-color", "-input=false"]));
+
+    let (code, text) = stack.plan();
+    assert_eq!(code, 2, "{text}");
+    assert_eq!(plan_line(&text), expected, "{text}");
+    assert!(text.contains("region          = \"us-east-1\""), "data sources are read at plan time:\n{text}");
+
+    let applied = stack.apply();
+    assert!(applied.contains("Apply complete! Resources: 24 added"), "{applied}");
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "the second plan is clean:\n{text}");
+
+    let vpc = stack.attribute("aws_vpc.this", "id");
+    let ec2 = support::ec2();
+    let subnets = block(
+        ec2.describe_subnets()
+            .filters(aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(&vpc).build())
+            .send(),
+    )
+    .expect("describe subnets");
+    assert_eq!(subnets.subnets().len(), 6, "three public and three private subnets in {vpc}");
+
+    let destroyed = stack.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(destroyed.contains("Destroy complete! Resources: 24 destroyed."), "{destroyed}");
+    let vpcs = block(ec2.describe_vpcs().vpc_ids(&vpc).send());
+    assert!(vpcs.map(|v| v.vpcs().is_empty()).unwrap_or(true), "the VPC is gone");
+    let nats = block(ec2.describe_nat_gateways().send()).expect("describe NAT gateways");
+    assert!(
+        nats.nat_gateways()
+            .iter()
+            .all(|n| n.vpc_id() != Some(vpc.as_str())
+                || n.state() == Some(&aws_sdk_ec2::types::NatGatewayState::Deleted)),
+        "the NAT gateway is deleted"
+    );
+}
+
+#[test]
+fn a_plugin_that_is_not_one_is_a_diagnostic_naming_it() {
+    let mut stack = Stack::new();
+    // A fake mirror whose "plugin" prints no handshake.
+    let mirror = stack.path().join("mirror/registry.terraform.io/hashicorp/fake/1.0.0").join(infra_platform());
+    std::fs::create_dir_all(&mirror).expect("mirror dir");
+    let binary = mirror.join("terraform-provider-fake_v1.0.0_x5");
+    std::fs::write(&binary, "#!/bin/sh\necho 'this is not a plugin' >&2\nexit 3\n").expect("write");
+    std::fs::set_permissions(&binary, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let file = stack.path().join("cli.tfrc");
+    std::fs::write(
+        &file,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+            stack.path().join("mirror").display()
+        ),
+    )
+    .expect("tfrc");
+    stack.set_env("TF_CLI_CONFIG_FILE", &file.display().to_string());
+    stack.write(
+        r#"
+terraform {
+  required_providers {
+    fake = { source = "hashicorp/fake" }
+  }
+}
+resource "fake_thing" "a" {}
+"#,
+    );
+    stack.ok(&["init", "-no-color"]);
+    let output = stack.run(&["plan", "-no-color"]);
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(text.contains("hashicorp/fake"), "{text}");
+    assert!(text.contains("this is not a plugin"), "the plugin's own words are shown:\n{text}");
+}
+
+fn infra_platform() -> String {
+    format!(
+        "{}_{}",
+        std::env::consts::OS,
+        if std::env::consts::ARCH == "x86_64" { "amd64" } else { std::env::consts::ARCH }
+    )
+}
