@@ -23,9 +23,12 @@ fn a_community_style_vpc_runs_unchanged_with_the_aws_plugin() {
     stack.ok(&["validate", "-no-color"]);
 
     // Terraform on a copy of the same files, same mirror, same moto: the oracle for the counts.
+    // It is given infra's lock file and told not to change it: Terraform accepts it as its own.
     let oracle = tempfile::tempdir().expect("temp dir");
-    std::fs::copy(stack.path().join("main.tf"), oracle.path().join("main.tf")).expect("copy");
-    stack.terraform(oracle.path(), &["init", "-no-color", "-input=false"]);
+    for file in ["main.tf", ".terraform.lock.hcl"] {
+        std::fs::copy(stack.path().join(file), oracle.path().join(file)).expect("copy");
+    }
+    stack.terraform(oracle.path(), &["init", "-no-color", "-input=false", "-lockfile=readonly"]);
     let expected = plan_line(&stack.terraform(oracle.path(), &["plan", "-no-color", "-input=false"]));
 
     let (code, text) = stack.plan();
@@ -60,6 +63,39 @@ fn a_community_style_vpc_runs_unchanged_with_the_aws_plugin() {
                 || n.state() == Some(&aws_sdk_ec2::types::NatGatewayState::Deleted)),
         "the NAT gateway is deleted"
     );
+}
+
+#[test]
+fn the_lock_file_is_terraforms_both_ways_and_a_changed_package_is_refused() {
+    let mut stack = Stack::new();
+    stack.use_plugin_mirror();
+    stack.write(
+        r#"
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "~> 5.0" }
+  }
+}
+"#,
+    );
+    // Terraform writes the lock file; infra takes it as it is.
+    stack.terraform(stack.path(), &["init", "-no-color", "-input=false"]);
+    let written = std::fs::read_to_string(stack.path().join(".terraform.lock.hcl")).expect("terraform's lock file");
+    let init = stack.ok(&["init", "-no-color", "-lockfile=readonly"]);
+    assert!(init.contains("Installed registry.terraform.io/hashicorp/aws v5.100.0"), "{init}");
+    // And infra writes the same file from scratch.
+    std::fs::remove_file(stack.path().join(".terraform.lock.hcl")).expect("remove");
+    stack.ok(&["init", "-no-color"]);
+    assert_eq!(std::fs::read_to_string(stack.path().join(".terraform.lock.hcl")).expect("infra's lock file"), written);
+
+    // A lock file whose hash the package does not match: refused, the file left as it was.
+    let tampered = written.replace("h1:", "h1:AAAA");
+    std::fs::write(stack.path().join(".terraform.lock.hcl"), &tampered).expect("write");
+    let output = stack.run(&["init", "-no-color"]);
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{text}");
+    assert!(text.contains("does not match any of the checksums"), "{text}");
+    assert_eq!(std::fs::read_to_string(stack.path().join(".terraform.lock.hcl")).expect("lock"), tampered);
 }
 
 #[test]

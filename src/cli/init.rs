@@ -29,12 +29,19 @@ pub struct Args {
     /// Copy without asking (with `-migrate-state`).
     #[arg(long = "force-copy")]
     force_copy: bool,
+    /// `readonly`: use the lock file's selections, and fail rather than change it.
+    #[arg(long = "lockfile", value_name = "MODE")]
+    lockfile: Option<String>,
     #[command(flatten)]
     vars: VarArgs,
 }
 
 /// Installs the required providers that a filesystem mirror holds (see [`crate::plugins`]).
-fn install_providers(config: &crate::config::LoadedConfig, printer: &Printer) -> Result<(), ExitCode> {
+fn install_providers(
+    config: &crate::config::LoadedConfig,
+    mode: crate::plugins::LockMode,
+    printer: &Printer,
+) -> Result<(), ExitCode> {
     let requirements = crate::plugins::requirements(config).map_err(|diagnostics| {
         printer.diagnostics(&diagnostics, &config.sources);
         ExitCode::from(1)
@@ -43,7 +50,7 @@ fn install_providers(config: &crate::config::LoadedConfig, printer: &Printer) ->
         return Ok(());
     }
     println!("Initializing provider plugins...");
-    let installed = crate::plugins::install(&config.root.dir, &requirements).map_err(|error| {
+    let installed = crate::plugins::install(&config.root.dir, &requirements, mode).map_err(|error| {
         printer.error(&format!("cannot install provider plugins: {error}"));
         ExitCode::from(1)
     })?;
@@ -79,7 +86,15 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Err(code) = install_providers(&config, printer) {
+    let mode = match args.lockfile.as_deref() {
+        None => crate::plugins::LockMode::Update,
+        Some("readonly") => crate::plugins::LockMode::Readonly,
+        Some(other) => {
+            printer.error(&format!("-lockfile={other}: the only mode is `readonly`"));
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(code) = install_providers(&config, mode, printer) {
         return code;
     }
     let workspaces = crate::workspace::list(dir);

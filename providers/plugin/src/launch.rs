@@ -140,8 +140,14 @@ pub fn start(binary: &Path, name: &str) -> Result<Process, String> {
             tracing::debug!(provider = label.as_str(), stdout = true, "{line}");
         }
     });
+    // What the plugin wrote to stderr before it ended (its stderr closes when it does; a
+    // grandchild holding it open is waited for two seconds at most).
     let stderr_tail = |rx: &mpsc::Receiver<String>| {
-        let lines: Vec<String> = rx.try_iter().collect();
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        let mut lines = Vec::new();
+        while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+            lines.push(line);
+        }
         let start = lines.len().saturating_sub(10);
         lines[start..].join("\n")
     };

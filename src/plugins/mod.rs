@@ -13,6 +13,8 @@
 //! A provider with an installed plugin is served by it for all of its types; the others by
 //! infra's native providers.
 
+pub mod lock;
+
 use crate::config::LoadedConfig;
 use infra_provider::{Diagnostic, Diagnostics, Value};
 use std::path::{Path, PathBuf};
@@ -282,21 +284,76 @@ pub fn mirrors(config_dir: &Path) -> Vec<PathBuf> {
     implicit
 }
 
+/// Whether `infra init` may change the lock file (`-lockfile=readonly`: it may not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockMode {
+    /// Record new selections.
+    Update,
+    /// Refuse anything the lock file does not already say.
+    Readonly,
+}
+
 /// Installs each required provider that a mirror holds into `.terraform/providers` (a link to
-/// the mirror's package directory, as Terraform does for unpacked mirrors). Returns what was
+/// the mirror's package directory, as Terraform does for unpacked mirrors), the version the lock
+/// file selected when it still meets the constraints, else the newest that does; checks the
+/// package against the lock file's hashes and records new selections in it. Returns what was
 /// installed; requirements no mirror holds are left to the native providers.
 ///
 /// # Errors
 ///
-/// The link cannot be made.
-pub fn install(config_dir: &Path, requirements: &[Requirement]) -> Result<Vec<Package>, String> {
+/// The link cannot be made; a package whose hash the lock file does not list; with
+/// `Readonly`, a selection the lock file does not hold.
+pub fn install(config_dir: &Path, requirements: &[Requirement], mode: LockMode) -> Result<Vec<Package>, String> {
     let mirrors = mirrors(config_dir);
+    let mut lock = lock::LockFile::read(config_dir)?;
+    let before = lock.clone();
     let mut out = Vec::new();
     for requirement in requirements {
-        let Some(found) = mirrors.iter().find_map(|m| find(m, &requirement.source, requirement.version.as_deref()))
+        let constraints = requirement.version.as_deref();
+        let locked = lock
+            .get(&requirement.source)
+            .cloned()
+            .filter(|l| Version::parse(&l.version).is_some_and(|v| constraints.is_none_or(|c| v.meets(c))));
+        let wanted = locked.as_ref().map(|l| format!("= {}", l.version));
+        let Some(found) = mirrors.iter().find_map(|m| find(m, &requirement.source, wanted.as_deref().or(constraints)))
         else {
+            if let Some(locked) = &locked {
+                return Err(format!(
+                    "the lock file selects {} v{}, which no mirror holds",
+                    requirement.source, locked.version
+                ));
+            }
             continue;
         };
+        let hash = lock::package_hash(&found.dir)?;
+        match &locked {
+            Some(locked) if !locked.hashes.contains(&hash) && locked.hashes.iter().any(|h| h.starts_with("h1:")) => {
+                return Err(format!(
+                    "the package of {} v{} in `{}` does not match any of the checksums recorded in {} ({hash}); someone may have changed it",
+                    requirement.source,
+                    found.version,
+                    found.dir.display(),
+                    lock::FILE
+                ));
+            }
+            Some(locked) if !locked.hashes.contains(&hash) => {
+                let mut hashes = locked.hashes.clone();
+                hashes.push(hash);
+                hashes.sort();
+                lock.providers.insert(requirement.source.to_string(), lock::Locked { hashes, ..locked.clone() });
+            }
+            Some(_) => {}
+            None => {
+                lock.providers.insert(
+                    requirement.source.to_string(),
+                    lock::Locked {
+                        version: found.version.to_string(),
+                        constraints: constraints.map(lock::normalize_constraints),
+                        hashes: vec![hash],
+                    },
+                );
+            }
+        }
         let target =
             install_dir(config_dir).join(requirement.source.dir()).join(found.version.to_string()).join(platform());
         if let Some(parent) = target.parent() {
@@ -307,6 +364,12 @@ pub fn install(config_dir: &Path, requirements: &[Requirement]) -> Result<Vec<Pa
         std::os::unix::fs::symlink(&absolute, &target).map_err(|e| format!("{}: {e}", target.display()))?;
         let binary = target.join(found.binary.file_name().unwrap_or_default());
         out.push(Package { dir: target, binary, ..found });
+    }
+    if lock != before {
+        if mode == LockMode::Readonly {
+            return Err(format!("{} would change, but it is read-only here (-lockfile=readonly)", lock::FILE));
+        }
+        lock.write(config_dir)?;
     }
     Ok(out)
 }
