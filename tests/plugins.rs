@@ -31,6 +31,16 @@ fn a_community_style_vpc_runs_unchanged_with_the_aws_plugin() {
     stack.terraform(oracle.path(), &["init", "-no-color", "-input=false", "-lockfile=readonly"]);
     let expected = plan_line(&stack.terraform(oracle.path(), &["plan", "-no-color", "-input=false"]));
 
+    let schema_calls = |stack: &Stack| {
+        let output =
+            stack.command(&["plan", "-no-color"]).env("INFRA_LOG", "infra_plugin=debug").output().expect("plan");
+        let log = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{log}");
+        log.lines().filter(|l| l.contains("method=\"GetSchema\"")).count()
+    };
+    assert_eq!(schema_calls(&stack), 1, "the first plan asks the plugin for its schema");
+    assert_eq!(schema_calls(&stack), 0, "the second takes it from the cache");
+
     let (code, text) = stack.plan();
     assert_eq!(code, 2, "{text}");
     assert_eq!(plan_line(&text), expected, "{text}");

@@ -410,6 +410,9 @@ impl Stack {
         );
         std::fs::write(&file, text).expect("write the CLI configuration");
         self.set_env("TF_CLI_CONFIG_FILE", &file.display().to_string());
+        // Plugin schemas are cached per stack, so a test sees its own first run.
+        let cache = self.path().join("cache");
+        self.set_env("XDG_CACHE_HOME", &cache.display().to_string());
         file
     }
 

@@ -3,6 +3,7 @@
 //! ([`client`], messages in [`tfplugin5`]), with values in cty's wire encoding ([`cty`]).
 #![deny(missing_docs)]
 
+pub mod cache;
 pub mod client;
 pub mod cty;
 pub mod launch;

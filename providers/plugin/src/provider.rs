@@ -3,6 +3,7 @@
 //! the runtime it was opened on), so the engine may call it from any thread or runtime.
 
 use crate::PluginClient;
+use crate::cache;
 use crate::cty::{self, Type};
 use crate::schema::{block_schema, block_type, proposed_new};
 use crate::tfplugin5::{self as wire, path};
@@ -218,7 +219,18 @@ async fn load(binary: &std::path::Path, source: &str) -> Result<Loaded, String> 
             client.protocol
         ));
     }
-    let answer: wire::GetSchemaResponse = client.call(path::GET_SCHEMA, wire::Empty {}).await?;
+    let cache = cache::path(binary);
+    let answer = match cache.as_deref().and_then(cache::read) {
+        Some(cached) => cached,
+        None => {
+            tracing::debug!(provider = source, method = "GetSchema", "plugin call");
+            let answer: wire::GetSchemaResponse = client.call(path::GET_SCHEMA, wire::Empty {}).await?;
+            if let Some(path) = &cache {
+                cache::write(path, &answer);
+            }
+            answer
+        }
+    };
     if let Some(error) = answer.diagnostics.iter().find(|d| d.severity == wire::Severity::Error as i32) {
         return Err(format!("{}: {}", error.summary, error.detail));
     }
