@@ -152,3 +152,97 @@ fn infra_platform() -> String {
         if std::env::consts::ARCH == "x86_64" { "amd64" } else { std::env::consts::ARCH }
     )
 }
+
+/// The pids whose parent is `parent` and whose command name starts with `name`.
+fn children(parent: u32, name: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // `pid (comm) state ppid …`; comm may hold spaces, so split after the last `)`.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        let comm = &stat[open + 1..close];
+        let ppid = stat[close + 1..].split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(parent) && comm.starts_with(name) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Waits (up to a minute) until `ready` answers something.
+fn wait_for<T>(what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(value) = ready() {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        // A poll interval (the event is checked again), not a wait standing in for it.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_plugin_does_not_outlive_infra_killed_mid_run() {
+    // A plugin that completes its handshake and then never answers on its socket, and never
+    // writes again: nothing but infra's death signal can end it once infra is killed.
+    let mut stack = Stack::new();
+    let mirror = stack.path().join("mirror/registry.terraform.io/hashicorp/mute/1.0.0").join(infra_platform());
+    std::fs::create_dir_all(&mirror).expect("mirror dir");
+    let binary = mirror.join("terraform-provider-mute_v1.0.0_x5");
+    let socket = stack.path().join("mute.sock");
+    std::fs::write(
+        &binary,
+        format!(
+            "#!/usr/bin/env python3\nimport socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.bind({socket:?})\ns.listen()\nprint('1|5|unix|{}|grpc|MIIB', flush=True)\nconnections = []\nwhile True:\n    connections.append(s.accept())\n",
+            socket.display(),
+            socket = socket.display().to_string()
+        ),
+    )
+    .expect("write");
+    std::fs::set_permissions(&binary, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let file = stack.path().join("cli.tfrc");
+    std::fs::write(
+        &file,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+            stack.path().join("mirror").display()
+        ),
+    )
+    .expect("tfrc");
+    stack.set_env("TF_CLI_CONFIG_FILE", &file.display().to_string());
+    stack.write(
+        r#"
+terraform {
+  required_providers {
+    mute = { source = "hashicorp/mute" }
+  }
+}
+resource "mute_thing" "a" {}
+"#,
+    );
+    stack.ok(&["init", "-no-color"]);
+    let mut infra = stack
+        .command(&["plan", "-no-color"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("infra plan starts");
+    let parent = infra.id();
+    let plugin = wait_for("the plugin to start", || children(parent, "").first().copied());
+    // infra is connected and waiting for the plugin's TLS answer.
+    wait_for("infra to connect", || {
+        std::fs::read_to_string(format!("/proc/{plugin}/net/unix"))
+            .ok()
+            .filter(|table| table.lines().filter(|l| l.contains(&socket.display().to_string())).count() > 1)
+    });
+    infra.kill().expect("kill -9 infra");
+    let _ = infra.wait();
+    wait_for("the plugin to end with infra", || {
+        let stat = std::fs::read_to_string(format!("/proc/{plugin}/stat")).unwrap_or_default();
+        // Gone, or a zombie waiting for its new parent to reap it: either way, not running.
+        (stat.is_empty() || stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')))
+            .then_some(())
+    });
+}

@@ -10,6 +10,9 @@ use tonic::transport::{Channel, Endpoint, Uri};
 /// The largest message infra accepts from a plugin (the AWS provider's schema is tens of MiB).
 const MAX_MESSAGE: usize = 256 * 1024 * 1024;
 
+/// How long connecting to a started plugin (socket and TLS) may take.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// A running plugin and the channel to it.
 pub struct PluginClient {
     channel: Channel,
@@ -37,9 +40,15 @@ impl PluginClient {
         let connect = tower::service_fn(move |_: Uri| {
             let (connector, socket) = (connector.clone(), socket.clone());
             async move {
-                let stream = tokio::net::UnixStream::connect(&socket).await?;
-                let name = rustls::pki_types::ServerName::try_from("localhost").map_err(std::io::Error::other)?;
-                let tls = connector.connect(name, stream).await?;
+                // A plugin that accepts and never completes TLS is an error, not a hang.
+                let connect = async {
+                    let stream = tokio::net::UnixStream::connect(&socket).await?;
+                    let name = rustls::pki_types::ServerName::try_from("localhost").map_err(std::io::Error::other)?;
+                    connector.connect(name, stream).await
+                };
+                let tls = tokio::time::timeout(CONNECT_TIMEOUT, connect).await.map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::TimedOut, "the plugin did not complete TLS within 60s")
+                })??;
                 Ok::<_, std::io::Error>(TokioIo::new(tls))
             }
         });
