@@ -20,6 +20,9 @@ fn a_community_style_vpc_runs_unchanged_with_the_aws_plugin() {
 
     let init = stack.ok(&["init", "-no-color"]);
     assert!(init.contains("Installed registry.terraform.io/hashicorp/aws v5.100.0"), "{init}");
+    let providers: serde_json::Value = serde_json::from_str(&stack.ok(&["providers", "-json"])).expect("JSON");
+    assert_eq!(providers["providers"][0]["served_by"], "plugin", "{providers}");
+    assert_eq!(providers["providers"][0]["version"], "5.100.0", "{providers}");
     stack.ok(&["validate", "-no-color"]);
 
     // Terraform on a copy of the same files, same mirror, same moto: the oracle for the counts.
@@ -137,6 +140,8 @@ terraform {
 resource "fake_thing" "a" {}
 "#,
     );
+    let before: serde_json::Value = serde_json::from_str(&stack.ok(&["providers", "-json"])).expect("JSON");
+    assert_eq!(before["providers"][0]["served_by"], "none", "nothing serves `fake` before init: {before}");
     stack.ok(&["init", "-no-color"]);
     let output = stack.run(&["plan", "-no-color"]);
     let text = String::from_utf8_lossy(&output.stderr);

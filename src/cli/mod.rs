@@ -11,6 +11,7 @@ mod init;
 mod output;
 mod plan;
 mod platform;
+mod providers;
 pub mod session;
 mod show;
 mod state;
@@ -84,6 +85,8 @@ pub enum Command {
     Controller(controller::Args),
     /// The platform blocks (cluster, service, queue, database) and their modules.
     Platform(platform::Args),
+    /// The providers the configuration requires and what serves each (plugin or native).
+    Providers(providers::Args),
 }
 
 /// Rewrites Terraform-style single-dash long flags (`-chdir=DIR`, `-json`) to `--chdir=DIR`,
@@ -161,6 +164,7 @@ pub fn main() -> ExitCode {
             Command::Workspace(args) => workspace::run(args, &printer),
             Command::Controller(args) => controller::run(args, &printer).await,
             Command::Platform(args) => platform::run(args, &printer),
+            Command::Providers(args) => providers::run(args, &printer),
         }
     })
 }

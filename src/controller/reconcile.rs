@@ -247,6 +247,9 @@ pub fn reconcile(
 pub(crate) fn stack_opening(spec: &StackSpec, dirs: &StackDirs, checkout: &std::path::Path) -> Opening {
     Opening {
         confine_to: Some(checkout.to_path_buf()),
+        // A fresh checkout has no `.terraform`: plugins are installed from the controller's
+        // mirrors (the same schema cache serves every run), verified against the lock file.
+        install_plugins: true,
         variables: stack_variables(spec),
         workspace: Some("default".into()),
         local_state: if spec.local_state {

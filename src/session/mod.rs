@@ -64,6 +64,9 @@ pub struct Opening {
     /// A missing state may be begun afresh although history keeps earlier versions
     /// (`-new-state`).
     pub new_state: bool,
+    /// Install the required provider plugins first, as `infra init` would (the controller's
+    /// fresh checkouts; the terminal leaves that to `infra init`).
+    pub install_plugins: bool,
 }
 
 impl Opening {
@@ -78,6 +81,7 @@ impl Opening {
             local_state: LocalState::Workspace,
             lock: None,
             new_state: false,
+            install_plugins: false,
         }
     }
 }
@@ -128,6 +132,13 @@ impl Session {
     pub fn open(opening: Opening) -> Result<Session, Box<OpenError>> {
         let (mut config, variables, mut diagnostics) = load(&opening);
         diagnostics.extend(std::mem::take(&mut config.diagnostics));
+        if opening.install_plugins
+            && let Ok(requirements) = crate::plugins::requirements(&config)
+            && let Err(error) =
+                crate::plugins::install(&config.root.dir, &requirements, crate::plugins::LockMode::Update)
+        {
+            diagnostics.push(Diagnostic::error("Cannot install provider plugins", error));
+        }
         let (registry, problems) = Registry::for_config(&config);
         diagnostics.extend(problems);
         let workspace = opening.workspace.clone().unwrap_or_else(|| crate::workspace::current(&opening.dir));
