@@ -251,3 +251,69 @@ resource "mute_thing" "a" {}
             .then_some(())
     });
 }
+
+#[test]
+fn the_controller_installs_and_runs_the_plugin_in_its_checkouts() {
+    use support::controller::ControllerProcess;
+    let git = support::GitServer::start();
+    let repo = git.repo("platform");
+    repo.write(
+        "envs/aws/main.tf",
+        r#"
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "~> 5.0" }
+  }
+}
+provider "aws" {
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+data "aws_partition" "current" {}
+resource "aws_vpc" "gitops" {
+  cidr_block = "10.31.0.0/16"
+  tags       = { Name = "gitops-${data.aws_partition.current.partition}" }
+}
+"#,
+    );
+    let commit = repo.push("first");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rc = dir.path().join("cli.tfrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+            support::plugin_mirror().display()
+        ),
+    )
+    .expect("tfrc");
+    let text = format!(
+        "controller {{\n  listen = \"LISTEN\"\n  data_dir = \"data\"\n}}\nstack \"aws\" {{\n  source {{\n    url    = \"{}\"\n    branch = \"main\"\n    path   = \"envs/aws\"\n  }}\n  interval = \"1h\"\n}}\n",
+        git.url("platform")
+    );
+    let cache = dir.path().join("cache");
+    let mut env: Vec<(&str, String)> = support::aws_env(&support::moto().endpoint);
+    env.push(("TF_CLI_CONFIG_FILE", rc.display().to_string()));
+    env.push(("XDG_CACHE_HOME", cache.display().to_string()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let controller = ControllerProcess::start_with_env(dir.path(), &text, &env);
+    controller.wait_for("aws", std::time::Duration::from_secs(120), |status| {
+        status["applied_commit"] == commit.as_str() || status["last_result"] == "failed"
+    });
+    let status = controller.stack("aws");
+    assert_eq!(status["applied_commit"], commit.as_str(), "{status}\n{}", controller.log());
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("data/stacks/aws/state/default.json")).expect("state"))
+            .expect("state JSON");
+    let vpc = state["resources"]["aws_vpc.gitops"]["attributes"]["id"].as_str().expect("the VPC's id").to_string();
+    let found = block(support::ec2().describe_vpcs().vpc_ids(&vpc).send()).expect("the VPC exists in EC2");
+    let tags: Vec<_> = found.vpcs().iter().flat_map(|v| v.tags()).filter_map(|t| t.value()).collect();
+    assert_eq!(tags, ["gitops-aws"], "the plugin's data source fed the tag");
+    assert!(
+        std::fs::read_dir(cache.join("infra/plugin-schemas")).is_ok_and(|mut d| d.next().is_some()),
+        "the schema is cached"
+    );
+    block(support::ec2().delete_vpc().vpc_id(&vpc).send()).expect("clean up");
+}
