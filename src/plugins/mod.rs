@@ -398,8 +398,9 @@ mod tests {
         assert!(v("5.100.0").meets(">= 4.0, < 6.0"));
         assert!(!v("5.100.0").meets("!= 5.100.0"));
         assert!(v("5.100.0").meets("5.100.0"));
-        assert!(v("6.0.0").meets("~> 5"));
-        assert!(!v("7.0.0").meets("~> 5"));
+        // `~> 5` is `>= 5, < 6`: checked against `terraform init` (`~> 4` refuses 5.100.0).
+        assert!(v("5.9.0").meets("~> 5"));
+        assert!(!v("6.0.0").meets("~> 5"));
         assert!(!v("6.0.0-beta1").meets(">= 5.0"));
         assert!(v("6.0.0-beta1").meets("= 6.0.0-beta1"));
         assert!(v("1.10.0") > v("1.9.0"));
