@@ -317,3 +317,46 @@ resource "aws_vpc" "gitops" {
     );
     block(support::ec2().delete_vpc().vpc_id(&vpc).send()).expect("clean up");
 }
+
+#[test]
+fn an_object_made_outside_is_imported_through_the_plugin_and_then_planned_clean() {
+    let mut stack = Stack::new();
+    stack.use_plugin_mirror();
+    let created = block(support::ec2().create_vpc().cidr_block("10.44.0.0/16").send()).expect("create a VPC outside");
+    let id = created.vpc().and_then(|v| v.vpc_id()).expect("its id").to_string();
+    stack.write(
+        r#"
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws" }
+  }
+}
+provider "aws" {
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+resource "aws_vpc" "adopted" {
+  cidr_block = "10.44.0.0/16"
+}
+"#,
+    );
+    stack.ok(&["init", "-no-color"]);
+    stack.ok(&["import", "aws_vpc.adopted", &id]);
+    assert_eq!(stack.attribute("aws_vpc.adopted", "id"), id);
+    assert_eq!(stack.attribute("aws_vpc.adopted", "cidr_block"), "10.44.0.0/16", "the plugin read the object");
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "the adopted VPC matches its block:\n{text}");
+    stack.ok(&["state", "rm", "aws_vpc.adopted"]);
+    let missing = stack.run(&["import", "aws_vpc.adopted", "vpc-00000000000000000"]);
+    let text = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        !missing.status.success() && text.contains("vpc-00000000000000000"),
+        "importing what does not exist fails:\n{text}"
+    );
+    stack.ok(&["import", "aws_vpc.adopted", &id]);
+    stack.ok(&["destroy", "-auto-approve", "-no-color"]);
+    let gone = block(support::ec2().describe_vpcs().vpc_ids(&id).send());
+    assert!(gone.map(|v| v.vpcs().is_empty()).unwrap_or(true), "destroyed through the plugin");
+}
