@@ -355,3 +355,18 @@ mod tests {
         assert_eq!(from_state(&json, &sensitive), value);
     }
 }
+
+/// A provider's private data for an object, as state keeps it (base64).
+pub fn private_text(provider: &dyn infra_provider::Provider, kind: &str, object: &Value) -> Option<String> {
+    use base64::Engine;
+    provider
+        .private_of(kind, object)
+        .filter(|p| !p.is_empty())
+        .map(|p| base64::engine::general_purpose::STANDARD.encode(p))
+}
+
+/// Private data as state keeps it, decoded (`None` when it is not base64).
+pub fn private_bytes(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
+}

@@ -63,6 +63,8 @@ struct TfInstance {
     #[serde(default)]
     create_before_destroy: bool,
     #[serde(default)]
+    private: Option<String>,
+    #[serde(default)]
     status: Option<String>,
 }
 
@@ -166,6 +168,7 @@ pub fn convert(text: &[u8], file: &str, registry: &Registry) -> Result<Snapshot,
                     sensitive_attributes: instance.sensitive_attributes.iter().filter_map(sensitive_path).collect(),
                     dependencies: instance.dependencies.clone(),
                     create_before_destroy: instance.create_before_destroy,
+                    private: instance.private.clone(),
                 },
             );
         }

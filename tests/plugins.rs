@@ -51,6 +51,20 @@ fn a_community_style_vpc_runs_unchanged_with_the_aws_plugin() {
 
     let applied = stack.apply();
     assert!(applied.contains("Apply complete! Resources: 24 added"), "{applied}");
+    // The plugin's private data is kept: the route's `timeouts { create = "5m" }` went from its
+    // plan to its apply and into state, and the VPC carries its schema version.
+    let state = stack.state();
+    let private = |address: &str| {
+        use base64::Engine;
+        let text = state["resources"][address]["private"].as_str().unwrap_or_default();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(text).unwrap_or_default();
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default()
+    };
+    assert_eq!(
+        private("aws_route.public_internet")["e2bfb730-ecaa-11e6-8f88-34363bc7c4c0"]["create"],
+        300_000_000_000u64
+    );
+    assert_eq!(state["resources"]["aws_vpc.this"]["schema_version"], 1);
     let (code, text) = stack.plan();
     assert_eq!(code, 0, "the second plan is clean:\n{text}");
 

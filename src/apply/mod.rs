@@ -127,17 +127,24 @@ impl Shared<'_> {
     }
 }
 
-fn resource_state(change: &ResourceChange, value: &Value, cbd: bool) -> Box<ResourceState> {
+fn resource_state(
+    change: &ResourceChange,
+    value: &Value,
+    cbd: bool,
+    provider: Option<&dyn Provider>,
+) -> Box<ResourceState> {
     let (attributes, sensitive_attributes) = to_state(value);
+    let kind = &change.addr.kind;
     Box::new(ResourceState {
         mode: change.addr.mode.as_str().to_string(),
-        kind: change.addr.kind.clone(),
+        kind: kind.clone(),
         provider: change.provider.clone(),
-        schema_version: 0,
+        schema_version: provider.and_then(|p| p.schema().resources.get(kind).map(|s| s.version)).unwrap_or(0),
         attributes,
         sensitive_attributes,
         dependencies: change.dependencies.clone(),
         create_before_destroy: cbd,
+        private: provider.and_then(|p| crate::objects::private_text(p, kind, value)),
     })
 }
 
@@ -280,7 +287,7 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
             let entry = match &new {
                 Some(value) if change.addr.mode == Mode::Managed => Some(JournalEntry::Set {
                     address: address.to_string(),
-                    resource: resource_state(change, value, unit.create_before_destroy),
+                    resource: resource_state(change, value, unit.create_before_destroy, Some(provider)),
                 }),
                 None => Some(JournalEntry::Remove { address: address.to_string() }),
                 Some(_) => None,
@@ -401,7 +408,12 @@ impl ResourceHandler for Applier<'_> {
                     }
                     let _ = self.shared.record(JournalEntry::Set {
                         address: address.clone(),
-                        resource: resource_state(change, &value, resource.lifecycle.create_before_destroy),
+                        resource: resource_state(
+                            change,
+                            &value,
+                            resource.lifecycle.create_before_destroy,
+                            Some(provider.as_ref()),
+                        ),
                     });
                 }
                 values[position] = value;
@@ -575,7 +587,11 @@ pub fn apply(
     for drift in plan.drift.iter().filter(|_| plan.refresh_only) {
         let entry = match &drift.change.after {
             Some(after) => {
-                JournalEntry::Set { address: drift.address(), resource: resource_state(drift, after, false) }
+                let provider = registry.for_resource(&drift.addr.kind, Some(&drift.provider)).map(|(_, p)| p);
+                JournalEntry::Set {
+                    address: drift.address(),
+                    resource: resource_state(drift, after, false, provider.as_deref()),
+                }
             }
             None => JournalEntry::Remove { address: drift.address() },
         };

@@ -148,6 +148,10 @@ fn pulled(snapshot: &Snapshot, show_sensitive: bool) -> String {
     for output in snapshot.outputs.values_mut().filter(|o| o.sensitive) {
         output.value = hidden();
     }
+    // A provider's private data may hold anything it was given.
+    for resource in snapshot.resources.values_mut() {
+        resource.private = None;
+    }
     let mut json = serde_json::to_value(&snapshot).unwrap_or_default();
     if let Some(map) = json.as_object_mut() {
         map.insert(REDACTED.into(), serde_json::Value::Bool(true));
@@ -559,11 +563,12 @@ pub fn run_import(args: ImportArgs, printer: &Printer) -> ExitCode {
         mode: "managed".into(),
         kind: address.kind.clone(),
         provider: provider_name,
-        schema_version: 0,
+        schema_version: provider.schema().resources.get(&address.kind).map_or(0, |s| s.version),
         attributes,
         sensitive_attributes,
         dependencies: Vec::new(),
         create_before_destroy: false,
+        private: crate::objects::private_text(provider.as_ref(), &address.kind, &value),
     };
     let lease = session.lease();
     let result = session

@@ -75,6 +75,12 @@ pub fn prior_instances(snapshot: Option<&Snapshot>, registry: &Registry) -> BTre
             if let Some(schema) = schema {
                 value = mark_schema_sensitive(value, schema);
             }
+            // A provider's private data goes back to it before any call about the object.
+            if let Some(private) = state.private.as_deref().and_then(crate::objects::private_bytes)
+                && let Some((_, provider)) = registry.for_resource(&state.kind, Some(&state.provider))
+            {
+                provider.restore_private(&state.kind, &value, &private);
+            }
             let record = state.clone_without_attributes();
             (address.clone(), PriorInstance { state: record, value })
         })
@@ -209,11 +215,12 @@ pub fn plan(
                     mode: Mode::Managed.as_str().into(),
                     kind: address.kind.clone(),
                     provider: provider_name,
-                    schema_version: 0,
+                    schema_version: provider.schema().resources.get(&address.kind).map_or(0, |s| s.version),
                     attributes,
                     sensitive_attributes: sensitive,
                     dependencies: Vec::new(),
                     create_before_destroy: false,
+                    private: crate::objects::private_text(provider.as_ref(), &address.kind, &response.current),
                 };
                 prior.insert(import.to.clone(), PriorInstance { state, value: response.current });
                 imported.insert(import.to.clone(), id);

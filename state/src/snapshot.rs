@@ -94,6 +94,10 @@ pub struct ResourceState {
     /// Replaced create-before-destroy.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub create_before_destroy: bool,
+    /// The provider's private data for the object (base64), kept for its next call, as
+    /// Terraform's `private` (plugins keep `timeouts` and their own bookkeeping there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<String>,
 }
 
 impl ResourceState {
@@ -108,6 +112,7 @@ impl ResourceState {
             sensitive_attributes: Vec::new(),
             dependencies: self.dependencies.clone(),
             create_before_destroy: self.create_before_destroy,
+            private: self.private.clone(),
         }
     }
 }

@@ -16,6 +16,7 @@ fn resource(value: &str) -> ResourceState {
         sensitive_attributes: Vec::new(),
         dependencies: Vec::new(),
         create_before_destroy: false,
+        private: None,
     }
 }
 

@@ -13,7 +13,7 @@ use infra_provider::{
     PlanResponse, Provider, ProviderSchema, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse,
     ResourceSchema, Value,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -30,6 +30,30 @@ pub struct PluginProvider {
     empty: ProviderSchema,
     /// The types whose answers said `legacy_type_system`.
     legacy: Mutex<BTreeSet<String>>,
+    /// Private data by object (kind and id) and by planned object (kind and the plan's hash):
+    /// what the plugin answered last, for its next call about the same object.
+    privates: Mutex<HashMap<Private, Vec<u8>>>,
+}
+
+/// Whose private data.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Private {
+    /// An object in state, by type and id.
+    Object(String, String),
+    /// A planned object, by type and the planned value's hash (apply sends the plan's private).
+    Planned(String, u64),
+}
+
+fn object_key(kind: &str, object: &Value) -> Option<Private> {
+    let id = object.bare().as_map()?.get("id")?.bare().as_str()?;
+    Some(Private::Object(kind.to_string(), id.to_string()))
+}
+
+fn planned_key(kind: &str, planned: &Value) -> Private {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    planned.hash(&mut hasher);
+    Private::Planned(kind.to_string(), hasher.finish())
 }
 
 struct Kind {
@@ -64,12 +88,28 @@ impl PluginProvider {
             loaded: OnceLock::new(),
             empty: ProviderSchema::default(),
             legacy: Mutex::new(BTreeSet::new()),
+            privates: Mutex::new(HashMap::new()),
         }
     }
 
     /// The plugin binary.
     pub fn binary(&self) -> &std::path::Path {
         &self.binary
+    }
+
+    fn private(&self, key: Option<Private>) -> Vec<u8> {
+        key.and_then(|key| self.privates.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned())
+            .unwrap_or_default()
+    }
+
+    fn keep_private(&self, key: Option<Private>, private: Vec<u8>) {
+        let Some(key) = key else { return };
+        let mut privates = self.privates.lock().unwrap_or_else(|p| p.into_inner());
+        if private.is_empty() {
+            privates.remove(&key);
+        } else {
+            privates.insert(key, private);
+        }
     }
 
     /// Starts the plugin and reads its schema, once.
@@ -291,6 +331,14 @@ impl Provider for PluginProvider {
         }
     }
 
+    fn private_of(&self, kind: &str, object: &Value) -> Option<Vec<u8>> {
+        Some(self.private(object_key(kind, object))).filter(|p| !p.is_empty())
+    }
+
+    fn restore_private(&self, kind: &str, object: &Value, private: &[u8]) {
+        self.keep_private(object_key(kind, object), private.to_vec());
+    }
+
     fn unavailable(&self) -> Option<Diagnostics> {
         self.loaded().err()
     }
@@ -331,7 +379,7 @@ impl Provider for PluginProvider {
                     prior_state: Some(self.encode(request.prior.as_ref().unwrap_or(&Value::Null), &kind.object)?),
                     proposed_new_state: Some(self.encode(&proposed, &kind.object)?),
                     config: Some(self.encode(&request.config, &kind.object)?),
-                    prior_private: Vec::new(),
+                    prior_private: self.private(request.prior.as_ref().and_then(|p| object_key(&request.kind, p))),
                     client_capabilities: Some(wire::ClientCapabilities::default()),
                 },
             )
@@ -341,6 +389,7 @@ impl Provider for PluginProvider {
             self.legacy.lock().unwrap_or_else(|p| p.into_inner()).insert(request.kind.clone());
         }
         let planned = self.decode(answer.planned_state, &kind.object)?;
+        self.keep_private(Some(planned_key(&request.kind, &planned)), answer.planned_private);
         // As Terraform: a path forces replacement only when its value changes (a create
         // replaces nothing; the legacy SDK lists `id` and every ForceNew attribute each time).
         let requires_replace = match &request.prior {
@@ -365,7 +414,11 @@ impl Provider for PluginProvider {
                     prior_state: Some(self.encode(request.prior.as_ref().unwrap_or(&Value::Null), &kind.object)?),
                     planned_state: Some(self.encode(request.planned.as_ref().unwrap_or(&Value::Null), &kind.object)?),
                     config: Some(self.encode(&request.config, &kind.object)?),
-                    planned_private: Vec::new(),
+                    planned_private: request
+                        .planned
+                        .as_ref()
+                        .map(|planned| self.private(Some(planned_key(&request.kind, planned))))
+                        .unwrap_or_default(),
                 },
             )
             .await?;
@@ -374,6 +427,13 @@ impl Provider for PluginProvider {
             self.legacy.lock().unwrap_or_else(|p| p.into_inner()).insert(request.kind.clone());
         }
         let new = self.decode(answer.new_state, &kind.object)?;
+        if let Some(planned) = &request.planned {
+            self.keep_private(Some(planned_key(&request.kind, planned)), Vec::new());
+        }
+        match new.is_null() {
+            true => self.keep_private(request.prior.as_ref().and_then(|p| object_key(&request.kind, p)), Vec::new()),
+            false => self.keep_private(object_key(&request.kind, &new), answer.private),
+        }
         Ok(ApplyResponse { new: (!new.is_null()).then_some(new) })
     }
 
@@ -385,13 +445,16 @@ impl Provider for PluginProvider {
                 wire::ReadResourceRequest {
                     type_name: request.kind.clone(),
                     current_state: Some(self.encode(&request.current, &kind.object)?),
-                    private: Vec::new(),
+                    private: self.private(object_key(&request.kind, &request.current)),
                     client_capabilities: Some(wire::ClientCapabilities::default()),
                 },
             )
             .await?;
         self.diagnostics(answer.diagnostics)?;
         let current = self.decode(answer.new_state, &kind.object)?;
+        if !current.is_null() {
+            self.keep_private(object_key(&request.kind, &current), answer.private);
+        }
         Ok(ReadResponse { current: (!current.is_null()).then_some(current) })
     }
 
@@ -416,6 +479,7 @@ impl Provider for PluginProvider {
                 ))
             })?;
         let state = self.decode(imported.state, &kind.object)?;
+        self.keep_private(object_key(&request.kind, &state), imported.private);
         let read = self.read(ReadRequest { kind: request.kind.clone(), current: state }).await?;
         let current = read.current.ok_or_else(|| {
             Diagnostics::from(Diagnostic::error(

@@ -178,6 +178,15 @@ pub trait Provider: Send + Sync {
         false
     }
 
+    /// The provider's private data for an object it answered (`object` as it returned it),
+    /// for the engine to keep in state beside the object (Terraform's `private`).
+    fn private_of(&self, _kind: &str, _object: &Value) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// Gives back the private data kept in state for an object, before any call about it.
+    fn restore_private(&self, _kind: &str, _object: &Value, _private: &[u8]) {}
+
     /// Why the provider cannot serve at all (a plugin that does not start), for the engine to
     /// report instead of "no such type" when its schema is empty.
     fn unavailable(&self) -> Option<Diagnostics> {
