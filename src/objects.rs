@@ -339,6 +339,21 @@ pub fn from_state(json: &serde_json::Value, sensitive: &[Vec<String>]) -> Value 
     mark_paths(Value::from_json(json), sensitive)
 }
 
+/// A provider's private data for an object, as state keeps it (base64).
+pub fn private_text(provider: &dyn infra_provider::Provider, kind: &str, object: &Value) -> Option<String> {
+    use base64::Engine;
+    provider
+        .private_of(kind, object)
+        .filter(|p| !p.is_empty())
+        .map(|p| base64::engine::general_purpose::STANDARD.encode(p))
+}
+
+/// Private data as state keeps it, decoded (`None` when it is not base64).
+pub fn private_bytes(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,19 +369,4 @@ mod tests {
         assert_eq!(sensitive, vec![vec!["nested".to_string(), "1".to_string()], vec!["result".to_string()]]);
         assert_eq!(from_state(&json, &sensitive), value);
     }
-}
-
-/// A provider's private data for an object, as state keeps it (base64).
-pub fn private_text(provider: &dyn infra_provider::Provider, kind: &str, object: &Value) -> Option<String> {
-    use base64::Engine;
-    provider
-        .private_of(kind, object)
-        .filter(|p| !p.is_empty())
-        .map(|p| base64::engine::general_purpose::STANDARD.encode(p))
-}
-
-/// Private data as state keeps it, decoded (`None` when it is not base64).
-pub fn private_bytes(text: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.decode(text).ok()
 }
