@@ -53,6 +53,17 @@ pub fn json_shape(value: Value) -> Value {
     }
 }
 
+/// The block schema of the elements of a list or set of objects (written as blocks).
+fn object_elements(kind: &AttrType) -> Option<BlockSchema> {
+    let (AttrType::List(element) | AttrType::Set(element)) = kind else { return None };
+    let AttrType::Object(fields) = element.as_ref() else { return None };
+    let mut schema = BlockSchema::new();
+    for (name, field) in fields {
+        schema.attributes.insert(name.clone(), infra_provider::Attribute::optional(field.clone()));
+    }
+    Some(schema)
+}
+
 /// Evaluates a resource body into the object the provider receives.
 ///
 /// Returns `None` (with diagnostics) when the body does not fit the schema or fails to evaluate.
@@ -128,7 +139,21 @@ pub fn config_object(
         object.entry(name.clone()).or_insert(Value::Null);
     }
     let mut blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut attribute_blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for block in &body.blocks {
+        // Attributes as blocks (Terraform's rule for the legacy SDK's list or set of objects,
+        // `ingress { … }` of a security group): blocks become the attribute's elements.
+        if let Some(element) = schema.attributes.get(&block.kind).and_then(|a| object_elements(&a.kind)) {
+            attribute_blocks.entry(block.kind.clone()).or_default().extend(nested(
+                block,
+                &element,
+                scope,
+                bindings,
+                address,
+                diagnostics,
+            ));
+            continue;
+        }
         let Some(declared) = schema.blocks.get(&block.kind) else {
             let mut diagnostic = Diagnostic::error(
                 "Unsupported block type",
@@ -152,6 +177,10 @@ pub fn config_object(
             address,
             diagnostics,
         ));
+    }
+    for (name, items) in attribute_blocks {
+        let set = matches!(schema.attributes.get(&name).map(|a| &a.kind), Some(AttrType::Set(_)));
+        object.insert(name, if set { Value::set(items) } else { Value::List(items) });
     }
     for (name, declared) in &schema.blocks {
         if object.contains_key(name) {

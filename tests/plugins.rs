@@ -374,3 +374,54 @@ resource "aws_vpc" "adopted" {
     let gone = block(support::ec2().describe_vpcs().vpc_ids(&id).send());
     assert!(gone.map(|v| v.vpcs().is_empty()).unwrap_or(true), "destroyed through the plugin");
 }
+
+#[test]
+fn switching_between_the_native_aws_provider_and_the_plugin_plans_no_changes() {
+    let mut stack = Stack::new();
+    stack.write(
+        r#"
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws" }
+  }
+}
+provider "aws" {
+  region = "us-east-1"
+}
+resource "aws_vpc" "main" {
+  cidr_block = "10.50.0.0/16"
+  tags       = { Name = "switch" }
+}
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.50.1.0/24"
+}
+resource "aws_security_group" "web" {
+  name   = "switch-web"
+  vpc_id = aws_vpc.main.id
+  # A list of objects written as blocks: the plugin's schema has `ingress` as an attribute.
+  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"#,
+    );
+    // Applied by the native provider (no plugin installed)…
+    stack.apply();
+    // …then the plugin is installed: nothing to change.
+    stack.use_plugin_mirror();
+    stack.ok(&["init", "-no-color"]);
+    let providers: serde_json::Value = serde_json::from_str(&stack.ok(&["providers", "-json"])).expect("JSON");
+    assert_eq!(providers["providers"][0]["served_by"], "plugin");
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "native → plugin plans no change:\n{text}");
+    // Written by the plugin, then served natively again: nothing to change either.
+    stack.apply();
+    std::fs::remove_dir_all(stack.path().join(".terraform")).expect("uninstall the plugin");
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "plugin → native plans no change:\n{text}");
+    stack.ok(&["destroy", "-auto-approve", "-no-color"]);
+}
