@@ -142,6 +142,18 @@ impl Registry {
         self.defaults.values().flat_map(|p| p.schema().resources.keys().cloned().collect::<Vec<_>>()).collect()
     }
 
+    /// Asks every provider instance to stop its running operations (an interrupt).
+    pub fn stop_all(&self) {
+        if let Ok(configured) = self.configured.read() {
+            for provider in configured.values() {
+                provider.stop();
+            }
+        }
+        for provider in self.defaults.values() {
+            provider.stop();
+        }
+    }
+
     /// API calls made so far, by configuration key, for the providers that count them.
     pub fn api_calls(&self) -> BTreeMap<String, u64> {
         let mut out = BTreeMap::new();

@@ -425,3 +425,49 @@ resource "aws_security_group" "web" {
     assert_eq!(code, 0, "plugin → native plans no change:\n{text}");
     stack.ok(&["destroy", "-auto-approve", "-no-color"]);
 }
+
+#[test]
+fn an_interrupt_stops_a_plugin_call_hung_on_the_cloud() {
+    // An endpoint that accepts and never answers: the plugin's CreateVpc hangs until stopped.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    silent.set_nonblocking(true).expect("non-blocking");
+    let mut stack = Stack::with_endpoint(&format!("http://{}", silent.local_addr().expect("address")));
+    stack.use_plugin_mirror();
+    stack.write(
+        r#"
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws" }
+  }
+}
+provider "aws" {
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  max_retries                 = 1
+}
+resource "aws_vpc" "hung" {
+  cidr_block = "10.60.0.0/16"
+}
+"#,
+    );
+    stack.ok(&["init", "-no-color"]);
+    let log_file = stack.path().join("apply.log");
+    let mut infra = stack
+        .command(&["apply", "-auto-approve", "-no-color"])
+        .env("INFRA_LOG", "infra_plugin=debug")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_file).expect("log file"))
+        .spawn()
+        .expect("infra apply starts");
+    let _held = wait_for("the plugin to call EC2", || silent.accept().ok());
+    let sent = std::process::Command::new("kill").args(["-INT", &infra.id().to_string()]).status().expect("kill -INT");
+    assert!(sent.success());
+    // Without `Stop` the call would hang for the resource's create timeout (20 minutes).
+    let status = wait_for("infra to end after the interrupt", || infra.try_wait().ok().flatten());
+    let log = std::fs::read_to_string(&log_file).unwrap_or_default();
+    assert!(!status.success(), "{log}");
+    assert!(log.contains("method=\"Stop\""), "the plugin was asked to stop:\n{log}");
+    assert!(log.contains("Interrupt received"), "{log}");
+}

@@ -279,15 +279,33 @@ impl Session {
             progress: options.progress,
             workspace: self.workspace.clone(),
         };
-        crate::apply::apply(
-            &self.config,
-            plan,
-            snapshot,
-            &self.registry,
-            self.backend.as_ref(),
-            lease.as_ref(),
-            &options,
-        )
+        // An interrupt asks every provider to stop what it is doing (Terraform's `Stop`): a
+        // call hung on a cloud API ends, and the apply can finish and save what it did.
+        let finished = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                use std::sync::atomic::Ordering;
+                while !finished.load(Ordering::SeqCst) {
+                    if options.interrupted.load(Ordering::SeqCst) {
+                        self.registry.stop_all();
+                        break;
+                    }
+                    // A poll of the interrupt flag (set from a signal handler).
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+            });
+            let result = crate::apply::apply(
+                &self.config,
+                plan,
+                snapshot,
+                &self.registry,
+                self.backend.as_ref(),
+                lease.as_ref(),
+                &options,
+            );
+            finished.store(true, std::sync::atomic::Ordering::SeqCst);
+            result
+        })
     }
 
     /// Releases the lock.

@@ -339,6 +339,23 @@ impl Provider for PluginProvider {
         self.keep_private(object_key(kind, object), private.to_vec());
     }
 
+    fn stop(&self) {
+        // Only a started plugin has anything to stop.
+        let (Some(Ok(loaded)), Some(runtime)) = (self.loaded.get(), self.runtime.as_ref()) else { return };
+        let client = loaded.client.clone();
+        let source = self.source.clone();
+        runtime.spawn(async move {
+            tracing::debug!(provider = source.as_str(), method = "Stop", "plugin call");
+            match client.call::<wire::Empty, wire::StopResponse>(path::STOP, wire::Empty {}).await {
+                Ok(answer) if answer.error.trim().is_empty() => {}
+                Ok(answer) => {
+                    tracing::warn!(provider = source.as_str(), error = answer.error, "the plugin could not stop")
+                }
+                Err(error) => tracing::warn!(provider = source.as_str(), error, "the plugin could not stop"),
+            }
+        });
+    }
+
     fn unavailable(&self) -> Option<Diagnostics> {
         self.loaded().err()
     }

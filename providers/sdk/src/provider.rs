@@ -187,6 +187,10 @@ pub trait Provider: Send + Sync {
     /// Gives back the private data kept in state for an object, before any call about it.
     fn restore_private(&self, _kind: &str, _object: &Value, _private: &[u8]) {}
 
+    /// Stops running operations as soon as it can (an interrupt); they then fail. The default
+    /// does nothing: native calls finish on their own.
+    fn stop(&self) {}
+
     /// Why the provider cannot serve at all (a plugin that does not start), for the engine to
     /// report instead of "no such type" when its schema is empty.
     fn unavailable(&self) -> Option<Diagnostics> {
