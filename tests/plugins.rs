@@ -129,21 +129,7 @@ terraform {
 fn a_plugin_that_is_not_one_is_a_diagnostic_naming_it() {
     let mut stack = Stack::new();
     // A fake mirror whose "plugin" prints no handshake.
-    let mirror = stack.path().join("mirror/registry.terraform.io/hashicorp/fake/1.0.0").join(infra_platform());
-    std::fs::create_dir_all(&mirror).expect("mirror dir");
-    let binary = mirror.join("terraform-provider-fake_v1.0.0_x5");
-    std::fs::write(&binary, "#!/bin/sh\necho 'this is not a plugin' >&2\nexit 3\n").expect("write");
-    std::fs::set_permissions(&binary, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
-    let file = stack.path().join("cli.tfrc");
-    std::fs::write(
-        &file,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
-            stack.path().join("mirror").display()
-        ),
-    )
-    .expect("tfrc");
-    stack.set_env("TF_CLI_CONFIG_FILE", &file.display().to_string());
+    stack.use_fake_plugin("fake", "#!/bin/sh\necho 'this is not a plugin' >&2\nexit 3\n");
     stack.write(
         r#"
 terraform {
@@ -162,14 +148,6 @@ resource "fake_thing" "a" {}
     assert!(!output.status.success());
     assert!(text.contains("hashicorp/fake"), "{text}");
     assert!(text.contains("this is not a plugin"), "the plugin's own words are shown:\n{text}");
-}
-
-fn infra_platform() -> String {
-    format!(
-        "{}_{}",
-        std::env::consts::OS,
-        if std::env::consts::ARCH == "x86_64" { "amd64" } else { std::env::consts::ARCH }
-    )
 }
 
 /// The pids whose parent is `parent` and whose command name starts with `name`.
@@ -207,30 +185,15 @@ fn a_plugin_does_not_outlive_infra_killed_mid_run() {
     // A plugin that completes its handshake and then never answers on its socket, and never
     // writes again: nothing but infra's death signal can end it once infra is killed.
     let mut stack = Stack::new();
-    let mirror = stack.path().join("mirror/registry.terraform.io/hashicorp/mute/1.0.0").join(infra_platform());
-    std::fs::create_dir_all(&mirror).expect("mirror dir");
-    let binary = mirror.join("terraform-provider-mute_v1.0.0_x5");
     let socket = stack.path().join("mute.sock");
-    std::fs::write(
-        &binary,
-        format!(
+    stack.use_fake_plugin(
+        "mute",
+        &format!(
             "#!/usr/bin/env python3\nimport socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.bind({socket:?})\ns.listen()\nprint('1|5|unix|{}|grpc|MIIB', flush=True)\nconnections = []\nwhile True:\n    connections.append(s.accept())\n",
             socket.display(),
             socket = socket.display().to_string()
         ),
-    )
-    .expect("write");
-    std::fs::set_permissions(&binary, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
-    let file = stack.path().join("cli.tfrc");
-    std::fs::write(
-        &file,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
-            stack.path().join("mirror").display()
-        ),
-    )
-    .expect("tfrc");
-    stack.set_env("TF_CLI_CONFIG_FILE", &file.display().to_string());
+    );
     stack.write(
         r#"
 terraform {
@@ -295,14 +258,7 @@ resource "aws_vpc" "gitops" {
     let commit = repo.push("first");
     let dir = tempfile::tempdir().expect("temp dir");
     let rc = dir.path().join("cli.tfrc");
-    std::fs::write(
-        &rc,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
-            support::plugin_mirror().display()
-        ),
-    )
-    .expect("tfrc");
+    support::write_cli_config(&rc, &support::plugin_mirror());
     let text = format!(
         "controller {{\n  listen = \"LISTEN\"\n  data_dir = \"data\"\n}}\nstack \"aws\" {{\n  source {{\n    url    = \"{}\"\n    branch = \"main\"\n    path   = \"envs/aws\"\n  }}\n  interval = \"1h\"\n}}\n",
         git.url("platform")

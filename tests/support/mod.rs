@@ -399,21 +399,42 @@ pub fn plugin_mirror() -> PathBuf {
     panic!("no filesystem mirror holds hashicorp/aws 5.100.0 (set INFRA_TEST_PLUGIN_MIRROR)")
 }
 
+/// Writes a CLI configuration (Terraform's format) whose only installation method is the
+/// filesystem mirror `mirror`.
+pub fn write_cli_config(file: &Path, mirror: &Path) {
+    let text =
+        format!("provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n", mirror.display());
+    std::fs::write(file, text).expect("write the CLI configuration");
+}
+
 impl Stack {
     /// Points later runs (infra's and Terraform's) at a CLI configuration whose only
     /// installation method is the machine's plugin mirror; returns that file.
     pub fn use_plugin_mirror(&mut self) -> PathBuf {
+        self.use_mirror(&plugin_mirror())
+    }
+
+    /// Points later runs at a CLI configuration whose only installation method is `mirror`.
+    pub fn use_mirror(&mut self, mirror: &Path) -> PathBuf {
         let file = self.path().join("cli.tfrc");
-        let text = format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
-            plugin_mirror().display()
-        );
-        std::fs::write(&file, text).expect("write the CLI configuration");
+        write_cli_config(&file, mirror);
         self.set_env("TF_CLI_CONFIG_FILE", &file.display().to_string());
         // Plugin schemas are cached per stack, so a test sees its own first run.
         let cache = self.path().join("cache");
         self.set_env("XDG_CACHE_HOME", &cache.display().to_string());
         file
+    }
+
+    /// Puts an executable `script` in a mirror of this stack as the plugin
+    /// `hashicorp/NAME` 1.0.0 and points later runs at that mirror.
+    pub fn use_fake_plugin(&mut self, name: &str, script: &str) {
+        let mirror = self.path().join("mirror");
+        let dir = mirror.join(format!("registry.terraform.io/hashicorp/{name}/1.0.0")).join(infra::plugins::platform());
+        std::fs::create_dir_all(&dir).expect("mirror dir");
+        let binary = dir.join(format!("terraform-provider-{name}_v1.0.0_x5"));
+        std::fs::write(&binary, script).expect("write the plugin");
+        std::fs::set_permissions(&binary, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        self.use_mirror(&mirror);
     }
 
     /// Runs `terraform ARGS` here with this stack's environment; insists on success.

@@ -102,6 +102,13 @@ impl PluginProvider {
             .unwrap_or_default()
     }
 
+    /// Remembers that `kind`'s answers come from the legacy SDK, when an answer says so.
+    fn note_legacy(&self, kind: &str, legacy: bool) {
+        if legacy {
+            self.legacy.lock().unwrap_or_else(|p| p.into_inner()).insert(kind.to_string());
+        }
+    }
+
     fn keep_private(&self, key: Option<Private>, private: Vec<u8>) {
         let Some(key) = key else { return };
         let mut privates = self.privates.lock().unwrap_or_else(|p| p.into_inner());
@@ -222,21 +229,17 @@ impl Drop for PluginProvider {
 /// Whether the value at `path` differs between `prior` and `planned` (unknown counts as a
 /// change).
 fn changes(prior: &Value, planned: &Value, path: &[String]) -> bool {
-    let at = |value: &Value| {
-        let mut place = Some(value.bare().clone());
-        for step in path {
-            place = place.and_then(|v| match v {
-                Value::Map(mut map) => map.remove(step),
-                Value::List(mut items) | Value::Set(mut items) => {
-                    step.parse::<usize>().ok().filter(|i| *i < items.len()).map(|i| items.swap_remove(i))
-                }
+    fn at<'v>(value: &'v Value, path: &[String]) -> &'v Value {
+        path.iter()
+            .try_fold(value, |place, step| match place.bare() {
+                Value::Map(map) => map.get(step),
+                Value::List(items) | Value::Set(items) => step.parse::<usize>().ok().and_then(|i| items.get(i)),
                 _ => None,
-            });
-        }
-        place.unwrap_or(Value::Null)
-    };
-    let after = at(planned);
-    !after.is_wholly_known() || !infra_provider::values_equal(&at(prior), &after)
+            })
+            .unwrap_or(&Value::Null)
+    }
+    let after = at(planned, path);
+    !after.is_wholly_known() || !infra_provider::values_equal(at(prior, path), after)
 }
 
 fn attribute_path(path: &wire::AttributePath) -> Vec<String> {
@@ -402,9 +405,7 @@ impl Provider for PluginProvider {
             )
             .await?;
         self.diagnostics(answer.diagnostics)?;
-        if answer.legacy_type_system {
-            self.legacy.lock().unwrap_or_else(|p| p.into_inner()).insert(request.kind.clone());
-        }
+        self.note_legacy(&request.kind, answer.legacy_type_system);
         let planned = self.decode(answer.planned_state, &kind.object)?;
         self.keep_private(Some(planned_key(&request.kind, &planned)), answer.planned_private);
         // As Terraform: a path forces replacement only when its value changes (a create
@@ -440,9 +441,7 @@ impl Provider for PluginProvider {
             )
             .await?;
         self.diagnostics(answer.diagnostics)?;
-        if answer.legacy_type_system {
-            self.legacy.lock().unwrap_or_else(|p| p.into_inner()).insert(request.kind.clone());
-        }
+        self.note_legacy(&request.kind, answer.legacy_type_system);
         let new = self.decode(answer.new_state, &kind.object)?;
         if let Some(planned) = &request.planned {
             self.keep_private(Some(planned_key(&request.kind, planned)), Vec::new());
