@@ -25,6 +25,8 @@ pub struct EvalOptions {
     pub expansion_must_be_known: bool,
     /// `terraform.workspace`.
     pub workspace: String,
+    /// Provider-defined functions (the walk's providers).
+    pub functions: Option<crate::eval::ProviderFunctions>,
 }
 
 /// Sets a nested name (`local.a`) in the scope, making maps on the way.
@@ -52,6 +54,7 @@ pub fn new_scope(
     let mut scope = Scope::new(&module.dir);
     scope.plan_time = options.plan_time;
     scope.files = files.clone();
+    scope.provider_functions = options.functions.clone();
     let path_value = |path: &Path| Value::String(path.to_string_lossy().into_owned());
     // The configuration's root is the working directory of its expressions (the process's
     // in the terminal, which `-chdir` sets; the checkout's in the controller).

@@ -132,6 +132,12 @@ impl Registry {
         }
     }
 
+    /// The providers' functions, for expressions (`provider::NAME::FUNCTION(...)`), by local
+    /// name. A plugin starts only when one of its functions is called.
+    pub fn functions(&self) -> crate::eval::ProviderFunctions {
+        crate::eval::ProviderFunctions(Arc::new(Functions(self.defaults.clone())))
+    }
+
     /// The schema of a managed resource type.
     pub fn resource_schema(&self, kind: &str) -> Option<ResourceSchema> {
         self.for_type(kind).and_then(|(_, provider)| provider.schema().resources.get(kind).cloned())
@@ -243,5 +249,15 @@ impl ResourceHandler for SkipResources {
 
     fn resource<'a>(&'a self, _item: ResourceItem<'a>, _scope: &Scope, _diagnostics: &mut Diagnostics) -> Work<'a> {
         Work::Done(Value::Unknown)
+    }
+}
+
+/// Provider-defined functions by the provider's local name.
+struct Functions(BTreeMap<String, Arc<dyn Provider>>);
+
+impl crate::eval::CallProviderFunction for Functions {
+    fn call(&self, provider: &str, function: &str, arguments: Vec<Value>) -> Option<Result<Value, String>> {
+        let provider = self.0.get(provider)?;
+        Some(crate::runtime::block_on(provider.call_function(function, arguments)))
     }
 }

@@ -555,7 +555,7 @@ pub fn apply(
     }
     // The state's attributes become values once; the JSON is dropped at once.
     // Instances the plan covers are taken from the plan; only the rest are converted.
-    let prior = prior_instances(snapshot.as_ref().map(|s| uncovered(s, plan)).as_ref(), registry);
+    let prior = prior_instances(snapshot.as_ref().map(|s| uncovered(s, plan)).as_ref(), registry, &mut diagnostics);
     let had_outputs = snapshot.as_ref().is_some_and(|s| !s.outputs.is_empty());
     let pending = snapshot.as_ref().map(|s| s.pending.clone()).unwrap_or_default();
     // Objects the plan leaves alone whose stored dependencies are not the configuration's (an
@@ -622,6 +622,7 @@ pub fn apply(
         let eval_options = EvalOptions {
             workspace: options.workspace.clone(),
             expansion_must_be_known: true,
+            functions: Some(registry.functions()),
             ..EvalOptions::default()
         };
         let (values, walk_diagnostics) =

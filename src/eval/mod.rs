@@ -38,6 +38,26 @@ pub struct Scope {
     pub plan_time: bool,
     /// Where file functions may read.
     pub files: std::sync::Arc<FileAccess>,
+    /// Provider-defined functions (`provider::NAME::FUNCTION(...)`), when a walk has providers.
+    pub provider_functions: Option<ProviderFunctions>,
+}
+
+/// Calls provider-defined functions: a provider's local name and function name, arguments
+/// wholly known and without marks. `None` when no provider has that local name.
+pub trait CallProviderFunction: Send + Sync {
+    /// The call's result, or the function's error message.
+    fn call(&self, provider: &str, function: &str, arguments: Vec<Value>)
+    -> Option<std::result::Result<Value, String>>;
+}
+
+/// The provider functions a scope can call.
+#[derive(Clone)]
+pub struct ProviderFunctions(pub std::sync::Arc<dyn CallProviderFunction>);
+
+impl std::fmt::Debug for ProviderFunctions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProviderFunctions")
+    }
 }
 
 /// Where the file functions (`file`, `fileset`, `templatefile`, `filebase64`, the hashes…)
@@ -681,6 +701,9 @@ impl<'a> Evaluator<'a> {
             }
             _ => {}
         }
+        if let Some(rest) = full_name.strip_prefix("provider::") {
+            return self.call_provider_function(rest, &full_name, &arguments, node);
+        }
         let Some(function) = functions::lookup(&full_name) else {
             let mut diagnostic = self.error(
                 "Call to unknown function",
@@ -737,6 +760,56 @@ impl<'a> Evaluator<'a> {
                 ),
             }
         })
+    }
+}
+
+impl Evaluator<'_> {
+    /// `provider::NAME::FUNCTION(...)`: Terraform's rule for unknown arguments (the result is
+    /// unknown, the provider is not called) and sensitive ones (the result is sensitive).
+    fn call_provider_function(
+        &mut self,
+        rest: &str,
+        full_name: &str,
+        arguments: &[&Expression],
+        node: &Expression,
+    ) -> Result<Value> {
+        let Some((provider, function)) = rest.split_once("::").filter(|(p, f)| !p.is_empty() && !f.contains("::"))
+        else {
+            return Err(self.error(
+                "Invalid provider function name",
+                format!("`{full_name}` is not of the form `provider::NAME::FUNCTION`."),
+                node,
+            ));
+        };
+        let mut values = Vec::with_capacity(arguments.len());
+        for argument in arguments {
+            values.push(self.eval(argument)?);
+        }
+        if values.iter().any(|v| !v.is_wholly_known()) {
+            return Ok(Value::Unknown);
+        }
+        let sensitive = values.iter().any(Value::contains_sensitive);
+        let values = values.into_iter().map(Value::deep_unmark).collect();
+        let unknown_provider = || {
+            self.error(
+                "Call to unknown function",
+                format!(
+                    "There is no function `{full_name}`: no provider with the local name `{provider}` is required."
+                ),
+                node,
+            )
+        };
+        // Without providers (validate, console) the result is not known.
+        let Some(functions) = &self.scope.provider_functions else { return Ok(Value::Unknown) };
+        match functions.0.call(provider, function, values) {
+            None => Err(unknown_provider()),
+            Some(Ok(value)) => Ok(value.mark_if(sensitive)),
+            Some(Err(message)) => Err(self.error(
+                "Error in function call",
+                format!("Call to function `{full_name}` failed: {message}."),
+                node,
+            )),
+        }
     }
 }
 

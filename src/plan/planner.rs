@@ -24,8 +24,8 @@ use crate::registry::Registry;
 use crate::runtime::block_on;
 use infra_provider::contract::check_planned;
 use infra_provider::{
-    Diagnostic, Diagnostics, ImportRequest, PlanRequest, PlanResponse, ReadDataRequest, ReadRequest, Value,
-    values_equal,
+    Diagnostic, Diagnostics, ImportRequest, PlanRequest, PlanResponse, ReadDataRequest, ReadRequest, UpgradeRequest,
+    Value, values_equal,
 };
 use infra_state::{ResourceState, Snapshot};
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,30 +61,78 @@ pub struct PriorInstance {
 
 /// Reads a snapshot's instances as values. The record keeps everything but its attributes
 /// (they are in `value`, and holding both would double the memory of a large state).
-pub fn prior_instances(snapshot: Option<&Snapshot>, registry: &Registry) -> BTreeMap<String, PriorInstance> {
+///
+/// An object stored under an older schema version of its type than the provider's is first
+/// upgraded by the provider (Terraform's `UpgradeResourceState`; all such objects at once) and
+/// its record takes the current version. An object that cannot be upgraded is an error.
+/// (Terraform also calls the provider for objects of the current version, to normalise their
+/// JSON; infra reads those directly, which is the same for every provider it has met.)
+pub fn prior_instances(
+    snapshot: Option<&Snapshot>,
+    registry: &Registry,
+    diagnostics: &mut Diagnostics,
+) -> BTreeMap<String, PriorInstance> {
     let Some(snapshot) = snapshot else { return BTreeMap::new() };
-    let mut schemas: BTreeMap<&str, Option<infra_provider::BlockSchema>> = BTreeMap::new();
-    snapshot
+    let mut schemas: BTreeMap<&str, Option<infra_provider::ResourceSchema>> = BTreeMap::new();
+    let mut upgrades = Vec::new();
+    let mut instances: BTreeMap<String, PriorInstance> = snapshot
         .resources
         .iter()
         .map(|(address, state)| {
             let mut value = from_state(&state.attributes, &state.sensitive_attributes);
-            let schema = schemas
-                .entry(state.kind.as_str())
-                .or_insert_with(|| registry.resource_schema(&state.kind).map(|s| s.block));
+            let schema =
+                schemas.entry(state.kind.as_str()).or_insert_with(|| registry.resource_schema(&state.kind)).as_ref();
             if let Some(schema) = schema {
-                value = mark_schema_sensitive(value, schema);
+                value = mark_schema_sensitive(value, &schema.block);
             }
-            // A provider's private data goes back to it before any call about the object.
-            if let Some(private) = state.private.as_deref().and_then(crate::objects::private_bytes)
-                && let Some((_, provider)) = registry.for_resource(&state.kind, Some(&state.provider))
+            let provider = registry.for_resource(&state.kind, Some(&state.provider)).map(|(_, p)| p);
+            if let (Some(schema), Some(provider)) = (schema, provider)
+                && state.mode == "managed"
+                && state.schema_version < schema.version
             {
-                provider.restore_private(&state.kind, &value, &private);
+                upgrades.push((address.clone(), provider, schema.version, state));
             }
             let record = state.clone_without_attributes();
             (address.clone(), PriorInstance { state: record, value })
         })
-        .collect()
+        .collect();
+    let upgraded = block_on(futures::future::join_all(upgrades.iter().map(|(_, provider, _, state)| {
+        provider.upgrade(UpgradeRequest {
+            kind: state.kind.clone(),
+            version: state.schema_version,
+            raw: state.attributes.clone(),
+        })
+    })));
+    for ((address, _, version, state), result) in upgrades.iter().zip(upgraded) {
+        match result {
+            Ok(value) => {
+                if let Some(instance) = instances.get_mut(address) {
+                    let mut value = crate::objects::mark_paths(value, &state.sensitive_attributes);
+                    if let Some(schema) = schemas.get(state.kind.as_str()).and_then(Option::as_ref) {
+                        value = mark_schema_sensitive(value, &schema.block);
+                    }
+                    instance.value = value;
+                    instance.state.schema_version = *version;
+                }
+            }
+            Err(errors) => diagnostics.extend(errors.into_iter().map(|d| {
+                let summary = format!("Cannot upgrade `{address}` from schema version {}", state.schema_version);
+                let detail =
+                    if d.detail.is_empty() { d.summary.clone() } else { format!("{}: {}", d.summary, d.detail) };
+                Diagnostic::error(summary, detail).for_address(address.clone())
+            })),
+        }
+    }
+    // A provider's private data goes back to it before any call about the object.
+    for (address, state) in &snapshot.resources {
+        if let Some(private) = state.private.as_deref().and_then(crate::objects::private_bytes)
+            && let Some((_, provider)) = registry.for_resource(&state.kind, Some(&state.provider))
+            && let Some(instance) = instances.get(address)
+        {
+            provider.restore_private(&state.kind, &instance.value, &private);
+        }
+    }
+    instances
 }
 
 /// Makes a plan.
@@ -111,7 +159,10 @@ pub fn plan(
         refresh_only: options.refresh_only,
         ..Plan::default()
     };
-    let mut prior = prior_instances(snapshot.as_ref(), registry);
+    let mut prior = prior_instances(snapshot.as_ref(), registry, &mut diagnostics);
+    if diagnostics.has_errors() {
+        return (Plan::default(), diagnostics);
+    }
     let snapshot = snapshot.map(|mut s| {
         s.resources.clear();
         s
@@ -299,6 +350,7 @@ pub fn plan(
         plan_time: true,
         expansion_must_be_known: true,
         workspace: options.workspace.clone(),
+        functions: Some(registry.functions()),
         ..EvalOptions::default()
     };
     let (values, walk_diagnostics) = walk(config, variables, &eval_options, &planner, &selection);

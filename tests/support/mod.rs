@@ -399,6 +399,30 @@ pub fn plugin_mirror() -> PathBuf {
     panic!("no filesystem mirror holds hashicorp/aws 5.100.0 (set INFRA_TEST_PLUGIN_MIRROR)")
 }
 
+/// The protocol-6 test provider's binary, built once per test binary by the cargo that runs
+/// the tests (it is a binary of another package, which `cargo test` does not build).
+pub fn test_provider() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            let output = Command::new(env!("CARGO"))
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .args(["build", "--quiet", "-p", "infra-test-provider", "--bin", "terraform-provider-infratest"])
+                .args(["--message-format", "json"])
+                .stderr(Stdio::inherit())
+                .output()
+                .expect("cargo runs");
+            assert!(output.status.success(), "cargo could not build the test provider");
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+                .filter(|message| message["reason"] == "compiler-artifact")
+                .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+                .expect("cargo names the test provider's executable")
+        })
+        .clone()
+}
+
 /// Writes a CLI configuration (Terraform's format) whose only installation method is the
 /// filesystem mirror `mirror`.
 pub fn write_cli_config(file: &Path, mirror: &Path) {
@@ -434,6 +458,16 @@ impl Stack {
         let binary = dir.join(format!("terraform-provider-{name}_v1.0.0_x5"));
         std::fs::write(&binary, script).expect("write the plugin");
         std::fs::set_permissions(&binary, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        self.use_mirror(&mirror);
+    }
+
+    /// Puts the protocol-6 test provider (`tests/plugin-provider`) in a mirror of this stack as
+    /// `infra/infratest` 1.0.0 and points later runs (infra's and Terraform's) at that mirror.
+    pub fn use_test_provider(&mut self) {
+        let mirror = self.path().join("mirror");
+        let dir = mirror.join("registry.terraform.io/infra/infratest/1.0.0").join(infra::plugins::platform());
+        std::fs::create_dir_all(&dir).expect("mirror dir");
+        std::fs::copy(test_provider(), dir.join("terraform-provider-infratest_v1.0.0")).expect("copy the plugin");
         self.use_mirror(&mirror);
     }
 

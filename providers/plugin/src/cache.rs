@@ -1,11 +1,12 @@
 //! Plugin schemas kept between runs: the AWS provider's schema is ~5 MB and asking for it
 //! costs a second, so a plugin that says its schema is optional
 //! (`get_provider_schema_optional`) is asked once per binary. The key is the binary's path,
-//! size and modification time; the file is the protobuf answer itself, under
+//! size and modification time; the file is the protobuf answer in protocol 6's shapes (a
+//! protocol-5 answer is converted first), under
 //! `$XDG_CACHE_HOME/infra/plugin-schemas` (else `~/.cache/…`). A cache file that does not decode
 //! is ignored and replaced.
 
-use crate::tfplugin5::GetSchemaResponse;
+use crate::tfplugin6::GetProviderSchemaResponse as GetSchemaResponse;
 use prost::Message;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -24,7 +25,7 @@ pub fn path(binary: &Path) -> Option<PathBuf> {
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-    Some(base.join("infra").join("plugin-schemas").join(format!("{key}.pb")))
+    Some(base.join("infra").join("plugin-schemas").join(format!("{key}.v6.pb")))
 }
 
 /// The cached answer, if there is a usable one.

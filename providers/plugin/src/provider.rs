@@ -6,12 +6,13 @@ use crate::PluginClient;
 use crate::cache;
 use crate::cty::{self, Type};
 use crate::schema::{block_schema, block_type, proposed_new};
-use crate::tfplugin5::{self as wire, path};
+use crate::tfplugin5 as wire;
+use crate::tfplugin6::{self as v6, Methods};
 use async_trait::async_trait;
 use infra_provider::{
-    ApplyRequest, ApplyResponse, ConfigureRequest, Diagnostic, Diagnostics, ImportRequest, ImportResponse, PlanRequest,
-    PlanResponse, Provider, ProviderSchema, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse,
-    ResourceSchema, Value,
+    ApplyRequest, ApplyResponse, ConfigureRequest, Diagnostic, Diagnostics, FunctionSignature, ImportRequest,
+    ImportResponse, PlanRequest, PlanResponse, Provider, ProviderSchema, ReadDataRequest, ReadDataResponse,
+    ReadRequest, ReadResponse, ResourceSchema, UpgradeRequest, Value,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -57,12 +58,23 @@ fn planned_key(kind: &str, planned: &Value) -> Private {
 }
 
 struct Kind {
-    block: wire::Block,
+    block: v6::Block,
     object: Type,
+}
+
+/// A provider-defined function: its signature and the cty types of its arguments and result.
+struct Function {
+    signature: FunctionSignature,
+    parameters: Vec<Type>,
+    variadic: Option<Type>,
+    result: Type,
 }
 
 struct Loaded {
     client: Arc<PluginClient>,
+    /// The method paths of the protocol the plugin chose.
+    methods: Methods,
+    functions: BTreeMap<String, Function>,
     schema: ProviderSchema,
     provider: Kind,
     resources: BTreeMap<String, Kind>,
@@ -150,6 +162,10 @@ impl PluginProvider {
             .map_err(|e| e.to_string())
             .and_then(|r| r)
             .map_err(|error| Diagnostic::error(format!("Provider `{}` failed", self.source), error).into())
+    }
+
+    fn methods(&self) -> Result<Methods, Diagnostics> {
+        Ok(self.loaded()?.methods)
     }
 
     fn resource(&self, kind: &str) -> Result<&Kind, Diagnostics> {
@@ -242,6 +258,15 @@ fn changes(prior: &Value, planned: &Value, path: &[String]) -> bool {
     !after.is_wholly_known() || !infra_provider::values_equal(at(prior, path), after)
 }
 
+/// Diagnostics as one line (a function's error is a message, not diagnostics).
+fn sentence(diagnostics: &Diagnostics) -> String {
+    diagnostics
+        .iter()
+        .map(|d| if d.detail.is_empty() { d.summary.clone() } else { format!("{}: {}", d.summary, d.detail) })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn attribute_path(path: &wire::AttributePath) -> Vec<String> {
     path.steps
         .iter()
@@ -263,26 +288,29 @@ async fn load(binary: &std::path::Path, source: &str) -> Result<Loaded, String> 
     let client = PluginClient::start(binary, source).await;
     let cached = cached.await.ok().flatten();
     let client = client?;
-    if client.protocol != 5 {
+    let Some(methods) = Methods::of(client.protocol) else {
         client.shutdown().await;
-        return Err(format!(
-            "the plugin chose protocol {}; this build of infra speaks protocol 5 to plugins",
-            client.protocol
-        ));
-    }
+        return Err(format!("the plugin chose protocol {}; infra speaks protocols 5 and 6", client.protocol));
+    };
     let converted = match cached {
         Some(converted) => converted?,
         None => {
-            tracing::debug!(provider = source, method = "GetSchema", "plugin call");
-            let answer: wire::GetSchemaResponse = client.call(path::GET_SCHEMA, wire::Empty {}).await?;
+            let method = methods.get_schema.rsplit('/').next().unwrap_or_default();
+            tracing::debug!(provider = source, method, "plugin call");
+            let answer = if client.protocol == 5 {
+                let answer: wire::GetSchemaResponse = client.call(methods.get_schema, wire::Empty {}).await?;
+                v6::GetProviderSchemaResponse::from_v5(answer)
+            } else {
+                client.call(methods.get_schema, wire::Empty {}).await?
+            };
             if let Some(path) = &cache {
                 cache::write(path, &answer);
             }
             convert(&answer)?
         }
     };
-    let Converted { schema, provider, resources, data_sources } = converted;
-    Ok(Loaded { client: Arc::new(client), schema, provider, resources, data_sources })
+    let Converted { schema, provider, resources, data_sources, functions } = converted;
+    Ok(Loaded { client: Arc::new(client), methods, functions, schema, provider, resources, data_sources })
 }
 
 /// A schema answer in the engine's terms and the wire types kept for encoding.
@@ -291,13 +319,14 @@ struct Converted {
     provider: Kind,
     resources: BTreeMap<String, Kind>,
     data_sources: BTreeMap<String, Kind>,
+    functions: BTreeMap<String, Function>,
 }
 
-fn convert(answer: &wire::GetSchemaResponse) -> Result<Converted, String> {
+fn convert(answer: &v6::GetProviderSchemaResponse) -> Result<Converted, String> {
     if let Some(error) = answer.diagnostics.iter().find(|d| d.severity == wire::Severity::Error as i32) {
         return Err(format!("{}: {}", error.summary, error.detail));
     }
-    let kind = |schema: Option<&wire::Schema>| -> Result<(Kind, ResourceSchema), String> {
+    let kind = |schema: Option<&v6::Schema>| -> Result<(Kind, ResourceSchema), String> {
         let block = schema.and_then(|s| s.block.clone()).unwrap_or_default();
         let version = schema.map_or(0, |s| u64::try_from(s.version).unwrap_or(0));
         let resource = ResourceSchema { version, block: block_schema(&block)? };
@@ -318,7 +347,20 @@ fn convert(answer: &wire::GetSchemaResponse) -> Result<Converted, String> {
         schema.data_sources.insert(name.clone(), resource);
         data_sources.insert(name.clone(), kind);
     }
-    Ok(Converted { schema, provider, resources, data_sources })
+    let mut functions = BTreeMap::new();
+    for (name, function) in &answer.functions {
+        let parse = |bytes: &[u8]| Type::parse(bytes).map_err(|e| format!("function {name}: {e}"));
+        let parameters = function.parameters.iter().map(|p| parse(&p.r#type)).collect::<Result<Vec<_>, _>>()?;
+        let variadic = function.variadic_parameter.as_ref().map(|p| parse(&p.r#type)).transpose()?;
+        let result = parse(function.r#return.as_ref().map_or(&b"\"dynamic\""[..], |r| &r.r#type))?;
+        let signature = FunctionSignature {
+            parameters: function.parameters.iter().map(|p| p.name.clone()).collect(),
+            variadic: variadic.is_some(),
+            summary: function.summary.clone(),
+        };
+        functions.insert(name.clone(), Function { signature, parameters, variadic, result });
+    }
+    Ok(Converted { schema, provider, resources, data_sources, functions })
 }
 
 #[async_trait]
@@ -347,9 +389,11 @@ impl Provider for PluginProvider {
         let (Some(Ok(loaded)), Some(runtime)) = (self.loaded.get(), self.runtime.as_ref()) else { return };
         let client = loaded.client.clone();
         let source = self.source.clone();
+        let path = loaded.methods.stop;
         runtime.spawn(async move {
-            tracing::debug!(provider = source.as_str(), method = "Stop", "plugin call");
-            match client.call::<wire::Empty, wire::StopResponse>(path::STOP, wire::Empty {}).await {
+            let method = path.rsplit('/').next().unwrap_or_default();
+            tracing::debug!(provider = source.as_str(), method, "plugin call");
+            match client.call::<wire::Empty, wire::StopResponse>(path, wire::Empty {}).await {
                 Ok(answer) if answer.error.trim().is_empty() => {}
                 Ok(answer) => {
                     tracing::warn!(provider = source.as_str(), error = answer.error, "the plugin could not stop")
@@ -371,13 +415,16 @@ impl Provider for PluginProvider {
         let provider = &self.loaded()?.provider.object;
         let config = self.encode(&request.config, provider)?;
         let prepared: wire::PrepareProviderConfigResponse = self
-            .call(path::PREPARE_PROVIDER_CONFIG, wire::PrepareProviderConfigRequest { config: Some(config.clone()) })
+            .call(
+                self.methods()?.validate_provider,
+                wire::PrepareProviderConfigRequest { config: Some(config.clone()) },
+            )
             .await?;
         self.diagnostics(prepared.diagnostics)?;
         let config = prepared.prepared_config.filter(|c| !c.msgpack.is_empty()).unwrap_or(config);
         let answer: wire::DiagnosticsResponse = self
             .call(
-                path::CONFIGURE,
+                self.methods()?.configure,
                 wire::ConfigureRequest {
                     terraform_version: TERRAFORM_VERSION.into(),
                     config: Some(config),
@@ -390,15 +437,26 @@ impl Provider for PluginProvider {
 
     async fn plan(&self, request: PlanRequest) -> Result<PlanResponse, Diagnostics> {
         let kind = self.resource(&request.kind)?;
+        let config = self.encode(&request.config, &kind.object)?;
+        if !request.config.is_null() {
+            // Terraform validates every resource's configuration before planning it.
+            let validated: wire::DiagnosticsResponse = self
+                .call(
+                    self.methods()?.validate_resource,
+                    wire::ValidateConfigRequest { type_name: request.kind.clone(), config: Some(config.clone()) },
+                )
+                .await?;
+            self.diagnostics(validated.diagnostics)?;
+        }
         let proposed = proposed_new(&kind.block, request.prior.as_ref(), &request.config);
         let answer: wire::PlanResourceChangeResponse = self
             .call(
-                path::PLAN_RESOURCE_CHANGE,
+                self.methods()?.plan_resource_change,
                 wire::PlanResourceChangeRequest {
                     type_name: request.kind.clone(),
                     prior_state: Some(self.encode(request.prior.as_ref().unwrap_or(&Value::Null), &kind.object)?),
                     proposed_new_state: Some(self.encode(&proposed, &kind.object)?),
-                    config: Some(self.encode(&request.config, &kind.object)?),
+                    config: Some(config),
                     prior_private: self.private(request.prior.as_ref().and_then(|p| object_key(&request.kind, p))),
                     client_capabilities: Some(wire::ClientCapabilities::default()),
                 },
@@ -426,7 +484,7 @@ impl Provider for PluginProvider {
         let kind = self.resource(&request.kind)?;
         let answer: wire::ApplyResourceChangeResponse = self
             .call(
-                path::APPLY_RESOURCE_CHANGE,
+                self.methods()?.apply_resource_change,
                 wire::ApplyResourceChangeRequest {
                     type_name: request.kind.clone(),
                     prior_state: Some(self.encode(request.prior.as_ref().unwrap_or(&Value::Null), &kind.object)?),
@@ -457,7 +515,7 @@ impl Provider for PluginProvider {
         let kind = self.resource(&request.kind)?;
         let answer: wire::ReadResourceResponse = self
             .call(
-                path::READ_RESOURCE,
+                self.methods()?.read_resource,
                 wire::ReadResourceRequest {
                     type_name: request.kind.clone(),
                     current_state: Some(self.encode(&request.current, &kind.object)?),
@@ -474,11 +532,70 @@ impl Provider for PluginProvider {
         Ok(ReadResponse { current: (!current.is_null()).then_some(current) })
     }
 
+    async fn upgrade(&self, request: UpgradeRequest) -> Result<Value, Diagnostics> {
+        let kind = self.resource(&request.kind)?;
+        let json = serde_json::to_vec(&request.raw).map_err(|e| {
+            Diagnostics::from(Diagnostic::error("Cannot send a stored object to the plugin", e.to_string()))
+        })?;
+        let answer: wire::UpgradeResourceStateResponse = self
+            .call(
+                self.methods()?.upgrade_resource_state,
+                wire::UpgradeResourceStateRequest {
+                    type_name: request.kind.clone(),
+                    version: i64::try_from(request.version).unwrap_or(i64::MAX),
+                    raw_state: Some(wire::RawState { json, flatmap: BTreeMap::new() }),
+                },
+            )
+            .await?;
+        self.diagnostics(answer.diagnostics)?;
+        self.decode(answer.upgraded_state, &kind.object)
+    }
+
+    fn functions(&self) -> BTreeMap<String, FunctionSignature> {
+        self.loaded()
+            .map(|loaded| loaded.functions.iter().map(|(name, f)| (name.clone(), f.signature.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    async fn call_function(&self, name: &str, arguments: Vec<Value>) -> Result<Value, String> {
+        let loaded = self.loaded().map_err(|d| sentence(&d))?;
+        let function = loaded
+            .functions
+            .get(name)
+            .ok_or_else(|| format!("The provider `{}` has no function `{name}`.", self.source))?;
+        let mut encoded = Vec::with_capacity(arguments.len());
+        for (index, argument) in arguments.iter().enumerate() {
+            let kind = function.parameters.get(index).or(function.variadic.as_ref()).ok_or_else(|| {
+                format!("Function `{name}` takes {} arguments, not {}.", function.parameters.len(), arguments.len())
+            })?;
+            let msgpack = cty::encode(argument, kind).map_err(|e| format!("argument {}: {e}", index + 1))?;
+            encoded.push(wire::DynamicValue { msgpack, json: Vec::new() });
+        }
+        if arguments.len() < function.parameters.len() {
+            return Err(format!(
+                "Function `{name}` takes {} arguments, not {}.",
+                function.parameters.len(),
+                arguments.len()
+            ));
+        }
+        let answer: v6::CallFunctionResponse = self
+            .call(loaded.methods.call_function, v6::CallFunctionRequest { name: name.to_string(), arguments: encoded })
+            .await
+            .map_err(|d| sentence(&d))?;
+        if let Some(error) = answer.error.filter(|e| !e.text.is_empty()) {
+            return Err(match error.function_argument {
+                Some(index) => format!("argument {}: {}", index + 1, error.text),
+                None => error.text,
+            });
+        }
+        self.decode(answer.result, &function.result).map_err(|d| sentence(&d))
+    }
+
     async fn import(&self, request: ImportRequest) -> Result<ImportResponse, Diagnostics> {
         let kind = self.resource(&request.kind)?;
         let answer: wire::ImportResourceStateResponse = self
             .call(
-                path::IMPORT_RESOURCE_STATE,
+                self.methods()?.import_resource_state,
                 wire::ImportResourceStateRequest {
                     type_name: request.kind.clone(),
                     id: request.id.clone(),
@@ -508,12 +625,20 @@ impl Provider for PluginProvider {
 
     async fn read_data(&self, request: ReadDataRequest) -> Result<ReadDataResponse, Diagnostics> {
         let kind = self.data_source(&request.kind)?;
+        let config = self.encode(&request.config, &kind.object)?;
+        let validated: wire::DiagnosticsResponse = self
+            .call(
+                self.methods()?.validate_data_source,
+                wire::ValidateConfigRequest { type_name: request.kind.clone(), config: Some(config.clone()) },
+            )
+            .await?;
+        self.diagnostics(validated.diagnostics)?;
         let answer: wire::ReadDataSourceResponse = self
             .call(
-                path::READ_DATA_SOURCE,
+                self.methods()?.read_data_source,
                 wire::ReadDataSourceRequest {
                     type_name: request.kind.clone(),
-                    config: Some(self.encode(&request.config, &kind.object)?),
+                    config: Some(config),
                     client_capabilities: Some(wire::ClientCapabilities::default()),
                 },
             )

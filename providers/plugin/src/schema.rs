@@ -1,10 +1,11 @@
 //! A plugin's schema in infra's terms, and what the engine computes from it before asking the
 //! plugin to plan: the proposed new state (Terraform's rules: configured values win; a computed
 //! attribute left unset keeps its prior value; nested blocks are matched with their prior
-//! counterparts by index, key, or — in sets — by their non-computed content).
+//! counterparts by index, key, or — in sets — by their non-computed content; nested attributes
+//! (protocol 6) as nested blocks, except that a computed one left unset keeps its prior value).
 
 use crate::cty::Type;
-use crate::tfplugin5::{Block, NestedBlock, NestingMode};
+use crate::tfplugin6::{Attribute as WireAttribute, Block, NestedBlock, NestingMode, Object};
 use infra_provider::{AttrType, Attribute, BlockSchema, Nesting, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,8 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub fn block_type(block: &Block) -> Result<Type, String> {
     let mut attributes = BTreeMap::new();
     for attribute in &block.attributes {
-        let kind = Type::parse(&attribute.r#type).map_err(|e| format!("attribute `{}`: {e}", attribute.name))?;
-        attributes.insert(attribute.name.clone(), kind);
+        attributes.insert(attribute.name.clone(), attribute_type(attribute)?);
     }
     for nested in &block.block_types {
         attributes.insert(nested.type_name.clone(), nested_type(nested)?);
@@ -25,18 +25,44 @@ pub fn block_type(block: &Block) -> Result<Type, String> {
     Ok(Type::Object(attributes, BTreeSet::new()))
 }
 
+/// An attribute's cty type: its own, or the one its nested type implies.
+fn attribute_type(attribute: &WireAttribute) -> Result<Type, String> {
+    match &attribute.nested_type {
+        Some(object) => {
+            let inner =
+                block_type(&object_block(object)).map_err(|e| format!("attribute `{}`: {e}", attribute.name))?;
+            Ok(nest(nesting(object.nesting), inner))
+        }
+        None => Type::parse(&attribute.r#type).map_err(|e| format!("attribute `{}`: {e}", attribute.name)),
+    }
+}
+
+/// A nested attribute's object as a block of attributes (the rules for its content are the
+/// same).
+fn object_block(object: &Object) -> Block {
+    Block { attributes: object.attributes.clone(), ..Block::default() }
+}
+
 fn nested_type(nested: &NestedBlock) -> Result<Type, String> {
     let inner = block_type(nested.block.as_ref().unwrap_or(&Block::default()))?;
-    Ok(match mode(nested) {
+    Ok(nest(mode(nested), inner))
+}
+
+fn nest(mode: NestingMode, inner: Type) -> Type {
+    match mode {
         NestingMode::List => Type::List(Box::new(inner)),
         NestingMode::Set => Type::Set(Box::new(inner)),
         NestingMode::Map => Type::Map(Box::new(inner)),
         NestingMode::Single | NestingMode::Group | NestingMode::Invalid => inner,
-    })
+    }
+}
+
+fn nesting(number: i32) -> NestingMode {
+    NestingMode::try_from(number).unwrap_or(NestingMode::Invalid)
 }
 
 fn mode(nested: &NestedBlock) -> NestingMode {
-    NestingMode::try_from(nested.nesting).unwrap_or(NestingMode::Invalid)
+    nesting(nested.nesting)
 }
 
 /// The block in infra's schema model.
@@ -47,7 +73,7 @@ fn mode(nested: &NestedBlock) -> NestingMode {
 pub fn block_schema(block: &Block) -> Result<BlockSchema, String> {
     let mut schema = BlockSchema::new();
     for attribute in &block.attributes {
-        let kind = Type::parse(&attribute.r#type).map_err(|e| format!("attribute `{}`: {e}", attribute.name))?;
+        let kind = attribute_type(attribute)?;
         schema.attributes.insert(
             attribute.name.clone(),
             Attribute {
@@ -106,8 +132,11 @@ pub fn proposed_new(block: &Block, prior: Option<&Value>, config: &Value) -> Val
     let mut out = BTreeMap::new();
     for attribute in &block.attributes {
         let configured = config_map.get(&attribute.name).cloned().unwrap_or(Value::Null);
+        let prior = prior_of(&attribute.name);
         let value = if attribute.computed && configured.is_null() {
-            prior_of(&attribute.name).cloned().unwrap_or(Value::Null)
+            prior.cloned().unwrap_or(Value::Null)
+        } else if let Some(object) = &attribute.nested_type {
+            proposed_nested(nesting(object.nesting), &object_block(object), prior, &configured)
         } else {
             configured
         };
@@ -116,53 +145,57 @@ pub fn proposed_new(block: &Block, prior: Option<&Value>, config: &Value) -> Val
     for nested in &block.block_types {
         let inner = nested.block.clone().unwrap_or_default();
         let configured = config_map.get(&nested.type_name).unwrap_or(&Value::Null);
-        let prior = prior_of(&nested.type_name);
-        let value = match mode(nested) {
-            NestingMode::Single | NestingMode::Group | NestingMode::Invalid => {
-                proposed_new(&inner, prior.filter(|p| !p.is_null()), configured)
-            }
-            NestingMode::List => match configured.bare().as_items() {
-                Some(items) => {
-                    let priors = prior.and_then(|p| p.bare().as_items()).unwrap_or(&[]);
-                    Value::List(
-                        items.iter().enumerate().map(|(i, item)| proposed_new(&inner, priors.get(i), item)).collect(),
-                    )
-                }
-                None => configured.clone(),
-            },
-            NestingMode::Map => match configured.bare().as_map() {
-                Some(items) => {
-                    let priors = prior.and_then(|p| p.bare().as_map());
-                    Value::Map(
-                        items
-                            .iter()
-                            .map(|(key, item)| {
-                                (key.clone(), proposed_new(&inner, priors.and_then(|p| p.get(key)), item))
-                            })
-                            .collect(),
-                    )
-                }
-                None => configured.clone(),
-            },
-            NestingMode::Set => match configured.bare().as_items() {
-                Some(items) => {
-                    let priors = prior.and_then(|p| p.bare().as_items()).unwrap_or(&[]);
-                    Value::set(
-                        items
-                            .iter()
-                            .map(|item| {
-                                let matching = priors.iter().find(|p| same_configured(&inner, p, item));
-                                proposed_new(&inner, matching, item)
-                            })
-                            .collect(),
-                    )
-                }
-                None => configured.clone(),
-            },
-        };
+        let value = proposed_nested(mode(nested), &inner, prior_of(&nested.type_name), configured);
         out.insert(nested.type_name.clone(), value);
     }
     Value::Map(out)
+}
+
+/// The proposed value of a nested block or nested attribute: each configured object merged
+/// with its prior counterpart (same index in a list, same key in a map, same configured
+/// content in a set).
+fn proposed_nested(mode: NestingMode, inner: &Block, prior: Option<&Value>, configured: &Value) -> Value {
+    match mode {
+        NestingMode::Single | NestingMode::Group | NestingMode::Invalid => {
+            proposed_new(inner, prior.filter(|p| !p.is_null()), configured)
+        }
+        NestingMode::List => match configured.bare().as_items() {
+            Some(items) => {
+                let priors = prior.and_then(|p| p.bare().as_items()).unwrap_or(&[]);
+                Value::List(
+                    items.iter().enumerate().map(|(i, item)| proposed_new(inner, priors.get(i), item)).collect(),
+                )
+            }
+            None => configured.clone(),
+        },
+        NestingMode::Map => match configured.bare().as_map() {
+            Some(items) => {
+                let priors = prior.and_then(|p| p.bare().as_map());
+                Value::Map(
+                    items
+                        .iter()
+                        .map(|(key, item)| (key.clone(), proposed_new(inner, priors.and_then(|p| p.get(key)), item)))
+                        .collect(),
+                )
+            }
+            None => configured.clone(),
+        },
+        NestingMode::Set => match configured.bare().as_items() {
+            Some(items) => {
+                let priors = prior.and_then(|p| p.bare().as_items()).unwrap_or(&[]);
+                Value::set(
+                    items
+                        .iter()
+                        .map(|item| {
+                            let matching = priors.iter().find(|p| same_configured(inner, p, item));
+                            proposed_new(inner, matching, item)
+                        })
+                        .collect(),
+                )
+            }
+            None => configured.clone(),
+        },
+    }
 }
 
 /// Whether a prior set element is the one a configured element describes: equal in every
@@ -180,7 +213,6 @@ fn same_configured(block: &Block, prior: &Value, config: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tfplugin5::Attribute as WireAttribute;
 
     fn attribute(name: &str, kind: &str, optional: bool, computed: bool) -> WireAttribute {
         WireAttribute {

@@ -165,6 +165,9 @@ pub struct GetSchemaResponse {
     pub diagnostics: Vec<Diagnostic>,
     #[prost(message, optional, tag = "6")]
     pub server_capabilities: Option<ServerCapabilities>,
+    /// Provider-defined functions (protocol 5.5 and later).
+    #[prost(btree_map = "string, message", tag = "7")]
+    pub functions: BTreeMap<String, crate::tfplugin6::Function>,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -366,6 +369,8 @@ pub mod path {
     pub const APPLY_RESOURCE_CHANGE: &str = "/tfplugin5.Provider/ApplyResourceChange";
     pub const IMPORT_RESOURCE_STATE: &str = "/tfplugin5.Provider/ImportResourceState";
     pub const READ_DATA_SOURCE: &str = "/tfplugin5.Provider/ReadDataSource";
+    pub const GET_FUNCTIONS: &str = "/tfplugin5.Provider/GetFunctions";
+    pub const CALL_FUNCTION: &str = "/tfplugin5.Provider/CallFunction";
     pub const STOP: &str = "/tfplugin5.Provider/Stop";
     /// go-plugin's controller: ends the plugin process.
     pub const SHUTDOWN: &str = "/plugin.GRPCController/Shutdown";

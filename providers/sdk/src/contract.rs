@@ -7,7 +7,8 @@ use crate::provider::values_equal;
 use crate::value::Value;
 
 /// Checks a plan against the configuration: every attribute the configuration set must be
-/// planned with exactly that value (or still Unknown).
+/// planned with that value (or still Unknown; inside objects, what the configuration left null
+/// may be filled, as a nested attribute's computed parts are).
 ///
 /// # Errors
 ///
@@ -22,12 +23,27 @@ pub fn check_planned(config: &Value, planned: &Value) -> Result<(), String> {
             continue;
         }
         match planned.get(name) {
-            Some(value) if !value.is_known() || values_equal(value, configured) => {}
+            Some(value) if agrees(configured, value) => {}
             Some(_) => return Err(format!("planned a value for `{name}` that differs from the configuration")),
             None => return Err(format!("left the configured attribute `{name}` out of its plan")),
         }
     }
     Ok(())
+}
+
+/// Whether a planned value keeps a configured one: equal, except that what the configuration
+/// leaves null or unknown inside an object (a nested attribute's computed parts) may be
+/// planned as anything, and what the plan leaves unknown may become anything.
+fn agrees(configured: &Value, planned: &Value) -> bool {
+    if configured.is_null() || !configured.is_known() || !planned.is_known() {
+        return true;
+    }
+    match (configured.bare(), planned.bare()) {
+        (Value::Map(c), Value::Map(p)) => c.iter().all(|(k, v)| p.get(k).map_or(v.is_null(), |p| agrees(v, p))),
+        (Value::List(c), Value::List(p)) if c.len() == p.len() => c.iter().zip(p).all(|(c, p)| agrees(c, p)),
+        (Value::Set(c), Value::Set(p)) if c.len() == p.len() => c.iter().all(|c| p.iter().any(|p| agrees(c, p))),
+        _ => values_equal(configured, planned),
+    }
 }
 
 /// Checks an applied object against its plan: wholly known, and every value the plan knew is

@@ -28,9 +28,9 @@ mod value;
 pub use diagnostic::{Diagnostic, DiagnosticData, Diagnostics, FileId, Severity, Span};
 pub use number::{MAX_EXPONENT, Number, NumberError};
 pub use provider::{
-    ApplyRequest, ApplyResponse, AttrPath, ConfigureRequest, DEFAULT_READ_CONCURRENCY, ImportRequest, ImportResponse,
-    PlanRequest, PlanResponse, Provider, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, plan_by_schema,
-    values_equal,
+    ApplyRequest, ApplyResponse, AttrPath, ConfigureRequest, DEFAULT_READ_CONCURRENCY, FunctionSignature,
+    ImportRequest, ImportResponse, PlanRequest, PlanResponse, Provider, ReadDataRequest, ReadDataResponse, ReadRequest,
+    ReadResponse, UpgradeRequest, plan_by_schema, values_equal,
 };
 pub use schema::{AttrType, Attribute, BlockSchema, NestedBlock, Nesting, ProviderSchema, ResourceSchema};
 pub use value::{Value, ValueKind};

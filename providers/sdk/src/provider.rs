@@ -124,6 +124,28 @@ pub struct ReadDataResponse {
     pub state: Value,
 }
 
+/// `upgrade`: an object stored under an older schema version of its type.
+#[derive(Clone, Debug)]
+pub struct UpgradeRequest {
+    /// Resource type.
+    pub kind: String,
+    /// The schema version the object was stored with.
+    pub version: u64,
+    /// The object as stored (JSON).
+    pub raw: serde_json::Value,
+}
+
+/// A provider-defined function (`provider::NAME::FUNCTION(...)`).
+#[derive(Clone, Debug, Default)]
+pub struct FunctionSignature {
+    /// Its positional parameters' names.
+    pub parameters: Vec<String>,
+    /// Whether it takes any number of further arguments.
+    pub variadic: bool,
+    /// One line on what it does.
+    pub summary: String,
+}
+
 /// A provider: compiled in, found in a registry by name.
 #[async_trait]
 pub trait Provider: Send + Sync {
@@ -203,6 +225,23 @@ pub trait Provider: Send + Sync {
     /// violations as warnings, as Terraform does, instead of failing.
     fn legacy_type_system(&self, _kind: &str) -> bool {
         false
+    }
+
+    /// Brings an object stored under an older schema version (`request.version`) of its type
+    /// to the current one (Terraform's `UpgradeResourceState`). The engine calls it only when
+    /// the stored version differs from the schema's. The default reads the JSON as it is.
+    async fn upgrade(&self, request: UpgradeRequest) -> Result<Value, Diagnostics> {
+        Ok(Value::from_json(&request.raw))
+    }
+
+    /// The functions the provider defines, by name.
+    fn functions(&self) -> std::collections::BTreeMap<String, FunctionSignature> {
+        std::collections::BTreeMap::new()
+    }
+
+    /// Calls one of [`Provider::functions`]. The error is the function's message.
+    async fn call_function(&self, name: &str, _arguments: Vec<Value>) -> Result<Value, String> {
+        Err(format!("The provider `{}` has no function `{name}`.", self.name()))
     }
 
     /// Adopts an existing object.
