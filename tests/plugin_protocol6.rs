@@ -313,3 +313,151 @@ output "secret" {{
     assert_eq!(code, 1, "{plan}");
     assert!(plan.contains("no provider with the local name `nowhere`"), "{plan}");
 }
+
+#[test]
+fn a_provider_comes_from_a_registry_locked_as_terraform_locks_it_and_is_reused_from_the_cache() {
+    use support::registry::{Offered, Registry, zip_of};
+    let platform = infra::plugins::platform();
+    let offered = |version: &str| Offered {
+        namespace: "infra".into(),
+        kind: "infratest".into(),
+        version: version.into(),
+        zip: zip_of(&format!("terraform-provider-infratest_v{version}"), &support::test_provider()),
+    };
+    let registry = Registry::start(vec![offered("1.0.0"), offered("1.1.0"), offered("2.0.0")], &platform);
+    let shared = tempfile::tempdir().expect("temp dir");
+    let cache = shared.path().join("plugin-cache");
+    std::fs::create_dir_all(&cache).expect("cache dir");
+    let cli = shared.path().join("cli.tfrc");
+    std::fs::write(
+        &cli,
+        format!(
+            "plugin_cache_dir = \"{}\"\ncredentials \"{}\" {{\n  token = \"{}\"\n}}\n",
+            cache.display(),
+            registry.host,
+            registry.token
+        ),
+    )
+    .expect("CLI configuration");
+    let config = HEADER.replace("\"infra/infratest\"", &format!("\"{}/infra/infratest\"", registry.host))
+        + "\nresource \"infratest_thing\" \"r\" {\n  name = \"from-registry\"\n}\n";
+    let stack_at = |stack: &mut Stack| {
+        stack.set_env("TF_CLI_CONFIG_FILE", &cli.display().to_string());
+        stack.set_env("SSL_CERT_FILE", &registry.ca_file.display().to_string());
+        stack.set_env("XDG_CACHE_HOME", &stack.path().join("cache").display().to_string());
+        stack.write(&config);
+    };
+    let downloads = || registry.requests.lock().unwrap().iter().filter(|p| p.ends_with(".zip")).count();
+
+    let mut stack = Stack::new_without_moto();
+    stack_at(&mut stack);
+    let init = stack.ok(&["init", "-no-color"]);
+    assert!(init.contains(&format!("Installed {}/infra/infratest v1.1.0", registry.host)), "{init}");
+    assert_eq!(downloads(), 1);
+    let lock = std::fs::read_to_string(stack.path().join(".terraform.lock.hcl")).expect("lock file");
+    assert!(lock.contains("h1:") && lock.contains("zh:"), "{lock}");
+
+    // Terraform installs the same provider from the same registry (checking its signature) and
+    // writes the same lock file, byte for byte.
+    let oracle = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(stack.path().join("main.tf"), oracle.path().join("main.tf")).expect("copy");
+    let terraform_cache = tempfile::tempdir().expect("temp dir");
+    let mut terraform = Stack::new_without_moto();
+    terraform.set_env("TF_CLI_CONFIG_FILE", &terraform_cache.path().join("none.tfrc").display().to_string());
+    std::fs::write(
+        terraform_cache.path().join("none.tfrc"),
+        format!("credentials \"{}\" {{\n  token = \"{}\"\n}}\n", registry.host, registry.token),
+    )
+    .expect("CLI configuration");
+    terraform.set_env("SSL_CERT_FILE", &registry.ca_file.display().to_string());
+    terraform.terraform(oracle.path(), &["init", "-no-color", "-input=false"]);
+    let terraform_lock = std::fs::read_to_string(oracle.path().join(".terraform.lock.hcl")).expect("Terraform's lock");
+    assert_eq!(lock, terraform_lock);
+
+    stack.apply();
+    let (code, plan) = stack.plan();
+    assert_eq!(code, 0, "{plan}");
+
+    // Another configuration on the same machine: installed from the plugin cache, no download.
+    let before = downloads();
+    let mut second = Stack::new_without_moto();
+    stack_at(&mut second);
+    let init = second.ok(&["init", "-no-color"]);
+    assert!(init.contains("v1.1.0"), "{init}");
+    assert_eq!(downloads(), before, "the second configuration takes the package from the cache");
+
+    // A lock file whose hashes the package does not match: refused, nothing installed.
+    let mut third = Stack::new_without_moto();
+    stack_at(&mut third);
+    let tampered = regex_replace_hashes(&lock);
+    std::fs::write(third.path().join(".terraform.lock.hcl"), tampered).expect("write");
+    let output = third.run(&["init", "-no-color"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!output.status.success(), "{text}");
+    assert!(text.contains("does not match any of the checksums recorded"), "{text}");
+    assert!(!text.contains(&registry.token), "{text}");
+
+    // Without the token, the registry refuses, and init says which host.
+    let mut fourth = Stack::new_without_moto();
+    stack_at(&mut fourth);
+    let anonymous = shared.path().join("anonymous.tfrc");
+    std::fs::write(&anonymous, "").expect("write");
+    fourth.set_env("TF_CLI_CONFIG_FILE", &anonymous.display().to_string());
+    let output = fourth.run(&["init", "-no-color"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!output.status.success(), "{text}");
+    assert!(text.contains("401"), "{text}");
+}
+
+/// The lock file with every hash replaced by one of the same kind that matches nothing.
+fn regex_replace_hashes(lock: &str) -> String {
+    lock.lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with("\"h1:") {
+                "    \"h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\",".to_string()
+            } else if trimmed.starts_with("\"zh:") {
+                format!("    \"zh:{}\",", "0".repeat(64))
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+#[test]
+fn a_network_mirror_serves_a_public_registry_provider_as_it_does_for_terraform() {
+    use support::registry::{Offered, Registry, zip_of};
+    let platform = infra::plugins::platform();
+    let zip = zip_of("terraform-provider-infratest_v1.0.0", &support::test_provider());
+    let offered = Offered { namespace: "infra".into(), kind: "infratest".into(), version: "1.0.0".into(), zip };
+    let registry = Registry::start(vec![offered], &platform);
+    let mut stack = Stack::new_without_moto();
+    let cli = stack.path().join("mirror.tfrc");
+    std::fs::write(
+        &cli,
+        format!(
+            "provider_installation {{\n  network_mirror {{\n    url     = \"https://{}/mirror/\"\n    include = [\"infra/*\"]\n  }}\n}}\n",
+            registry.host
+        ),
+    )
+    .expect("CLI configuration");
+    stack.set_env("TF_CLI_CONFIG_FILE", &cli.display().to_string());
+    stack.set_env("SSL_CERT_FILE", &registry.ca_file.display().to_string());
+    stack.set_env("XDG_CACHE_HOME", &stack.path().join("cache").display().to_string());
+    stack.write(&format!("{HEADER}\nresource \"infratest_thing\" \"m\" {{\n  name = \"mirrored\"\n}}\n"));
+    let init = stack.ok(&["init", "-no-color"]);
+    assert!(init.contains("Installed registry.terraform.io/infra/infratest v1.0.0"), "{init}");
+    let lock = std::fs::read_to_string(stack.path().join(".terraform.lock.hcl")).expect("lock file");
+
+    let oracle = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(stack.path().join("main.tf"), oracle.path().join("main.tf")).expect("copy");
+    stack.terraform(oracle.path(), &["init", "-no-color", "-input=false"]);
+    let terraform_lock = std::fs::read_to_string(oracle.path().join(".terraform.lock.hcl")).expect("Terraform's lock");
+    assert_eq!(lock, terraform_lock);
+    stack.apply();
+    let (code, plan) = stack.plan();
+    assert_eq!(code, 0, "{plan}");
+}

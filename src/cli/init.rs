@@ -57,7 +57,7 @@ fn install_providers(
     for requirement in &requirements {
         match installed.iter().find(|p| p.source == requirement.source) {
             Some(package) => println!("- Installed {} v{} (plugin)", requirement.source, package.version),
-            None => println!("- {}: no plugin in a mirror; served by infra's native provider", requirement.source),
+            None => println!("- {}: no plugin offered; served by infra's native provider", requirement.source),
         }
     }
     Ok(())

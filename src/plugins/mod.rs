@@ -5,14 +5,14 @@
 //!   provider by source address (`registry.terraform.io/hashicorp/aws` when the host is left out,
 //!   `hashicorp/NAME` when the source is);
 //! - installed plugins live in `.terraform/providers/HOST/NAMESPACE/TYPE/VERSION/OS_ARCH/`;
-//! - `infra init` finds them in the CLI configuration's `filesystem_mirror` directories (the file
-//!   named by `TF_CLI_CONFIG_FILE`, else `~/.terraformrc`) or, with no `provider_installation`
-//!   block, in Terraform's implicit local mirrors, in the unpacked layout
-//!   `HOST/NAMESPACE/TYPE/VERSION/OS_ARCH/`, and links the chosen version into `.terraform`.
+//! - `infra init` gets them as the CLI configuration says ([`installation`]: filesystem and
+//!   network mirrors, the registry, the plugin cache) and records them in the lock file
+//!   ([`lock`]).
 //!
 //! A provider with an installed plugin is served by it for all of its types; the others by
 //! infra's native providers.
 
+pub mod installation;
 pub mod lock;
 
 use crate::config::LoadedConfig;
@@ -65,7 +65,12 @@ impl Source {
                 && part != ".."
                 && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         };
-        if ![host, namespace, kind].iter().all(|part| plain(part)) {
+        // A host may carry a port (`example.com:8443`).
+        let host_ok = match host.split_once(':') {
+            Some((name, port)) => plain(name) && !port.is_empty() && port.parse::<u16>().is_ok(),
+            None => plain(host),
+        };
+        if !host_ok || ![namespace, kind].iter().all(|part| plain(part)) {
             return Err(format!("`{text}` is not a provider source address"));
         }
         Ok(Source { host: host.to_lowercase(), namespace: namespace.to_lowercase(), kind: kind.to_lowercase() })
@@ -248,42 +253,6 @@ pub fn installed(config_dir: &Path, requirements: &[Requirement]) -> Vec<(Requir
     requirements.iter().filter_map(|r| Some((r.clone(), find(&base, &r.source, r.version.as_deref())?))).collect()
 }
 
-/// The CLI configuration file: `TF_CLI_CONFIG_FILE`, else `~/.terraformrc`.
-fn cli_config_file() -> Option<PathBuf> {
-    std::env::var_os("TF_CLI_CONFIG_FILE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".terraformrc")))
-}
-
-/// The filesystem mirrors to install from: the CLI configuration's `filesystem_mirror` paths,
-/// or — when it has no `provider_installation` block — Terraform's implicit local mirrors.
-pub fn mirrors(config_dir: &Path) -> Vec<PathBuf> {
-    let text = cli_config_file().and_then(|path| std::fs::read_to_string(path).ok()).unwrap_or_default();
-    if let Ok(body) = hcl::parse(&text)
-        && let Some(installation) = body.blocks().find(|b| b.identifier() == "provider_installation")
-    {
-        return installation
-            .body()
-            .blocks()
-            .filter(|b| b.identifier() == "filesystem_mirror")
-            .filter_map(|mirror| {
-                mirror.body().attributes().find(|a| a.key() == "path").and_then(|a| match a.expr() {
-                    hcl::Expression::String(path) => Some(PathBuf::from(path)),
-                    _ => None,
-                })
-            })
-            .collect();
-    }
-    let mut implicit = vec![config_dir.join("terraform.d").join("plugins")];
-    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from) {
-        implicit.push(home.join(".terraform.d").join("plugins"));
-        implicit.push(home.join(".local").join("share").join("terraform").join("plugins"));
-    }
-    implicit.push(PathBuf::from("/usr/local/share/terraform/plugins"));
-    implicit.push(PathBuf::from("/usr/share/terraform/plugins"));
-    implicit
-}
-
 /// Whether `infra init` may change the lock file (`-lockfile=readonly`: it may not).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LockMode {
@@ -293,77 +262,146 @@ pub enum LockMode {
     Readonly,
 }
 
-/// Installs each required provider that a mirror holds into `.terraform/providers` (a link to
-/// the mirror's package directory, as Terraform does for unpacked mirrors), the version the lock
-/// file selected when it still meets the constraints, else the newest that does; checks the
-/// package against the lock file's hashes and records new selections in it. Returns what was
-/// installed; requirements no mirror holds are left to the native providers.
+/// Installs each required provider into `.terraform/providers`, from the first method of the
+/// CLI configuration ([`installation`]) that offers the version chosen — the one the lock file
+/// selected while it meets the constraints, else the newest that does across all methods: an
+/// unpacked mirror's directory is linked (as Terraform does); a zip (a packed mirror, a network
+/// mirror, a registry) is checked against its source's checksum and unpacked (into the plugin
+/// cache when there is one, linked from there). The package must match the lock file's hashes
+/// (`h1:` of the unpacked directory or `zh:` of the zip); new selections are recorded with the
+/// package's `h1:` and, from a registry, every platform's `zh:`. Returns what was installed;
+/// requirements no method offers are left to the native providers.
 ///
 /// # Errors
 ///
-/// The link cannot be made; a package whose hash the lock file does not list; with
+/// A source that cannot be reached (for a provider infra cannot serve natively), a package
+/// whose checksum or hash does not match, a link or directory that cannot be made; with
 /// `Readonly`, a selection the lock file does not hold.
 pub fn install(config_dir: &Path, requirements: &[Requirement], mode: LockMode) -> Result<Vec<Package>, String> {
-    let mirrors = mirrors(config_dir);
+    let cli = installation::cli_config(config_dir)?;
     let mut lock = lock::LockFile::read(config_dir)?;
     let before = lock.clone();
     let mut out = Vec::new();
     for requirement in requirements {
+        let source = &requirement.source;
         let constraints = requirement.version.as_deref();
         let locked = lock
-            .get(&requirement.source)
+            .get(source)
             .cloned()
             .filter(|l| Version::parse(&l.version).is_some_and(|v| constraints.is_none_or(|c| v.meets(c))));
-        let wanted = locked.as_ref().map(|l| format!("= {}", l.version));
-        let Some(found) = mirrors.iter().find_map(|m| find(m, &requirement.source, wanted.as_deref().or(constraints)))
-        else {
+        // Every method's offer; the version chosen across them; the first method offering it.
+        let mut offers = Vec::new();
+        let mut failures = Vec::new();
+        for method in cli.methods_for(source, &requirement.name) {
+            match installation::versions(&cli, method, source) {
+                Ok(versions) => offers.push((method, versions)),
+                Err(error) => failures.push(error),
+            }
+        }
+        let acceptable = |v: &Version| match &locked {
+            Some(locked) => v.to_string() == locked.version,
+            None => constraints.is_none_or(|c| v.meets(c)),
+        };
+        let chosen = offers.iter().flat_map(|(_, versions)| versions.iter()).filter(|v| acceptable(v)).max().cloned();
+        let Some(version) = chosen else {
             if let Some(locked) = &locked {
                 return Err(format!(
-                    "the lock file selects {} v{}, which no mirror holds",
-                    requirement.source, locked.version
+                    "the lock file selects {source} v{}, which no installation method offers{}",
+                    locked.version,
+                    failures.iter().map(|f| format!("\n  {f}")).collect::<String>()
                 ));
+            }
+            if !failures.is_empty() && !installation::NATIVE.contains(&requirement.name.as_str()) {
+                return Err(format!("cannot install {source}:\n  {}", failures.join("\n  ")));
             }
             continue;
         };
-        let hash = lock::package_hash(&found.dir)?;
+        let Some((method, _)) = offers.iter().find(|(_, versions)| versions.contains(&version)) else { continue };
+        let target = install_dir(config_dir).join(source.dir()).join(version.to_string()).join(platform());
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        let package = installation::package(&cli, method, source, &version)?;
+        let cached = cli.cache_dir.as_ref().map(|c| c.join(source.dir()).join(version.to_string()).join(platform()));
+        let locked_hashes = locked.as_ref().map(|l| l.hashes.clone()).unwrap_or_default();
+        let dir = match &package {
+            installation::Package::Unpacked(dir) => std::fs::canonicalize(dir).unwrap_or(dir.clone()),
+            // A cached package is used when the lock file accepts it (or selects nothing yet).
+            _ if cached.as_ref().is_some_and(|c| {
+                c.is_dir()
+                    && lock::package_hash(c).is_ok_and(|h| {
+                        locked_hashes.is_empty() || locked_hashes.iter().any(|l| l.starts_with("h1:") && *l == h)
+                    })
+            }) =>
+            {
+                cached.clone().unwrap_or_default()
+            }
+            _ => {
+                let (bytes, zh) = installation::zip_bytes(&cli, &package)?;
+                if !locked_hashes.is_empty()
+                    && locked_hashes.iter().any(|h| h.starts_with("zh:"))
+                    && !locked_hashes.iter().any(|h| h.starts_with("h1:"))
+                    && !locked_hashes.contains(&zh)
+                {
+                    return Err(mismatch(source, &version, &zh));
+                }
+                let into = cached.clone().unwrap_or_else(|| target.clone());
+                if into == target {
+                    let _ = std::fs::remove_file(&target);
+                }
+                installation::unpack(&bytes, &into)?;
+                into
+            }
+        };
+        let hash = lock::package_hash(&dir)?;
+        let mut hashes = vec![hash.clone()];
+        if let installation::Package::Download { hashes: listed, zh, .. } = &package {
+            hashes.extend(zh.iter().cloned());
+            // A network mirror's own hashes must agree with what was unpacked.
+            if listed.iter().any(|h| h.starts_with("h1:")) && !listed.contains(&hash) {
+                return Err(format!("the package of {source} v{version} does not match the hashes its mirror lists"));
+            }
+        }
+        // The zip's own `zh:` is not recorded (Terraform records only a registry's list).
+        hashes.sort();
+        hashes.dedup();
         match &locked {
-            Some(locked) if !locked.hashes.contains(&hash) && locked.hashes.iter().any(|h| h.starts_with("h1:")) => {
-                return Err(format!(
-                    "the package of {} v{} in `{}` does not match any of the checksums recorded in {} ({hash}); someone may have changed it",
-                    requirement.source,
-                    found.version,
-                    found.dir.display(),
-                    lock::FILE
-                ));
+            Some(locked)
+                if !hashes.iter().any(|h| locked.hashes.contains(h))
+                    && locked.hashes.iter().any(|h| h.starts_with("h1:")) =>
+            {
+                return Err(mismatch(source, &version, &hash));
             }
             Some(locked) if !locked.hashes.contains(&hash) => {
-                let mut hashes = locked.hashes.clone();
-                hashes.push(hash);
-                hashes.sort();
-                lock.providers.insert(requirement.source.to_string(), lock::Locked { hashes, ..locked.clone() });
+                let mut all = locked.hashes.clone();
+                all.push(hash);
+                all.sort();
+                lock.providers.insert(source.to_string(), lock::Locked { hashes: all, ..locked.clone() });
             }
             Some(_) => {}
             None => {
                 lock.providers.insert(
-                    requirement.source.to_string(),
+                    source.to_string(),
                     lock::Locked {
-                        version: found.version.to_string(),
+                        version: version.to_string(),
                         constraints: constraints.map(lock::normalize_constraints),
-                        hashes: vec![hash],
+                        hashes,
                     },
                 );
             }
         }
-        let target =
-            install_dir(config_dir).join(requirement.source.dir()).join(found.version.to_string()).join(platform());
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        if dir != target {
+            let _ = std::fs::remove_file(&target);
+            let _ = std::fs::remove_dir_all(&target);
+            std::os::unix::fs::symlink(&dir, &target).map_err(|e| format!("{}: {e}", target.display()))?;
         }
-        let _ = std::fs::remove_file(&target);
-        let absolute = std::fs::canonicalize(&found.dir).unwrap_or(found.dir.clone());
-        std::os::unix::fs::symlink(&absolute, &target).map_err(|e| format!("{}: {e}", target.display()))?;
-        let binary = target.join(found.binary.file_name().unwrap_or_default());
-        out.push(Package { dir: target, binary, ..found });
+        let Some(found) = find(&install_dir(config_dir), source, Some(&format!("= {version}"))) else {
+            return Err(format!(
+                "the package of {source} v{version} holds no `terraform-provider-{}` executable",
+                source.kind
+            ));
+        };
+        out.push(found);
     }
     if lock != before {
         if mode == LockMode::Readonly {
@@ -372,6 +410,13 @@ pub fn install(config_dir: &Path, requirements: &[Requirement], mode: LockMode) 
         lock.write(config_dir)?;
     }
     Ok(out)
+}
+
+fn mismatch(source: &Source, version: &Version, hash: &str) -> String {
+    format!(
+        "the package of {source} v{version} does not match any of the checksums recorded in {} ({hash}); someone may have changed it",
+        lock::FILE
+    )
 }
 
 #[cfg(test)]
