@@ -83,6 +83,13 @@ fn address(resource: &TfResource, index: Option<&serde_json::Value>) -> String {
 }
 
 /// `provider["registry.terraform.io/hashicorp/aws"].west` → the alias (`west`), if any.
+/// The source address in a Terraform provider reference (`provider["HOST/NS/TYPE"].alias`).
+fn source_of(provider: &str) -> Option<String> {
+    let start = provider.find("[\"")? + 2;
+    let end = start + provider[start..].find("\"]")?;
+    Some(provider[start..end].to_string())
+}
+
 fn alias(provider: &str) -> Option<&str> {
     provider.rsplit_once("].").map(|(_, alias)| alias).filter(|a| !a.is_empty())
 }
@@ -169,6 +176,8 @@ pub fn convert(text: &[u8], file: &str, registry: &Registry) -> Result<Snapshot,
                     dependencies: instance.dependencies.clone(),
                     create_before_destroy: instance.create_before_destroy,
                     private: instance.private.clone(),
+                    // Terraform runs every provider as a plugin.
+                    plugin: source_of(&resource.provider),
                 },
             );
         }

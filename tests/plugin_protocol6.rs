@@ -461,3 +461,44 @@ fn a_network_mirror_serves_a_public_registry_provider_as_it_does_for_terraform()
     let (code, plan) = stack.plan();
     assert_eq!(code, 0, "{plan}");
 }
+
+#[test]
+fn a_replacement_caused_only_by_a_change_of_implementation_is_refused() {
+    let mut stack = Stack::new_without_moto();
+    stack.use_test_provider();
+    let config = |zone: &str| {
+        format!("{HEADER}\nresource \"infratest_thing\" \"z\" {{\n  name = \"zoned\"\n  zone = \"{zone}\"\n}}\n")
+    };
+    stack.write(&config("a"));
+    stack.ok(&["init", "-no-color"]);
+    stack.apply();
+    let state = stack.state();
+    assert_eq!(state["resources"]["infratest_thing.z"]["plugin"], "registry.terraform.io/infra/infratest");
+
+    // The same implementation: a change of `zone` replaces, as the plugin asks.
+    stack.write(&config("b"));
+    let (code, plan) = stack.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("must be replaced"), "{plan}");
+
+    // The record says another implementation (infra's native provider) wrote the object: the
+    // same replacement is refused, naming the object, both implementations and the path.
+    let mut state = stack.state();
+    state["resources"]["infratest_thing.z"].as_object_mut().expect("record").remove("plugin");
+    state["serial"] = (state["serial"].as_u64().unwrap_or(0) + 1).into();
+    let file = stack.path().join("native.json");
+    std::fs::write(&file, state.to_string()).expect("write");
+    stack.ok(&["state", "push", file.to_str().expect("path")]);
+    let (code, plan) = stack.plan();
+    assert_eq!(code, 1, "{plan}");
+    assert!(plan.contains("A change of provider implementation would replace an object"), "{plan}");
+    assert!(plan.contains("infra's native `infratest` provider"), "{plan}");
+    assert!(plan.contains("the plugin `registry.terraform.io/infra/infratest`"), "{plan}");
+    assert!(plan.contains("(because of `zone`)"), "{plan}");
+
+    // Asked for deliberately, it is planned.
+    let output = stack.run(&["plan", "-no-color", "-replace=infratest_thing.z"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("Plan: 1 to add, 0 to change, 1 to destroy."), "{text}");
+}

@@ -145,6 +145,7 @@ fn resource_state(
         dependencies: change.dependencies.clone(),
         create_before_destroy: cbd,
         private: provider.and_then(|p| crate::objects::private_text(p, kind, value)),
+        plugin: provider.and_then(|p| p.plugin()).map(str::to_string),
     })
 }
 

@@ -569,6 +569,7 @@ pub fn run_import(args: ImportArgs, printer: &Printer) -> ExitCode {
         dependencies: Vec::new(),
         create_before_destroy: false,
         private: crate::objects::private_text(provider.as_ref(), &address.kind, &value),
+        plugin: provider.plugin().map(str::to_string),
     };
     let lease = session.lease();
     let result = session

@@ -272,6 +272,7 @@ pub fn plan(
                     dependencies: Vec::new(),
                     create_before_destroy: false,
                     private: crate::objects::private_text(provider.as_ref(), &address.kind, &response.current),
+                    plugin: provider.plugin().map(str::to_string),
                 };
                 prior.insert(import.to.clone(), PriorInstance { state, value: response.current });
                 imported.insert(import.to.clone(), id);
@@ -608,6 +609,8 @@ struct Job {
     address: String,
     config: Value,
     prior: Option<Value>,
+    /// For an object in state: the plugin that wrote it (`None`: a native provider did).
+    written_by: Option<Option<String>>,
     /// The provider phase of its call; `None` when there is no call to make now (a data
     /// source whose configuration is known only after apply).
     phase: Option<u8>,
@@ -708,7 +711,9 @@ impl ResourceHandler for Planner<'_> {
             let address = addr.to_string();
             // Taken out of `prior` first, so an instance whose configuration fails is never
             // mistaken for one that left the configuration.
-            let prior = self.prior.lock().unwrap_or_else(|p| p.into_inner()).remove(&address).map(|p| p.value);
+            let taken = self.prior.lock().unwrap_or_else(|p| p.into_inner()).remove(&address);
+            let written_by = taken.as_ref().map(|p| p.state.plugin.clone());
+            let prior = taken.map(|p| p.value);
             let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
             let Some(mut config) =
                 config_object(&resource.body, &schema.block, scope, &bindings, &address, diagnostics)
@@ -740,7 +745,7 @@ impl ResourceHandler for Planner<'_> {
             if let Some(phase) = phase {
                 self.phases.enter(provider.name(), phase);
             }
-            jobs.push(Job { position, addr, address, config, prior, phase });
+            jobs.push(Job { position, addr, address, config, prior, written_by, phase });
         }
         if jobs.is_empty() {
             return Work::Done(unknowns());
@@ -865,6 +870,17 @@ impl ResourceHandler for Planner<'_> {
                         }
                     }
                 };
+                if matches!(action, Action::Replace(_))
+                    && reason.as_deref() != Some("because of `-replace`")
+                    && let Some(written_by) = &job.written_by
+                    && written_by.as_deref() != provider.plugin()
+                {
+                    diagnostics.push(
+                        switch_refused(&job.address, written_by.as_deref(), provider, &response.requires_replace)
+                            .at(resource.span.clone()),
+                    );
+                    continue;
+                }
                 if matches!(action, Action::Replace(_)) && resource.lifecycle.prevent_destroy {
                     diagnostics.push(
                         Diagnostic::error(
@@ -890,6 +906,35 @@ impl ResourceHandler for Planner<'_> {
             (collect(&item.instances, values), diagnostics)
         }))
     }
+}
+
+/// The diagnostic for a replacement that only a change of implementation causes (the native
+/// provider wrote the object and a plugin serves it now, or the reverse): never silent.
+fn switch_refused(
+    address: &str,
+    written_by: Option<&str>,
+    provider: &dyn infra_provider::Provider,
+    paths: &[infra_provider::AttrPath],
+) -> Diagnostic {
+    let describe = |plugin: Option<&str>| match plugin {
+        Some(source) => format!("the plugin `{source}`"),
+        None => format!("infra's native `{}` provider", provider.name()),
+    };
+    let because = if paths.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = paths.iter().map(|p| format!("`{}`", p.join("."))).collect();
+        format!(" (because of {})", names.join(", "))
+    };
+    Diagnostic::error(
+        "A change of provider implementation would replace an object",
+        format!(
+            "`{address}` was written by {}; served by {} now, the plan would replace it{because}. infra does not replace an object only because another implementation serves it: keep the implementation that wrote it (install or remove the plugin), or replace it deliberately with `-replace={address}`.",
+            describe(written_by),
+            describe(provider.plugin()),
+        ),
+    )
+    .for_address(address.to_string())
 }
 
 /// Whether a contract violation is only logged: the provider's answers for `kind` come from the

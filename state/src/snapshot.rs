@@ -98,6 +98,12 @@ pub struct ResourceState {
     /// Terraform's `private` (plugins keep `timeouts` and their own bookkeeping there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private: Option<String>,
+    /// The source address of the provider plugin that wrote the object
+    /// (`registry.terraform.io/hashicorp/aws`); absent when infra's native provider did. A
+    /// plan that would replace an object because the other implementation serves it now is
+    /// refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
 }
 
 impl ResourceState {
@@ -113,6 +119,7 @@ impl ResourceState {
             dependencies: self.dependencies.clone(),
             create_before_destroy: self.create_before_destroy,
             private: self.private.clone(),
+            plugin: self.plugin.clone(),
         }
     }
 }

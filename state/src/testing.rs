@@ -8,6 +8,7 @@ use std::time::Duration;
 
 fn resource(value: &str) -> ResourceState {
     ResourceState {
+        plugin: None,
         mode: "managed".into(),
         kind: "terraform_data".into(),
         provider: "builtin".into(),

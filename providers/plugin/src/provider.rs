@@ -376,6 +376,10 @@ impl Provider for PluginProvider {
         }
     }
 
+    fn plugin(&self) -> Option<&str> {
+        Some(&self.source)
+    }
+
     fn private_of(&self, kind: &str, object: &Value) -> Option<Vec<u8>> {
         Some(self.private(object_key(kind, object))).filter(|p| !p.is_empty())
     }

@@ -209,6 +209,12 @@ pub trait Provider: Send + Sync {
     /// Gives back the private data kept in state for an object, before any call about it.
     fn restore_private(&self, _kind: &str, _object: &Value, _private: &[u8]) {}
 
+    /// The source address of the plugin serving this provider (`registry.terraform.io/hashicorp/aws`);
+    /// `None` for infra's native providers. Recorded with each object in state.
+    fn plugin(&self) -> Option<&str> {
+        None
+    }
+
     /// Stops running operations as soon as it can (an interrupt); they then fail. The default
     /// does nothing: native calls finish on their own.
     fn stop(&self) {}
