@@ -161,21 +161,45 @@ pub fn package_hash(dir: &Path) -> Result<String, String> {
         if name.contains('\n') {
             return Err(format!("a file name with a newline in {}", dir.display()));
         }
-        let path = dir.join(&name);
-        let mut file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0u8; 1 << 20];
-        loop {
-            let read = file.read(&mut buffer).map_err(|e| format!("{}: {e}", path.display()))?;
-            if read == 0 {
-                break;
-            }
-            hasher.update(&buffer[..read]);
-        }
-        let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let digest = file_digest(&dir.join(&name))?;
         summary.update(format!("{digest}  {name}\n").as_bytes());
     }
     Ok(format!("h1:{}", base64::engine::general_purpose::STANDARD.encode(summary.finalize())))
+}
+
+/// What identifies a file's content without reading it: device, inode, size, and the
+/// modification and change times (the change time cannot be set back by a user).
+type Identity = (u64, u64, u64, i64, i64, i64, i64);
+
+/// The SHA-256 (hex) of a file, remembered for the life of the process while the file's
+/// identity is unchanged: the controller checks the same ~700 MB plugin on every reconcile.
+fn file_digest(path: &Path) -> Result<String, String> {
+    use std::os::unix::fs::MetadataExt;
+    static DIGESTS: std::sync::OnceLock<std::sync::Mutex<BTreeMap<std::path::PathBuf, (Identity, String)>>> =
+        std::sync::OnceLock::new();
+    let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let meta = file.metadata().map_err(|e| format!("{}: {e}", path.display()))?;
+    let identity =
+        (meta.dev(), meta.ino(), meta.len(), meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec());
+    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let digests = DIGESTS.get_or_init(Default::default);
+    if let Some((known, digest)) = digests.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
+        && *known == identity
+    {
+        return Ok(digest.clone());
+    }
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let read = file.read(&mut buffer).map_err(|e| format!("{}: {e}", path.display()))?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    digests.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (identity, digest.clone()));
+    Ok(digest)
 }
 
 fn collect(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), String> {
@@ -239,5 +263,19 @@ mod tests {
         let expected =
             format!("h1:{}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(lines.as_bytes())));
         assert_eq!(package_hash(dir.path()).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_file_changed_after_it_was_hashed_is_hashed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("terraform-provider-x");
+        std::fs::write(&file, "original").unwrap();
+        let before = package_hash(dir.path()).unwrap();
+        assert_eq!(package_hash(dir.path()).unwrap(), before, "remembered while unchanged");
+        // Same size, and the modification time put back: the change time still tells.
+        let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+        std::fs::write(&file, "tampered").unwrap();
+        std::fs::File::options().write(true).open(&file).unwrap().set_modified(modified).unwrap();
+        assert_ne!(package_hash(dir.path()).unwrap(), before);
     }
 }
