@@ -238,7 +238,14 @@ pub fn open_spec(
         other => Err(Diagnostic::error(
             "Unsupported backend",
             format!(
-                "The backend `{other}` is not available in this build of infra; `local` (the default), `pg` and `s3` are."
+                "The backend `{other}` is not available in infra; `local` (the default), `pg` and `s3` are.{}",
+                match other {
+                    "remote" =>
+                        " `remote` is HCP Terraform's: pull its state (`terraform state pull`) and convert it with `infra state import-tfstate`.",
+                    "gcs" | "azurerm" | "consul" | "http" | "kubernetes" | "oss" | "cos" =>
+                        " Move the state to `s3` (any S3-compatible store) or `pg`: pull it with Terraform and convert it with `infra state import-tfstate`.",
+                    _ => "",
+                }
             ),
         )),
     }

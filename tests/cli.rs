@@ -204,3 +204,67 @@ fn unreadable_directory_is_an_error_not_a_panic() {
     assert_eq!(result.code, 1);
     assert!(result.stderr.contains("cannot switch to"), "{}", result.stderr);
 }
+
+#[test]
+fn console_type_shows_a_values_type_as_terraforms_console_does() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("main.tf"), "locals {\n  x = { a = [1, \"b\"], c = true }\n}\n").expect("write");
+    let result =
+        run(infra().arg("-C").arg(dir.path()).arg("console").write_stdin("type(local.x)\ntype(\"s\")\ntype([])\n"));
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    // Recorded from `terraform console` 1.11.4 on the same lines.
+    assert_eq!(
+        result.stdout,
+        "object({\n    a: tuple([\n        number,\n        string,\n    ]),\n    c: bool,\n})\nstring\ntuple([])\n"
+    );
+}
+
+#[test]
+fn files_that_are_not_configuration_are_not_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("main.tf"), "output \"ok\" {\n  value = 1\n}\n").expect("write");
+    // None of these parses as configuration; Terraform does not read them either.
+    std::fs::write(dir.path().join(".terraform.lock.hcl"), "provider \"x\" { version = \"1\" }\n").expect("write");
+    std::fs::write(dir.path().join("main.tftest.hcl"), "run \"plan\" {\n  command = plan\n}\n").expect("write");
+    std::fs::write(dir.path().join("terragrunt.hcl"), "include \"root\" {\n  path = find_in_parent_folders()\n}\n")
+        .expect("write");
+    std::fs::write(dir.path().join("README.yaml"), "name: my-module\ndescription: |\n  A module.\n").expect("write");
+    let result = run(infra().arg("-C").arg(dir.path()).arg("validate").arg("-no-color"));
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    // A YAML file with a block key is configuration, and its mistakes are reported.
+    std::fs::write(dir.path().join("extra.yaml"), "output:\n  x:\n    value: 1\nnonsense: 2\n").expect("write");
+    let result = run(infra().arg("-C").arg(dir.path()).arg("validate").arg("-no-color"));
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(result.stderr.contains("nonsense"), "{}", result.stderr);
+}
+
+#[test]
+fn a_cloud_block_is_refused_rather_than_ignored() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "terraform {\n  cloud {\n    organization = \"acme\"\n    workspaces {\n      name = \"prod\"\n    }\n  }\n}\n",
+    )
+    .expect("write");
+    let result = run(infra().arg("-C").arg(dir.path()).arg("plan").arg("-no-color"));
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(result.stderr.contains("Unsupported `cloud` block"), "{}", result.stderr);
+    assert!(!dir.path().join(".infra").exists(), "no local state was made");
+}
+
+#[test]
+fn output_json_leaves_out_null_outputs_as_terraform_does() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "output \"some\" {\n  value = \"x\"\n}\noutput \"none\" {\n  value = null\n}\n",
+    )
+    .expect("write");
+    let applied = run(infra().arg("-C").arg(dir.path()).args(["apply", "-auto-approve", "-no-color"]));
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let result = run(infra().arg("-C").arg(dir.path()).args(["output", "-json"]));
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let outputs: serde_json::Value = serde_json::from_str(&result.stdout).expect("JSON");
+    assert_eq!(outputs["some"]["value"], "x");
+    assert!(outputs.get("none").is_none(), "{outputs}");
+}

@@ -47,14 +47,28 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
             continue;
         }
         let file = config.sources.add(format!("<stdin line {}>", number + 1), line.clone());
+        // `type(EXPR)`, only in the console (as in Terraform): the type of a value.
+        let mut typed = false;
         let outcome = match hcl_edit::parser::parse_expr(&line) {
             Ok(mut expr) => {
                 crate::eval::template::prepare_expr(&mut expr, &[]);
-                crate::eval::Evaluator::new(&values.scope, file).eval(&expr)
+                let inner = match &expr {
+                    hcl_edit::expr::Expression::FuncCall(call)
+                        if !call.name.is_namespaced()
+                            && call.name.name.value().as_str() == "type"
+                            && call.args.len() == 1 =>
+                    {
+                        call.args.iter().next().cloned()
+                    }
+                    _ => None,
+                };
+                typed = inner.is_some();
+                crate::eval::Evaluator::new(&values.scope, file).eval(inner.as_ref().unwrap_or(&expr))
             }
             Err(error) => Err(crate::config::parse_error(&error, file, &line)),
         };
         match outcome {
+            Ok(value) if typed => printer.data(&type_name(&value)),
             Ok(value) if args.json => printer.data(&crate::render::value::json(&value)),
             Ok(value) => printer.data(&crate::render::value::human(&value)),
             Err(diagnostic) => {
@@ -64,4 +78,38 @@ pub fn run(args: Args, printer: &Printer) -> ExitCode {
         }
     }
     if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+/// A value's type as Terraform's console writes it (one element or attribute per line, four
+/// spaces per level). Values carry no declared type here, so a list reads as a tuple and a map
+/// as an object (what a literal of them is in Terraform).
+fn type_name(value: &infra_provider::Value) -> String {
+    type_at(value, 0)
+}
+
+fn type_at(value: &infra_provider::Value, depth: usize) -> String {
+    use infra_provider::Value;
+    let pad = "    ".repeat(depth + 1);
+    let close = "    ".repeat(depth);
+    match value.bare() {
+        Value::Null | Value::Unknown | Value::Sensitive(_) => "dynamic".into(),
+        Value::Bool(_) => "bool".into(),
+        Value::Number(_) => "number".into(),
+        Value::String(_) => "string".into(),
+        Value::List(items) if items.is_empty() => "tuple([])".into(),
+        Value::List(items) => {
+            let lines: String = items.iter().map(|item| format!("{pad}{},\n", type_at(item, depth + 1))).collect();
+            format!("tuple([\n{lines}{close}])")
+        }
+        Value::Set(items) => match items.first() {
+            Some(first) => format!("set({})", type_at(first, depth)),
+            None => "set(dynamic)".into(),
+        },
+        Value::Map(entries) if entries.is_empty() => "object({})".into(),
+        Value::Map(entries) => {
+            let lines: String =
+                entries.iter().map(|(k, v)| format!("{pad}{k}: {},\n", type_at(v, depth + 1))).collect();
+            format!("object({{\n{lines}{close}}})")
+        }
+    }
 }

@@ -168,14 +168,16 @@ pub fn run_output(args: OutputArgs, printer: &Printer) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if args.json {
+        // As Terraform: a null output is not kept, so not shown.
         let document: serde_json::Map<String, serde_json::Value> = outputs
             .iter()
+            .filter(|(_, output)| !output.value.is_null())
             .map(|(name, output)| (name.clone(), json!({ "sensitive": output.sensitive, "type": type_of(&Value::from_json(&output.value)), "value": output.value })))
             .collect();
         printer.data(&serde_json::to_string_pretty(&document).unwrap_or_default());
         return ExitCode::SUCCESS;
     }
-    for (name, output) in &outputs {
+    for (name, output) in outputs.iter().filter(|(_, output)| !output.value.is_null()) {
         let text = if output.sensitive {
             "<sensitive>".to_string()
         } else {

@@ -402,6 +402,15 @@ impl Decoder<'_> {
             let body = self.body(&backend.body, &[]);
             module.settings.backend = Some(Backend { kind: labels[0].clone(), body, span: self.header_span(backend) });
         }
+        for cloud in block.body.get_blocks("cloud") {
+            // Silently keeping state locally would split a team's state: refused by name.
+            let span = self.header_span(cloud);
+            self.error(
+                "Unsupported `cloud` block",
+                "HCP Terraform / Terraform Enterprise (`cloud {}`) is not supported by infra. Keep state with the `local` (default), `pg` or `s3` backend (`backend \"s3\" { … }`), or `infra state import-tfstate` a state pulled from HCP Terraform.".to_string(),
+                span,
+            );
+        }
         for encryption in block.body.get_blocks("encryption") {
             if self.labels(encryption, &[]).is_none() {
                 continue;

@@ -167,8 +167,14 @@ impl Loader<'_> {
     }
 }
 
-/// The configuration files of a directory, in name order: `*.hcl`, `*.tf`, `*.yaml`, `*.yml`,
-/// skipping names that start with `.`.
+/// Files with an `.hcl` extension that are not configuration: Terraform's lock file, test
+/// files, Terragrunt's and Packer's files.
+const NOT_CONFIGURATION: &[&str] = &[".terraform.lock.hcl", "terragrunt.hcl", ".terragrunt.hcl"];
+
+/// The configuration files of a directory, in name order (docs/language.md, "Which files"):
+/// `*.tf` (Terraform's), `*.hcl` except test files (`*.tftest.hcl`, `*.tfmock.hcl`), lock files,
+/// Terragrunt's and Packer's (`*.pkr.hcl`), `*.yaml` / `*.yml` (read as infra block documents or
+/// Kubernetes manifests, others skipped when loaded); names starting with `.` are skipped.
 pub fn config_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir)? {
@@ -177,7 +183,9 @@ pub fn config_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         if name.starts_with('.') || !path.is_file() {
             continue;
         }
-        if matches!(path.extension().and_then(|ext| ext.to_str()), Some("hcl" | "tf" | "yaml" | "yml")) {
+        let excluded = NOT_CONFIGURATION.contains(&name)
+            || [".tftest.hcl", ".tfmock.hcl", ".pkr.hcl", ".tfvars.hcl"].iter().any(|suffix| name.ends_with(suffix));
+        if !excluded && matches!(path.extension().and_then(|ext| ext.to_str()), Some("hcl" | "tf" | "yaml" | "yml")) {
             files.push(path);
         }
     }

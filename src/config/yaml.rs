@@ -40,6 +40,19 @@ pub(crate) fn load_yaml_file(
         }
     };
     let path = source.path.clone();
+    // A file none of whose documents is a manifest or has a block key is not configuration
+    // (a module's `README.yaml`, a CI file): skipped, as Terraform skips it.
+    let recognizable = |document: &&Node| match &document.value {
+        NodeKind::Map(entries) => {
+            let has = |key: &str| entries.iter().any(|(k, _)| k == key);
+            (has("apiVersion") && has("kind")) || entries.iter().any(|(k, _)| BLOCK_KEYS.contains(&k.as_str()))
+        }
+        _ => false,
+    };
+    if !documents.iter().any(|d| recognizable(&d)) {
+        tracing::debug!(file = %path.display(), "YAML that is neither configuration nor a manifest: skipped");
+        return;
+    }
     for document in documents {
         let span = node_span(sources, file, &document);
         let NodeKind::Map(entries) = &document.value else {

@@ -699,6 +699,19 @@ impl<'a> Evaluator<'a> {
                     Err(_) => Value::Bool(false),
                 });
             }
+            // Terraform: the template must come from elsewhere, not be written in place (where
+            // its own `${}` would already have been evaluated).
+            "templatestring"
+                if arguments
+                    .first()
+                    .is_some_and(|first| !matches!(first, Expression::Variable(_) | Expression::Traversal(_))) =>
+            {
+                return Err(self.error(
+                    "Invalid template argument",
+                    "The first argument of `templatestring` must be a direct reference to a string value, such as `local.template` or `data.http.example.response_body`.",
+                    arguments[0],
+                ));
+            }
             _ => {}
         }
         if let Some(rest) = full_name.strip_prefix("provider::") {

@@ -1,4 +1,5 @@
-//! Date and time: `formatdate`, `timeadd`, `timestamp` (RFC 3339 timestamps, as Terraform's).
+//! Date and time: `formatdate`, `timeadd`, `timecmp`, `timestamp`, `plantimestamp` (RFC 3339
+//! timestamps, as Terraform's).
 
 use super::{CallContext, FunctionError, bad_arg, string_arg};
 use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike};
@@ -22,6 +23,23 @@ pub fn timestamp(_: Vec<Value>, context: &CallContext) -> R {
         return Ok(Value::Unknown);
     }
     Ok(Value::String(rfc3339(&chrono::Utc::now().fixed_offset())))
+}
+
+/// The time of the plan: Unknown while validating, the current time when planning (as
+/// `timestamp()`, but known at plan time — Terraform keeps it for the apply).
+pub fn plantimestamp(_: Vec<Value>, _: &CallContext) -> R {
+    Ok(Value::String(rfc3339(&chrono::Utc::now().fixed_offset())))
+}
+
+/// -1, 0 or 1 as the first timestamp is before, equal to, or after the second.
+pub fn timecmp(args: Vec<Value>, _: &CallContext) -> R {
+    let a = parse_timestamp(&string_arg(&args, 0)?, 0)?;
+    let b = parse_timestamp(&string_arg(&args, 1)?, 1)?;
+    Ok(Value::int(match a.cmp(&b) {
+        std::cmp::Ordering::Less => -1,
+        std::cmp::Ordering::Equal => 0,
+        std::cmp::Ordering::Greater => 1,
+    }))
 }
 
 /// Go's `time.ParseDuration`: `1h30m`, `-10s`, `1.5h`, `300ms` (the SDK's one grammar).

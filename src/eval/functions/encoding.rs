@@ -13,6 +13,37 @@ pub fn base64encode(args: Vec<Value>, _: &CallContext) -> R {
     Ok(Value::String(B64.encode(string_arg(&args, 0)?)))
 }
 
+/// gzip then base64, laid out as Terraform's (Go's) writer lays it out: a header without name
+/// or time (OS "unknown"), the compressed data, a sync flush, an empty final stored block, the
+/// CRC and size. The compressed data is flate2's: for short strings (literals only) it is
+/// Go's byte for byte; a long input may compress differently and still decompress the same.
+pub fn base64gzip(args: Vec<Value>, _: &CallContext) -> R {
+    let text = string_arg(&args, 0)?;
+    let input = text.as_bytes();
+    let mut compress = flate2::Compress::new(flate2::Compression::default(), false);
+    let mut deflated = Vec::with_capacity(input.len() / 2 + 64);
+    let mut consumed = 0;
+    loop {
+        deflated.reserve(input.len() + 64);
+        let before_in = compress.total_in();
+        compress
+            .compress_vec(&input[consumed..], &mut deflated, flate2::FlushCompress::Sync)
+            .map_err(|e| bad_arg(0, e.to_string()))?;
+        consumed += usize::try_from(compress.total_in() - before_in).unwrap_or(0);
+        if consumed >= input.len() && deflated.ends_with(&[0, 0, 0xff, 0xff]) {
+            break;
+        }
+    }
+    let mut crc = flate2::Crc::new();
+    crc.update(input);
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    out.extend_from_slice(&deflated);
+    out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(input.len() as u32).to_le_bytes());
+    Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(out)))
+}
+
 pub fn base64decode(args: Vec<Value>, _: &CallContext) -> R {
     let bytes = B64.decode(string_arg(&args, 0)?).map_err(|_| bad_arg(0, "failed to decode base64 data"))?;
     String::from_utf8(bytes)

@@ -172,6 +172,31 @@ pub fn filesha256(args: Vec<Value>, context: &CallContext) -> R {
     Ok(Value::String(hex(&sha2::Sha256::digest(bytes))))
 }
 
+pub fn filesha1(args: Vec<Value>, context: &CallContext) -> R {
+    let bytes = read(&string_arg(&args, 0)?, 0, context.files)?;
+    Ok(Value::String(hex(&sha1::Sha1::digest(bytes))))
+}
+
+pub fn filesha512(args: Vec<Value>, context: &CallContext) -> R {
+    let bytes = read(&string_arg(&args, 0)?, 0, context.files)?;
+    Ok(Value::String(hex(&sha2::Sha512::digest(bytes))))
+}
+
+pub fn filemd5(args: Vec<Value>, context: &CallContext) -> R {
+    let bytes = read(&string_arg(&args, 0)?, 0, context.files)?;
+    Ok(Value::String(hex(&md5::Md5::digest(bytes))))
+}
+
+pub fn filebase64sha256(args: Vec<Value>, context: &CallContext) -> R {
+    let bytes = read(&string_arg(&args, 0)?, 0, context.files)?;
+    Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))))
+}
+
+pub fn filebase64sha512(args: Vec<Value>, context: &CallContext) -> R {
+    let bytes = read(&string_arg(&args, 0)?, 0, context.files)?;
+    Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(bytes))))
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -235,7 +260,19 @@ pub fn templatefile(args: Vec<Value>, context: &CallContext) -> R {
     let variables = map_arg(&args, 1)?;
     let bytes = read(&path, 0, context.files)?;
     let text = String::from_utf8(bytes).map_err(|_| bad_arg(0, format!("contents of {path:?} are not valid UTF-8")))?;
-    let mut template = hcl_edit::parser::parse_template(&text).map_err(|error| {
+    render(&text, &path, variables, context)
+}
+
+/// `templatestring(TEMPLATE, VARS)`: a template held in a string value (the evaluator insists
+/// that the first argument is a reference, as Terraform does), rendered as `templatefile` does.
+pub fn templatestring(args: Vec<Value>, context: &CallContext) -> R {
+    let text = string_arg(&args, 0)?;
+    let variables = map_arg(&args, 1)?;
+    render(&text, "<template>", variables, context)
+}
+
+fn render(text: &str, path: &str, variables: std::collections::BTreeMap<String, Value>, context: &CallContext) -> R {
+    let mut template = hcl_edit::parser::parse_template(text).map_err(|error| {
         bad_arg(
             0,
             format!(
@@ -249,7 +286,7 @@ pub fn templatefile(args: Vec<Value>, context: &CallContext) -> R {
     crate::eval::template::prepare_template(&mut template);
     for reference in template_references(&template) {
         if !variables.contains_key(&reference.root) {
-            let at = reference.range.map(|r| line_col(&text, r.start)).unwrap_or((1, 1));
+            let at = reference.range.map(|r| line_col(text, r.start)).unwrap_or((1, 1));
             return Err(bad_arg(
                 1,
                 format!("{path}:{}:{}: vars map does not contain key {:?}", at.0, at.1, reference.root),
@@ -268,7 +305,7 @@ pub fn templatefile(args: Vec<Value>, context: &CallContext) -> R {
     }
     let expression = hcl_edit::expr::Expression::StringTemplate(template.into_iter().collect());
     evaluator.eval(&expression).map_err(|diagnostic| {
-        let at = diagnostic.primary.as_ref().map(|span| line_col(&text, span.range.start)).unwrap_or((1, 1));
+        let at = diagnostic.primary.as_ref().map(|span| line_col(text, span.range.start)).unwrap_or((1, 1));
         fail(format!("{path}:{}:{}: {}", at.0, at.1, diagnostic.detail.trim_end_matches('.')))
     })
 }
