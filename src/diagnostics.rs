@@ -20,10 +20,33 @@ use owo_colors::OwoColorize;
 use std::fmt::Write;
 
 /// Renders every diagnostic, one after another, followed by a count line when there are errors.
+///
+/// Diagnostics of the same kind at the same place — one mistake in a module called with
+/// `count = 96` — are shown once (the first instance's detail), with "…and 95 more instances".
 pub fn render_all(diagnostics: &Diagnostics, sources: &SourceMap, color: bool) -> String {
-    let mut out = String::new();
+    let mut groups: Vec<(&Diagnostic, usize)> = Vec::new();
+    let mut seen: std::collections::HashMap<(bool, &str, u32, usize, usize), usize> = std::collections::HashMap::new();
     for diagnostic in diagnostics.iter() {
-        out.push_str(&render(diagnostic, sources, color));
+        if let Some(span) = &diagnostic.primary {
+            let span = sources.resolve(span);
+            let key = (
+                diagnostic.severity == Severity::Error,
+                diagnostic.summary.as_str(),
+                span.file.0,
+                span.range.start,
+                span.range.end,
+            );
+            if let Some(&at) = seen.get(&key) {
+                groups[at].1 += 1;
+                continue;
+            }
+            seen.insert(key, groups.len());
+        }
+        groups.push((diagnostic, 0));
+    }
+    let mut out = String::new();
+    for (diagnostic, more) in groups {
+        out.push_str(&render_with(diagnostic, sources, color, more));
         out.push('\n');
     }
     out
@@ -31,6 +54,10 @@ pub fn render_all(diagnostics: &Diagnostics, sources: &SourceMap, color: bool) -
 
 /// Renders one diagnostic.
 pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> String {
+    render_with(diagnostic, sources, color, 0)
+}
+
+fn render_with(diagnostic: &Diagnostic, sources: &SourceMap, color: bool, more: usize) -> String {
     let mut out = String::new();
     let label = match diagnostic.severity {
         Severity::Error => "error",
@@ -60,6 +87,15 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, color: bool) -> Stri
     }
     if let Some(address) = &diagnostic.address {
         let _ = writeln!(out, "{pad} = in `{address}`");
+    }
+    match more {
+        0 => {}
+        1 => {
+            let _ = writeln!(out, "{pad} = …and 1 more instance");
+        }
+        n => {
+            let _ = writeln!(out, "{pad} = …and {n} more instances");
+        }
     }
     for line in diagnostic.detail.lines().filter(|line| !line.is_empty()) {
         let _ = writeln!(out, "{pad} = {line}");

@@ -1,4 +1,5 @@
-//! Small filesystem helpers with the durability rules the project relies on.
+//! Small filesystem helpers with the durability rules the project relies on, and Go's lexical
+//! path cleaning.
 
 use std::io::Write;
 use std::path::Path;
@@ -50,4 +51,33 @@ fn write(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&temp);
     }
     result
+}
+
+/// Go's `filepath.Clean` on a `/`-separated path: lexical, no filesystem access (`a/../b` →
+/// `b`, `./x` → `x`, `` → `.`; `..` above a relative start is kept).
+pub fn clean(path: &str) -> String {
+    if path.is_empty() {
+        return ".".into();
+    }
+    let rooted = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for component in path.split('/') {
+        match component {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|last| *last != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
 }

@@ -268,3 +268,39 @@ fn output_json_leaves_out_null_outputs_as_terraform_does() {
     assert_eq!(outputs["some"]["value"], "x");
     assert!(outputs.get("none").is_none(), "{outputs}");
 }
+
+#[test]
+fn destroy_refuses_a_configuration_that_cannot_be_evaluated() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("main.tf"), "resource \"terraform_data\" \"a\" {\n  input = 1\n}\n").expect("write");
+    let applied = run(infra().arg("-C").arg(dir.path()).args(["apply", "-auto-approve", "-no-color"]));
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    std::fs::write(dir.path().join("main.tf"), "resource \"terraform_data\" \"a\" {\n  input = nope(1)\n}\n")
+        .expect("write");
+    let destroyed = run(infra().arg("-C").arg(dir.path()).args(["destroy", "-auto-approve", "-no-color"]));
+    assert_eq!(destroyed.code, 1, "{}{}", destroyed.stdout, destroyed.stderr);
+    assert!(destroyed.stderr.contains("Call to unknown function"), "{}", destroyed.stderr);
+    let listed = run(infra().arg("-C").arg(dir.path()).args(["state", "list"]));
+    assert_eq!(listed.stdout.trim(), "terraform_data.a", "nothing was destroyed");
+}
+
+#[test]
+fn a_mistake_in_a_module_called_many_times_is_shown_once_at_a_clean_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("modules/thing")).expect("module dir");
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "module \"thing\" {\n  source = \"./modules/thing\"\n  count  = 4\n  n      = count.index\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("modules/thing/main.tf"),
+        "variable \"n\" {}\n\noutput \"v\" {\n  value = tonumber(\"x${var.n}x\")\n}\n",
+    )
+    .expect("write");
+    let result = run(infra().arg("-C").arg(dir.path()).args(["plan", "-no-color"]));
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert_eq!(result.stderr.matches("error: ").count(), 1, "{}", result.stderr);
+    assert!(result.stderr.contains("…and 3 more instances"), "{}", result.stderr);
+    assert!(result.stderr.contains("--> modules/thing/main.tf:4:"), "{}", result.stderr);
+}

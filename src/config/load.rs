@@ -260,5 +260,7 @@ fn display_path(path: &Path) -> PathBuf {
         .ok()
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf());
-    shown.strip_prefix(".").map(Path::to_path_buf).unwrap_or(shown)
+    let shown = shown.strip_prefix(".").map(Path::to_path_buf).unwrap_or(shown);
+    // `modules/x/../../main.tf` is `main.tf`.
+    PathBuf::from(crate::fsutil::clean(&shown.to_string_lossy()))
 }

@@ -298,6 +298,19 @@ pub fn plan(
 
     // 3. Destroy: every managed instance, dependents first (the apply orders them).
     if options.destroy {
+        // As Terraform: a configuration that cannot be evaluated is not planned, not even to
+        // destroy (its errors are the user's to fix first; `state rm` forgets objects).
+        let check = EvalOptions {
+            plan_time: true,
+            unknown_variables: true,
+            workspace: options.workspace.clone(),
+            ..EvalOptions::default()
+        };
+        let (_, evaluation) = crate::graph::walk::evaluate_root(config, variables, &check);
+        if evaluation.has_errors() {
+            diagnostics.extend(evaluation.into_iter().filter(Diagnostic::is_error));
+            return (Plan::default(), diagnostics);
+        }
         // Dependencies from state, and from the configuration where the object is still in it
         // (state may not know them: an imported object has none).
         let configured = crate::graph::walk::root_dependencies(config);
