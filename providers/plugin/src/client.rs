@@ -87,13 +87,22 @@ impl PluginClient {
                 .map_err(|status| format!("{}: {}", status.code(), status.message()))
         }
         .await;
-        result.map_err(|error| {
-            let method = path.rsplit('/').next().unwrap_or(path);
-            match self.process.lock().unwrap_or_else(|p| p.into_inner()).exited() {
-                Some(status) => format!("the plugin `{}` crashed ({status}) during {method}", self.name),
-                None => format!("the plugin `{}` failed {method}: {error}", self.name),
+        let Err(error) = result else { return result };
+        let method = path.rsplit('/').next().unwrap_or(path);
+        // A broken connection usually means the plugin died; its exit may not be visible yet
+        // (the socket closes before the process is reaped): wait for it, two seconds at most.
+        let broken =
+            error.contains("transport error") || error.starts_with("Unavailable") || error.contains("broken pipe");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(if broken { 2 } else { 0 });
+        loop {
+            if let Some(status) = self.process.lock().unwrap_or_else(|p| p.into_inner()).exited() {
+                return Err(format!("the plugin `{}` crashed ({status}) during {method}", self.name));
             }
-        })
+            if std::time::Instant::now() >= deadline {
+                return Err(format!("the plugin `{}` failed {method}: {error}", self.name));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Asks the plugin to end (go-plugin's controller), then makes sure it has.
