@@ -75,6 +75,7 @@ pub fn prior_instances(
     let Some(snapshot) = snapshot else { return BTreeMap::new() };
     let mut schemas: BTreeMap<&str, Option<infra_provider::ResourceSchema>> = BTreeMap::new();
     let mut upgrades = Vec::new();
+    let mut privates = Vec::new();
     let mut instances: BTreeMap<String, PriorInstance> = snapshot
         .resources
         .iter()
@@ -86,6 +87,11 @@ pub fn prior_instances(
                 value = mark_schema_sensitive(value, &schema.block);
             }
             let provider = registry.for_resource(&state.kind, Some(&state.provider)).map(|(_, p)| p);
+            if let Some(private) = state.private.as_deref().and_then(crate::objects::private_bytes)
+                && let Some(provider) = &provider
+            {
+                privates.push((address.clone(), provider.clone(), state.kind.as_str(), private));
+            }
             if let (Some(schema), Some(provider)) = (schema, provider)
                 && state.mode == "managed"
                 && state.schema_version < schema.version
@@ -123,13 +129,11 @@ pub fn prior_instances(
             })),
         }
     }
-    // A provider's private data goes back to it before any call about the object.
-    for (address, state) in &snapshot.resources {
-        if let Some(private) = state.private.as_deref().and_then(crate::objects::private_bytes)
-            && let Some((_, provider)) = registry.for_resource(&state.kind, Some(&state.provider))
-            && let Some(instance) = instances.get(address)
-        {
-            provider.restore_private(&state.kind, &instance.value, &private);
+    // A provider's private data goes back to it before any call about the object (after any
+    // upgrade: the plugin finds it by the object as it now reads).
+    for (address, provider, kind, private) in privates {
+        if let Some(instance) = instances.get(&address) {
+            provider.restore_private(kind, &instance.value, &private);
         }
     }
     instances

@@ -378,12 +378,15 @@ fn get(config: &CliConfig, url: &str, limit: u64) -> Result<Vec<u8>, String> {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let mut response = request.send().await.map_err(|e| format!("{shown}: {}", chain(&e)))?;
+        let mut response =
+            request.send().await.map_err(|e| format!("{shown}: {}", infra_plugin::client::error_chain(&e)))?;
         if !response.status().is_success() {
             return Err(format!("{shown}: {}", response.status()));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| format!("{shown}: {}", chain(&e)))? {
+        while let Some(chunk) =
+            response.chunk().await.map_err(|e| format!("{shown}: {}", infra_plugin::client::error_chain(&e)))?
+        {
             body.extend_from_slice(&chunk);
             if body.len() as u64 > limit {
                 return Err(format!("{shown}: larger than {limit} bytes"));
@@ -391,17 +394,6 @@ fn get(config: &CliConfig, url: &str, limit: u64) -> Result<Vec<u8>, String> {
         }
         Ok(body)
     })
-}
-
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn get_json(config: &CliConfig, url: &str) -> Result<serde_json::Value, String> {
