@@ -52,7 +52,7 @@ impl Registry {
         let mut registry = Registry::new();
         registry.register(
             Arc::new(|| Arc::new(Builtin::new()) as Arc<dyn Provider>),
-            &["terraform", "random", "local", "time"],
+            &["terraform", "random", "local", "time", "null"],
         );
         registry.register(Arc::new(|| Arc::new(Aws::new()) as Arc<dyn Provider>), &["aws"]);
         registry.register(Arc::new(|| Arc::new(Kubernetes::new()) as Arc<dyn Provider>), &["kubernetes"]);

@@ -33,6 +33,8 @@ struct TfOutput {
     value: serde_json::Value,
     #[serde(default)]
     sensitive: bool,
+    #[serde(default, rename = "type")]
+    value_type: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -193,7 +195,9 @@ pub fn convert(text: &[u8], file: &str, registry: &Registry) -> Result<Snapshot,
     snapshot.outputs = state
         .outputs
         .into_iter()
-        .map(|(name, output)| (name, OutputState { value: output.value, sensitive: output.sensitive }))
+        .map(|(name, output)| {
+            (name, OutputState { value: output.value, sensitive: output.sensitive, value_type: output.value_type })
+        })
         .collect();
     Ok(snapshot)
 }

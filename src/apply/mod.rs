@@ -27,7 +27,7 @@ use infra_provider::contract::{check_new, check_planned};
 use infra_provider::{
     ApplyRequest, Diagnostic, Diagnostics, PlanRequest, Provider, ReadDataRequest, Value, values_equal,
 };
-use infra_state::{Backend, JournalEntry, Lease, OutputState, ResourceState, Snapshot};
+use infra_state::{Backend, JournalEntry, Lease, ResourceState, Snapshot};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -155,6 +155,8 @@ struct Unit {
     config: Option<Value>,
     provider: Arc<dyn Provider>,
     create_before_destroy: bool,
+    /// Where a data source may read local files (`ReadDataRequest::files_within`).
+    files_within: Option<std::path::PathBuf>,
 }
 
 async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semaphore) -> Option<Value> {
@@ -264,7 +266,11 @@ async fn run_unit(unit: &Unit, shared: &Shared<'_>, permits: &tokio::sync::Semap
             Action::Delete => delete(prior.clone()).await.map(|_| None),
             Action::Read => {
                 let config = unit.config.clone().unwrap_or(Value::Null);
-                provider.read_data(ReadDataRequest { kind: kind.clone(), config }).await.map(|r| Some(r.state))
+                let files_within = unit.files_within.clone();
+                provider
+                    .read_data(ReadDataRequest { kind: kind.clone(), config, files_within })
+                    .await
+                    .map(|r| Some(r.state))
             }
             Action::NoOp => Ok(prior.clone()),
             Action::Forget => Ok(None),
@@ -443,6 +449,7 @@ impl ResourceHandler for Applier<'_> {
                     config,
                     provider: provider.clone(),
                     create_before_destroy: resource.lifecycle.create_before_destroy,
+                    files_within: scope.files.confine.clone(),
                 },
             ));
         }
@@ -637,8 +644,7 @@ pub fn apply(
         for (name, value) in values.outputs {
             let sensitive = config.root.outputs.get(&name).is_some_and(|o| o.sensitive);
             if value.is_wholly_known() {
-                outputs
-                    .insert(name, OutputState { value: value.deep_unmark().to_json().unwrap_or_default(), sensitive });
+                outputs.insert(name, crate::types::output_state(&value, sensitive));
             }
         }
     }
@@ -654,7 +660,7 @@ pub fn apply(
             .into_iter()
             .filter_map(|change| {
                 let provider = registry.for_resource(&change.addr.kind, Some(&change.provider)).map(|(_, p)| p)?;
-                Some(Unit { change, config: None, provider, create_before_destroy: false })
+                Some(Unit { change, config: None, provider, create_before_destroy: false, files_within: None })
             })
             .collect();
         run_phases(&units, &shared, &permits, true);

@@ -116,21 +116,6 @@ pub struct OutputArgs {
     raw: bool,
 }
 
-/// Terraform's type description of a value (`"string"`, `["list", "number"]`...).
-fn type_of(value: &Value) -> serde_json::Value {
-    match value.bare() {
-        Value::Null => json!("dynamic"),
-        Value::Bool(_) => json!("bool"),
-        Value::Number(_) => json!("number"),
-        Value::String(_) => json!("string"),
-        Value::List(items) | Value::Set(items) => json!(["tuple", items.iter().map(type_of).collect::<Vec<_>>()]),
-        Value::Map(entries) => {
-            json!(["object", entries.iter().map(|(k, v)| (k.clone(), type_of(v))).collect::<serde_json::Map<_, _>>()])
-        }
-        Value::Unknown | Value::Sensitive(_) => json!("dynamic"),
-    }
-}
-
 pub fn run_output(args: OutputArgs, printer: &Printer) -> ExitCode {
     let Some(session) = session(printer) else { return ExitCode::from(1) };
     let outputs = match session.read_unlocked().map_err(|e| e.to_string()) {
@@ -172,7 +157,7 @@ pub fn run_output(args: OutputArgs, printer: &Printer) -> ExitCode {
         let document: serde_json::Map<String, serde_json::Value> = outputs
             .iter()
             .filter(|(_, output)| !output.value.is_null())
-            .map(|(name, output)| (name.clone(), json!({ "sensitive": output.sensitive, "type": type_of(&Value::from_json(&output.value)), "value": output.value })))
+            .map(|(name, output)| (name.clone(), json!({ "sensitive": output.sensitive, "type": output.value_type.clone().unwrap_or_else(|| crate::types::type_json(&Value::from_json(&output.value))), "value": output.value })))
             .collect();
         printer.data(&serde_json::to_string_pretty(&document).unwrap_or_default());
         return ExitCode::SUCCESS;

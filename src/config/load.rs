@@ -172,7 +172,7 @@ impl Loader<'_> {
 const NOT_CONFIGURATION: &[&str] = &[".terraform.lock.hcl", "terragrunt.hcl", ".terragrunt.hcl"];
 
 /// The configuration files of a directory, in name order (docs/language.md, "Which files"):
-/// `*.tf` (Terraform's), `*.hcl` except test files (`*.tftest.hcl`, `*.tfmock.hcl`), lock files,
+/// `*.tf` and `*.tf.json` (Terraform's), `*.hcl` except test files (`*.tftest.hcl`, `*.tfmock.hcl`), lock files,
 /// Terragrunt's and Packer's (`*.pkr.hcl`), `*.yaml` / `*.yml` (read as infra block documents or
 /// Kubernetes manifests, others skipped when loaded); names starting with `.` are skipped.
 pub fn config_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -185,7 +185,10 @@ pub fn config_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         }
         let excluded = NOT_CONFIGURATION.contains(&name)
             || [".tftest.hcl", ".tfmock.hcl", ".pkr.hcl", ".tfvars.hcl"].iter().any(|suffix| name.ends_with(suffix));
-        if !excluded && matches!(path.extension().and_then(|ext| ext.to_str()), Some("hcl" | "tf" | "yaml" | "yml")) {
+        let json = name.ends_with(".tf.json");
+        if !excluded
+            && (json || matches!(path.extension().and_then(|ext| ext.to_str()), Some("hcl" | "tf" | "yaml" | "yml")))
+        {
             files.push(path);
         }
     }
@@ -231,6 +234,8 @@ pub fn load_module(dir: &Path, sources: &mut SourceMap, diagnostics: &mut Diagno
         let file = sources.add(shown, text);
         if is_yaml {
             yaml::load_yaml_file(file, sources, &mut module, diagnostics);
+        } else if path.to_string_lossy().ends_with(".tf.json") {
+            yaml::load_json_file(file, sources, &mut module, diagnostics);
         } else {
             let text = &sources.get(file).expect("just added").text;
             match parse_hcl(text) {

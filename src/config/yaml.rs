@@ -78,7 +78,8 @@ pub(crate) fn load_yaml_file(
             }
             diagnostics.push(diagnostic);
         } else {
-            let mut writer = HclWriter { file, sources, out: String::new(), mapping: Vec::new(), diagnostics };
+            let mut writer =
+                HclWriter { file, sources, out: String::new(), mapping: Vec::new(), diagnostics, json: false };
             writer.blocks(entries);
             let HclWriter { out, mapping, .. } = writer;
             let synthetic = sources.add_mapped(path.clone(), out, mapping);
@@ -88,6 +89,72 @@ pub(crate) fn load_yaml_file(
                 Err(error) => diagnostics.push(parse_error(&error, synthetic, text)),
             }
         }
+    }
+}
+
+/// Loads a `*.tf.json` file: Terraform's JSON syntax, translated to HCL text like YAML block
+/// documents (strings are templates; `"//"` keys are comments; a block may be given as an
+/// object or an array of objects at every level).
+pub(crate) fn load_json_file(
+    file: FileId,
+    sources: &mut SourceMap,
+    module: &mut Module,
+    diagnostics: &mut Diagnostics,
+) {
+    let source = sources.get(file).expect("file was just added");
+    let text = source.text.clone();
+    // Strict JSON first (a YAML reader would accept more); its position for the diagnostic.
+    if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+        let offset = source.offset_of(error.line().max(1), error.column().max(1));
+        let end = text[offset.min(text.len())..].chars().next().map_or(offset, |c| offset + c.len_utf8());
+        diagnostics.push(
+            Diagnostic::error("Invalid JSON", format!("The JSON parser says: {error}."))
+                .at(Some(Span::new(file, offset.min(text.len())..end.min(text.len())))),
+        );
+        return;
+    }
+    let path = source.path.clone();
+    let documents = match parse_documents(&text) {
+        Ok(documents) => documents,
+        Err((message, location)) => {
+            let offset = location.map_or(0, |(line, column)| source.offset_of(line, column));
+            diagnostics.push(
+                Diagnostic::error("Unsupported JSON", format!("This JSON could not be read: {message}."))
+                    .at(Some(Span::new(file, offset..(offset + 1).min(text.len())))),
+            );
+            return;
+        }
+    };
+    let Some(document) = documents.first() else { return };
+    let NodeKind::Map(entries) = &document.value else {
+        diagnostics.push(
+            Diagnostic::error(
+                "Invalid JSON configuration",
+                "The root of a `.tf.json` file must be an object of blocks (`\"resource\": {...}`).",
+            )
+            .at(node_span(sources, file, document)),
+        );
+        return;
+    };
+    let mut writer = HclWriter { file, sources, out: String::new(), mapping: Vec::new(), diagnostics, json: true };
+    for (key, node) in entries {
+        if key != "//" && !BLOCK_KEYS.contains(&key.as_str()) {
+            let mut diagnostic =
+                Diagnostic::error("Unsupported block type", format!("Blocks of type `{key}` are not expected here."))
+                    .at(node_span(writer.sources, file, node));
+            if let Some(suggestion) = crate::suggest::did_you_mean(key, BLOCK_KEYS.iter().copied()) {
+                diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
+            }
+            writer.diagnostics.push(diagnostic);
+        }
+    }
+    writer.blocks(entries);
+    let HclWriter { out, mapping, .. } = writer;
+    let synthetic = sources.add_mapped(path, out, mapping);
+    let text = &sources.get(synthetic).expect("just added").text;
+    match super::parse::parse_hcl(text) {
+        Ok(body) => decode_file(&body, synthetic, module, diagnostics),
+        Err(error) => diagnostics.push(parse_error(&error, synthetic, text)),
     }
 }
 
@@ -150,6 +217,8 @@ struct HclWriter<'a> {
     out: String,
     mapping: Vec<Mapping>,
     diagnostics: &'a mut Diagnostics,
+    /// Terraform's JSON syntax: `"//"` keys are comments.
+    json: bool,
 }
 
 impl HclWriter<'_> {
@@ -164,13 +233,24 @@ impl HclWriter<'_> {
         self.diagnostics.push(Diagnostic::error(summary, detail).at(span));
     }
 
-    fn entries<'n>(&mut self, node: &'n Node, what: &str) -> &'n [(String, Node)] {
+    /// A mapping's entries; in JSON also an array of objects (Terraform's JSON syntax allows
+    /// one at every block level), `"//"` comment keys left out.
+    fn entries<'n>(&mut self, node: &'n Node, what: &str) -> Vec<&'n (String, Node)> {
         match &node.value {
-            NodeKind::Map(entries) => entries,
-            NodeKind::Null => &[],
+            NodeKind::Map(entries) => entries.iter().filter(|(key, _)| !(self.json && key == "//")).collect(),
+            NodeKind::Null => Vec::new(),
+            NodeKind::Seq(items) if self.json => {
+                let mut all = Vec::new();
+                for item in items {
+                    all.extend(self.entries(item, what));
+                }
+                all
+            }
             _ => {
-                self.error(node, "Invalid YAML block", format!("{what} must be a mapping."));
-                &[]
+                let syntax = if self.json { "JSON" } else { "YAML" };
+                let shape = if self.json { "an object" } else { "a mapping" };
+                self.error(node, &format!("Invalid {syntax} block"), format!("{what} must be {shape}."));
+                Vec::new()
             }
         }
     }
@@ -199,7 +279,7 @@ impl HclWriter<'_> {
                             self.label(kind);
                             self.label(name);
                             self.out.push_str(" {\n");
-                            self.body(body, &["depends_on", "provider"], &["lifecycle"]);
+                            self.body(body, &["depends_on", "provider"], &["lifecycle", "connection"]);
                             self.out.push_str("}\n");
                         }
                     }
@@ -210,7 +290,11 @@ impl HclWriter<'_> {
                         self.out.push_str(key);
                         self.label(name);
                         self.out.push_str(" {\n");
-                        let raw: &[&str] = if key == "variable" { &["type"] } else { &["depends_on"] };
+                        let raw: &[&str] = match key.as_str() {
+                            "variable" => &["type"],
+                            "module" => &["depends_on", "providers"],
+                            _ => &["depends_on"],
+                        };
                         self.body(body, raw, &["validation", "precondition"]);
                         self.out.push_str("}\n");
                     }
@@ -259,6 +343,30 @@ impl HclWriter<'_> {
                     }
                     self.out.push_str("}\n");
                 }
+                "check" | "removed" => {
+                    let bodies: Vec<(Option<&String>, &Node)> = if key == "check" {
+                        self.entries(node, "`check`").into_iter().map(|(name, body)| (Some(name), body)).collect()
+                    } else {
+                        match &node.value {
+                            NodeKind::Seq(items) => items.iter().map(|item| (None, item)).collect(),
+                            _ => vec![(None, node)],
+                        }
+                    };
+                    for (name, body) in bodies {
+                        self.mark(body);
+                        self.out.push_str(key);
+                        if let Some(name) = name {
+                            self.label(name);
+                        }
+                        self.out.push_str(" {\n");
+                        if key == "check" {
+                            self.body(body, &[], &["assert"]);
+                        } else {
+                            self.body(body, &["from"], &["lifecycle"]);
+                        }
+                        self.out.push_str("}\n");
+                    }
+                }
                 "moved" | "import" => {
                     let items: Vec<&Node> = match &node.value {
                         NodeKind::Seq(items) => items.iter().collect(),
@@ -281,7 +389,21 @@ impl HclWriter<'_> {
     /// (a mapping, or a list of mappings).
     fn body(&mut self, node: &Node, raw: &[&str], blocks: &[&str]) {
         for (key, value) in self.entries(node, "A block body") {
-            if blocks.contains(&key.as_str()) || key == "dynamic" {
+            if blocks.contains(&key.as_str())
+                || key == "dynamic"
+                || (key == "provisioner" && blocks.contains(&"lifecycle"))
+            {
+                if key == "provisioner" {
+                    for (kind, body) in self.entries(value, "`provisioner`") {
+                        self.mark(body);
+                        self.out.push_str("provisioner");
+                        self.label(kind);
+                        self.out.push_str(" {\n");
+                        self.body(body, &[], &["connection"]);
+                        self.out.push_str("}\n");
+                    }
+                    continue;
+                }
                 if key == "dynamic" {
                     for (kind, body) in self.entries(value, "`dynamic`") {
                         self.mark(body);
@@ -360,6 +482,21 @@ impl HclWriter<'_> {
                     self.raw(item);
                 }
                 self.out.push(']');
+            }
+            NodeKind::Map(entries) => {
+                // `providers = { aws = aws.east }`: keys and values are references.
+                self.out.push_str("{\n");
+                for (key, item) in entries {
+                    if is_identifier(key) || key.split('.').all(is_identifier) {
+                        self.out.push_str(key);
+                    } else {
+                        quote(&mut self.out, key);
+                    }
+                    self.out.push_str(" = ");
+                    self.raw(item);
+                    self.out.push('\n');
+                }
+                self.out.push('}');
             }
             _ => self.value(value),
         }

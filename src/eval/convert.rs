@@ -191,6 +191,19 @@ pub fn unify(items: Vec<Value>) -> Result<Vec<Value>, String> {
         return Ok(items);
     }
     let primitive = |kind: &K| matches!(kind, K::String | K::Number | K::Bool);
+    if kinds.iter().all(|kind| matches!(kind, K::Set | K::List)) {
+        // A set and a tuple unify to the set (Terraform: `cond ? toset(a) : []` is a set).
+        return Ok(items
+            .into_iter()
+            .map(|item| {
+                let (bare, sensitive) = item.unmark();
+                match bare {
+                    Value::List(elements) => Value::set(elements).mark_if(sensitive),
+                    other => other.mark_if(sensitive),
+                }
+            })
+            .collect());
+    }
     if kinds.iter().all(primitive) {
         return items
             .into_iter()

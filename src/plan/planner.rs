@@ -408,7 +408,7 @@ pub fn plan(
     let prior_outputs = snapshot.map(|s| s.outputs.clone()).unwrap_or_default();
     for (name, value) in &values.outputs {
         let sensitive = config.root.outputs.get(name).is_some_and(|o| o.sensitive);
-        let before = prior_outputs.get(name).map(|o| Value::from_json(&o.value).mark_if(o.sensitive));
+        let before = prior_outputs.get(name).map(|o| crate::types::output_value(o).mark_if(o.sensitive));
         let action = match &before {
             None => Action::Create,
             Some(before) if value.is_wholly_known() && values_equal(before, value) => Action::NoOp,
@@ -429,7 +429,7 @@ pub fn plan(
 fn removed_output(output: &infra_state::OutputState) -> OutputChange {
     OutputChange {
         action: Action::Delete,
-        before: Some(Value::from_json(&output.value).mark_if(output.sensitive)),
+        before: Some(crate::types::output_value(output).mark_if(output.sensitive)),
         after: None,
         sensitive: output.sensitive,
     }
@@ -768,6 +768,7 @@ impl ResourceHandler for Planner<'_> {
             return Work::Done(unknowns());
         }
         let trigger = if resource.mode == Mode::Managed { self.triggered(resource, &item.path.0) } else { None };
+        let files_within = scope.files.confine.clone();
         Work::Pending(Box::pin(async move {
             let mut diagnostics = Diagnostics::new();
             let mut values = vec![Value::Unknown; item.instances.len()];
@@ -786,7 +787,11 @@ impl ResourceHandler for Planner<'_> {
                 let permit = self.permits.acquire().await;
                 let answer = if resource.mode == Mode::Data {
                     provider
-                        .read_data(ReadDataRequest { kind: resource.kind.clone(), config: job.config.clone() })
+                        .read_data(ReadDataRequest {
+                            kind: resource.kind.clone(),
+                            config: job.config.clone(),
+                            files_within: files_within.clone(),
+                        })
                         .await
                         .map(|r| PlanResponse { planned: r.state, requires_replace: Vec::new() })
                 } else {

@@ -136,4 +136,8 @@ pub struct OutputState {
     /// Declared sensitive.
     #[serde(default)]
     pub sensitive: bool,
+    /// The value's type in Terraform's JSON notation (`["set", "string"]`): what JSON alone
+    /// cannot say (a set is stored as an array). Absent in older states.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub value_type: Option<serde_json::Value>,
 }

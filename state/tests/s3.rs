@@ -102,7 +102,7 @@ fn racing_writers_of_one_serial_cannot_both_win() {
                     next.serial = 2;
                     next.outputs.insert(
                         format!("o{n}"),
-                        infra_state::OutputState { value: serde_json::json!(n), sensitive: false },
+                        infra_state::OutputState { value: serde_json::json!(n), sensitive: false, value_type: None },
                     );
                     S3Backend::connect(&config(bucket), "default").expect("connect").write(&next, Some(1), None)
                 })

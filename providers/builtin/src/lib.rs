@@ -5,20 +5,28 @@
 //!   `triggers_replace` forces replacement.
 //! - `random_id`, `random_string`, `random_password` ([`random`]): random values generated once
 //!   and kept until a `keepers` / argument change replaces them.
-//! - `local_file` ([`local_file`]): a file on disk; editing or deleting it outside infra is drift.
-//! - `time_sleep` ([`time`]): waits on create and destroy.
+//! - `random_pet`, `random_integer`, `random_uuid`, `random_shuffle`, `random_bytes`
+//!   ([`random_choice`]).
+//! - `local_file`, `local_sensitive_file` ([`local_file`]): a file on disk; editing or deleting it
+//!   outside infra is drift; data sources of the same names read one.
+//! - `time_sleep` ([`time`]): waits on create and destroy; `time_static`, `time_offset`,
+//!   `time_rotating` ([`clock`]): a moment fixed in state.
+//! - `null_resource` and the `null_data_source` data source ([`null`]).
 //!
 //! Each type is a small module with its schema, plan rules and apply; [`Builtin`] dispatches.
 
+pub mod clock;
 pub mod data;
 pub mod local_file;
+pub mod null;
 pub mod random;
+pub mod random_choice;
 pub mod time;
 
 use async_trait::async_trait;
 use infra_provider::{
     ApplyRequest, ApplyResponse, Diagnostic, Diagnostics, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
-    Provider, ProviderSchema, ReadRequest, ReadResponse,
+    Provider, ProviderSchema, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, plan_by_schema,
 };
 
 /// The built-in provider.
@@ -40,8 +48,21 @@ impl Builtin {
         schema.resources.insert("random_id".into(), random::id_schema());
         schema.resources.insert("random_string".into(), random::string_schema(false));
         schema.resources.insert("random_password".into(), random::string_schema(true));
-        schema.resources.insert("local_file".into(), local_file::schema());
+        schema.resources.insert("local_file".into(), local_file::schema(false));
+        schema.resources.insert("local_sensitive_file".into(), local_file::schema(true));
         schema.resources.insert("time_sleep".into(), time::schema());
+        schema.resources.insert("time_static".into(), clock::static_schema());
+        schema.resources.insert("time_offset".into(), clock::offset_schema());
+        schema.resources.insert("time_rotating".into(), clock::rotating_schema());
+        schema.resources.insert("null_resource".into(), null::resource_schema());
+        schema.resources.insert("random_pet".into(), random_choice::pet_schema());
+        schema.resources.insert("random_integer".into(), random_choice::integer_schema());
+        schema.resources.insert("random_uuid".into(), random_choice::uuid_schema());
+        schema.resources.insert("random_shuffle".into(), random_choice::shuffle_schema());
+        schema.resources.insert("random_bytes".into(), random_choice::bytes_schema());
+        schema.data_sources.insert("null_data_source".into(), null::data_schema());
+        schema.data_sources.insert("local_file".into(), local_file::data_schema(false));
+        schema.data_sources.insert("local_sensitive_file".into(), local_file::data_schema(true));
         Builtin { schema }
     }
 }
@@ -68,6 +89,11 @@ impl Provider for Builtin {
             "terraform_data" => data::plan(schema, &request),
             "random_id" | "random_string" | "random_password" => random::plan(schema, &request),
             "time_sleep" => time::plan(schema, &request)?,
+            "time_static" | "time_offset" | "time_rotating" => clock::plan(schema, &request)?,
+            "random_pet" | "random_integer" | "random_uuid" | "random_shuffle" | "random_bytes" => {
+                random_choice::plan(schema, &request)
+            }
+            "null_resource" => plan_by_schema(Some(schema), &request),
             _ => local_file::plan(schema, &request),
         })
     }
@@ -79,21 +105,40 @@ impl Provider for Builtin {
             "random_string" | "random_password" => {
                 Ok(random::apply_string(&request, request.kind == "random_password"))
             }
-            "local_file" => local_file::apply(&request),
+            "local_file" | "local_sensitive_file" => local_file::apply(&request),
             "time_sleep" => time::apply(&request).await,
+            "time_static" | "time_offset" | "time_rotating" => clock::apply(&request),
+            "random_pet" | "random_integer" | "random_uuid" | "random_shuffle" | "random_bytes" => {
+                random_choice::apply(&request)
+            }
+            "null_resource" => Ok(null::apply(&request)),
             other => Err(unknown_type(other)),
         }
     }
 
     async fn read(&self, request: ReadRequest) -> Result<ReadResponse, Diagnostics> {
         match request.kind.as_str() {
-            "local_file" => local_file::read(&request),
+            "local_file" | "local_sensitive_file" => local_file::read(&request),
+            "time_rotating" => Ok(ReadResponse { current: clock::read(&request.kind, request.current) }),
             // The other types live only in state: they are as state says.
-            "terraform_data" | "random_id" | "random_string" | "random_password" | "time_sleep" => {
-                Ok(ReadResponse { current: Some(request.current) })
-            }
+            kind if self.schema.resources.contains_key(kind) => Ok(ReadResponse { current: Some(request.current) }),
             other => Err(unknown_type(other)),
         }
+    }
+
+    async fn read_data(&self, request: ReadDataRequest) -> Result<ReadDataResponse, Diagnostics> {
+        let state = match request.kind.as_str() {
+            "null_data_source" => null::read_data(&request.config),
+            "local_file" | "local_sensitive_file" => local_file::read_data(&request)?,
+            other => {
+                return Err(Diagnostic::error(
+                    "Unsupported data source",
+                    format!("The built-in provider has no data source `{other}`."),
+                )
+                .into());
+            }
+        };
+        Ok(ReadDataResponse { state })
     }
 
     async fn import(&self, request: ImportRequest) -> Result<ImportResponse, Diagnostics> {
@@ -163,10 +208,161 @@ mod tests {
                 update: None,
                 remote: true,
             },
+            LifecycleCase {
+                kind: "local_sensitive_file".into(),
+                create: object(&[
+                    ("filename", Value::from(dir.path().join("secret.txt").to_string_lossy().as_ref())),
+                    ("content", Value::from("s3cret")),
+                ]),
+                update: None,
+                remote: true,
+            },
+            LifecycleCase {
+                kind: "null_resource".into(),
+                create: object(&[("triggers", object(&[("v", Value::from("1"))]))]),
+                update: None,
+                remote: false,
+            },
+            LifecycleCase {
+                kind: "random_pet".into(),
+                create: object(&[("length", Value::int(3))]),
+                update: None,
+                remote: false,
+            },
+            LifecycleCase {
+                kind: "random_integer".into(),
+                create: object(&[("min", Value::int(1)), ("max", Value::int(6))]),
+                update: None,
+                remote: false,
+            },
+            LifecycleCase { kind: "random_uuid".into(), create: object(&[]), update: None, remote: false },
+            LifecycleCase {
+                kind: "random_shuffle".into(),
+                create: object(&[("input", Value::List(vec![Value::from("a"), Value::from("b")]))]),
+                update: None,
+                remote: false,
+            },
+            LifecycleCase {
+                kind: "random_bytes".into(),
+                create: object(&[("length", Value::int(16))]),
+                update: None,
+                remote: false,
+            },
+            LifecycleCase { kind: "time_static".into(), create: object(&[]), update: None, remote: false },
+            LifecycleCase {
+                kind: "time_offset".into(),
+                create: object(&[("offset_days", Value::int(7))]),
+                update: None,
+                remote: false,
+            },
+            LifecycleCase {
+                kind: "time_rotating".into(),
+                create: object(&[("rotation_days", Value::int(30))]),
+                update: None,
+                remote: false,
+            },
         ];
         for case in cases {
             let kind = case.kind.clone();
             lifecycle(&provider, case).await.unwrap_or_else(|error| panic!("{kind}: {error}"));
         }
+    }
+
+    async fn apply_one(provider: &Builtin, kind: &str, config: Value) -> Value {
+        let schema = &provider.schema().resources[kind].block;
+        let request = PlanRequest { kind: kind.into(), config: config.clone(), proposed: config.clone(), prior: None };
+        let planned = plan_by_schema(Some(schema), &request).planned;
+        let planned = provider.plan(PlanRequest { proposed: planned, ..request }).await.expect("plan").planned;
+        let request = infra_provider::ApplyRequest {
+            kind: kind.into(),
+            prior: None,
+            planned: Some(planned),
+            idempotency_key: String::new(),
+            config,
+        };
+        provider.apply(request).await.expect("apply").new.expect("created")
+    }
+
+    #[tokio::test]
+    async fn chosen_values_follow_their_arguments() {
+        let provider = Builtin::new();
+        let pet =
+            apply_one(&provider, "random_pet", object(&[("length", Value::int(3)), ("separator", Value::from("_"))]))
+                .await;
+        let id = pet.as_map().and_then(|m| m.get("id")).and_then(Value::as_str).expect("id").to_string();
+        assert_eq!(id.split('_').count(), 3, "{id}");
+        let seeded = object(&[("min", Value::int(1)), ("max", Value::int(1_000_000)), ("seed", Value::from("s"))]);
+        let first = apply_one(&provider, "random_integer", seeded.clone()).await;
+        let second = apply_one(&provider, "random_integer", seeded).await;
+        let result = |v: &Value| v.as_map().and_then(|m| m.get("result")).cloned().expect("result");
+        assert_eq!(result(&first), result(&second), "a seed repeats the choice");
+        let shuffle = apply_one(
+            &provider,
+            "random_shuffle",
+            object(&[
+                ("input", Value::List(vec![Value::from("a"), Value::from("b"), Value::from("c")])),
+                ("result_count", Value::int(5)),
+            ]),
+        )
+        .await;
+        let items = shuffle.as_map().and_then(|m| m.get("result")).and_then(Value::as_items).expect("result").len();
+        assert_eq!(items, 5, "a count past the input repeats it");
+        let offset = apply_one(
+            &provider,
+            "time_offset",
+            object(&[("base_rfc3339", Value::from("2023-01-31T00:00:00Z")), ("offset_months", Value::int(1))]),
+        )
+        .await;
+        assert_eq!(
+            offset.as_map().and_then(|m| m.get("rfc3339")).and_then(Value::as_str),
+            Some("2023-03-03T00:00:00Z"),
+            "Go's AddDate overflows the day"
+        );
+        let bad = object(&[("min", Value::int(5)), ("max", Value::int(1))]);
+        let schema = &provider.schema().resources["random_integer"].block;
+        let request =
+            PlanRequest { kind: "random_integer".into(), config: bad.clone(), proposed: bad.clone(), prior: None };
+        let planned = plan_by_schema(Some(schema), &request).planned;
+        let applied = provider
+            .apply(infra_provider::ApplyRequest {
+                kind: "random_integer".into(),
+                prior: None,
+                planned: Some(planned),
+                idempotency_key: String::new(),
+                config: bad,
+            })
+            .await;
+        assert!(applied.is_err(), "min above max is refused");
+    }
+
+    #[tokio::test]
+    async fn local_file_data_source_reads_only_inside_the_checkout_when_confined() {
+        let provider = Builtin::new();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let inside = dir.path().join("in.txt");
+        std::fs::write(&inside, "hello").expect("write");
+        let outside = tempfile::NamedTempFile::new().expect("temp file");
+        let within = Some(dir.path().canonicalize().expect("canonical"));
+        let read = |path: &std::path::Path, kind: &str| ReadDataRequest {
+            kind: kind.into(),
+            config: object(&[("filename", Value::from(path.to_string_lossy().as_ref()))]),
+            files_within: within.clone(),
+        };
+        let state = provider.read_data(read(&inside, "local_file")).await.expect("read").state;
+        assert_eq!(state.as_map().and_then(|m| m.get("content")).and_then(Value::as_str), Some("hello"));
+        let secret = provider.read_data(read(&inside, "local_sensitive_file")).await.expect("read").state;
+        assert!(secret.as_map().and_then(|m| m.get("content")).is_some_and(Value::is_marked));
+        let refused = provider.read_data(read(outside.path(), "local_file")).await;
+        assert!(refused.is_err(), "a file outside the checkout is not read");
+        let null = provider
+            .read_data(ReadDataRequest {
+                kind: "null_data_source".into(),
+                config: object(&[("inputs", object(&[("a", Value::from("b"))]))]),
+                files_within: None,
+            })
+            .await
+            .expect("read")
+            .state;
+        assert_eq!(null.as_map().and_then(|m| m.get("outputs")), Some(&object(&[("a", Value::from("b"))])));
     }
 }

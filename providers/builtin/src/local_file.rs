@@ -1,5 +1,7 @@
-//! `local_file`: a file on disk. A file edited or deleted outside infra is drift: a read returns
-//! what is there (or that it is gone), and the plan replaces it.
+//! `local_file` and `local_sensitive_file`: a file on disk. A file edited or deleted outside
+//! infra is drift: a read returns what is there (or that it is gone), and the plan replaces it.
+//! The data sources of the same names read a file (bounded; inside the checkout in controller
+//! runs).
 
 use base64::Engine;
 use infra_provider::{
@@ -9,16 +11,20 @@ use infra_provider::{
 use sha1::Digest;
 use std::collections::BTreeMap;
 
-/// Its schema.
-pub fn schema() -> ResourceSchema {
+/// Its schema; `sensitive`: `local_sensitive_file`'s (content sensitive, no `sensitive_content`).
+pub fn schema(sensitive: bool) -> ResourceSchema {
     let computed = || Attribute::computed(AttrType::String);
+    let content = |a: Attribute| if sensitive { a.sensitive() } else { a };
+    let mut block = BlockSchema::new()
+        .attribute("filename", Attribute::required(AttrType::String).force_new().describe("Path of the file."))
+        .attribute("content", content(Attribute::optional(AttrType::String).force_new()))
+        .attribute("content_base64", content(Attribute::optional(AttrType::String).force_new()));
+    if !sensitive {
+        block = block.attribute("sensitive_content", Attribute::optional(AttrType::String).force_new().sensitive());
+    }
     ResourceSchema {
         version: 0,
-        block: BlockSchema::new()
-            .attribute("filename", Attribute::required(AttrType::String).force_new().describe("Path of the file."))
-            .attribute("content", Attribute::optional(AttrType::String).force_new())
-            .attribute("content_base64", Attribute::optional(AttrType::String).force_new())
-            .attribute("sensitive_content", Attribute::optional(AttrType::String).force_new().sensitive())
+        block: block
             .attribute("file_permission", Attribute::optional(AttrType::String).and_computed().force_new())
             .attribute("directory_permission", Attribute::optional(AttrType::String).and_computed().force_new())
             .attribute("id", computed())
@@ -37,7 +43,7 @@ pub fn plan(schema: &BlockSchema, request: &PlanRequest) -> PlanResponse {
             if let Some(value) = planned.get_mut(name)
                 && !value.is_known()
             {
-                *value = Value::from("0777");
+                *value = Value::from(if request.kind == "local_sensitive_file" { "0700" } else { "0777" });
             }
         }
     }
@@ -171,5 +177,69 @@ pub fn import(path: &str) -> Result<Value, Diagnostics> {
         ("directory_permission".to_string(), Value::from("0777")),
     ]);
     hashes(&mut object, &bytes);
+    Ok(Value::Map(object))
+}
+
+/// The data sources' schema (`local_file`; `sensitive`: `local_sensitive_file`).
+pub fn data_schema(sensitive: bool) -> ResourceSchema {
+    let computed = || Attribute::computed(AttrType::String);
+    let content = |a: Attribute| if sensitive { a.sensitive() } else { a };
+    ResourceSchema {
+        version: 0,
+        block: BlockSchema::new()
+            .attribute("filename", Attribute::required(AttrType::String))
+            .attribute("content", content(computed()))
+            .attribute("content_base64", content(computed()))
+            .attribute("id", computed())
+            .attribute("content_md5", computed())
+            .attribute("content_sha1", computed())
+            .attribute("content_sha256", computed())
+            .attribute("content_base64sha256", computed())
+            .attribute("content_sha512", computed())
+            .attribute("content_base64sha512", computed()),
+    }
+}
+
+/// The largest file the data sources read: 64 MiB.
+const MAX_READ: u64 = 64 << 20;
+
+/// Reads the file a data source names.
+///
+/// # Errors
+///
+/// A missing, unreadable or too large file, or (controller runs) one outside the checkout.
+pub fn read_data(request: &infra_provider::ReadDataRequest) -> Result<Value, Diagnostics> {
+    use std::io::Read;
+    let mut object = request.config.as_map().cloned().unwrap_or_default();
+    let filename = object.get("filename").and_then(Value::as_str).unwrap_or_default().to_string();
+    if let Some(within) = &request.files_within
+        && !std::fs::canonicalize(&filename).is_ok_and(|real| real.starts_with(within))
+    {
+        return Err(Diagnostic::error(
+            "File outside the repository",
+            format!("`{filename}` is not a file inside this repository's checkout; only those are read here."),
+        )
+        .into());
+    }
+    let file = std::fs::File::open(&filename).map_err(|e| io_error("read", &filename, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_READ + 1).read_to_end(&mut bytes).map_err(|e| io_error("read", &filename, e))?;
+    if bytes.len() as u64 > MAX_READ {
+        return Err(Diagnostic::error(
+            "File too large",
+            format!("`{filename}` is larger than {} MiB.", MAX_READ >> 20),
+        )
+        .into());
+    }
+    let mark = |v: Value| if request.kind == "local_sensitive_file" { v.mark_sensitive() } else { v };
+    object.insert("content".into(), mark(Value::String(String::from_utf8_lossy(&bytes).into_owned())));
+    object
+        .insert("content_base64".into(), mark(Value::String(base64::engine::general_purpose::STANDARD.encode(&bytes))));
+    hashes(&mut object, &bytes);
+    let hex = |digest: &[u8]| digest.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let sha512 = sha2::Sha512::digest(&bytes);
+    object.insert("content_sha512".into(), Value::String(hex(&sha512)));
+    object
+        .insert("content_base64sha512".into(), Value::String(base64::engine::general_purpose::STANDARD.encode(sha512)));
     Ok(Value::Map(object))
 }

@@ -115,6 +115,9 @@ pub struct ReadDataRequest {
     pub kind: String,
     /// Its configuration.
     pub config: Value,
+    /// Where a data source that reads local files may read (canonical): the checkout in
+    /// controller runs, where the configuration is someone else's; `None`: anywhere.
+    pub files_within: Option<std::path::PathBuf>,
 }
 
 /// The answer to `read_data`.
