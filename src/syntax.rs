@@ -28,6 +28,20 @@ pub fn write_quoted(out: &mut String, text: &str, templates: bool) {
                 out.push(c);
                 out.push(c);
             }
+            // `$${` is a literal `${` in both syntaxes.
+            '$' | '%' if templates && chars.peek() == Some(&c) => {
+                out.push(c);
+                out.push(c);
+                chars.next();
+            }
+            // An interpolation or directive is an expression: copied as written (its own
+            // strings keep their own quotes and escapes).
+            '$' | '%' if templates && chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push('{');
+                chars.next();
+                copy_expression(out, &mut chars);
+            }
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
@@ -38,6 +52,55 @@ pub fn write_quoted(out: &mut String, text: &str, templates: bool) {
         }
     }
     out.push('"');
+}
+
+/// Copies an interpolation's expression up to and including its closing `}`: nested braces,
+/// quoted strings (with escapes and their own interpolations) skipped over; newlines become
+/// spaces so the expression stays inside its quoted string.
+fn copy_expression(out: &mut String, chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    let mut depth = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                out.push('}');
+                return;
+            }
+            '}' => depth -= 1,
+            '"' => {
+                out.push('"');
+                while let Some(inner) = chars.next() {
+                    match inner {
+                        '\\' => {
+                            out.push('\\');
+                            if let Some(escaped) = chars.next() {
+                                out.push(escaped);
+                            }
+                            continue;
+                        }
+                        '"' => break,
+                        '$' | '%' if chars.peek() == Some(&'{') => {
+                            out.push(inner);
+                            out.push('{');
+                            chars.next();
+                            copy_expression(out, chars);
+                            continue;
+                        }
+                        '\n' => out.push(' '),
+                        other => out.push(other),
+                    }
+                }
+                out.push('"');
+                continue;
+            }
+            '\n' | '\r' => {
+                out.push(' ');
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
 }
 
 /// Reads a quoted string written by [`write_quoted`] (or by hand in a configuration) from the

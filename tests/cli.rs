@@ -304,3 +304,41 @@ fn a_mistake_in_a_module_called_many_times_is_shown_once_at_a_clean_path() {
     assert!(result.stderr.contains("…and 3 more instances"), "{}", result.stderr);
     assert!(result.stderr.contains("--> modules/thing/main.tf:4:"), "{}", result.stderr);
 }
+
+#[test]
+fn malformed_json_configuration_is_a_located_diagnostic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        ("{\"variable\": {\"x\": {\"default\": [1, }}}", "Invalid JSON", "main.tf.json:1:"),
+        ("{\"resource\": {},\n \"bogus\": 1}", "Unsupported block type", "main.tf.json:2:"),
+        ("[1, 2]", "Invalid JSON configuration", "main.tf.json:1:1"),
+        (&"[".repeat(100_000), "Invalid JSON", "main.tf.json"),
+        ("{\"output\": {\"x\": {\"value\": \"${1 +}\"}}}", "Invalid", "main.tf.json"),
+    ];
+    for (text, summary, location) in cases {
+        std::fs::write(dir.path().join("main.tf.json"), text).expect("write");
+        let result = run(infra().arg("-C").arg(dir.path()).arg("validate").arg("-no-color"));
+        assert_eq!(result.code, 1, "{text:.40}: {}", result.stderr);
+        assert!(result.stderr.contains(summary), "{text:.40}: {}", result.stderr);
+        assert!(result.stderr.contains(location), "{text:.40}: {}", result.stderr);
+    }
+}
+
+#[test]
+fn json_and_native_files_make_one_module() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("main.tf.json"),
+        r#"{"//": "comment", "variable": {"n": {"type": "list(string)", "default": ["a"]}},
+            "locals": [{"q": "${jsonencode({k = \"v\"})}"}],
+            "output": {"from_json": {"value": "${local.q} ${var.n[0]} $${literal}"}}}"#,
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("more.tf"), "output \"from_tf\" {\n  value = length(var.n)\n}\n").expect("write");
+    let result = run(infra().arg("-C").arg(dir.path()).arg("apply").arg("-auto-approve").arg("-no-color"));
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let result = run(infra().arg("-C").arg(dir.path()).arg("output").arg("-json"));
+    let outputs: serde_json::Value = serde_json::from_str(&result.stdout).expect("JSON");
+    assert_eq!(outputs["from_json"]["value"], "{\"k\":\"v\"} a ${literal}");
+    assert_eq!(outputs["from_tf"]["value"], 1);
+}

@@ -44,6 +44,10 @@ pub struct Cli {
     /// Plain output without colour (also when NO_COLOR is set).
     #[arg(long = "no-color", global = true)]
     pub no_color: bool,
+    /// Terraform's `-input=false` (CI scripts pass it): accepted; infra never prompts for
+    /// variable values (a missing one is an error), only for apply's confirmation.
+    #[arg(long = "input", global = true, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub input: Option<bool>,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
