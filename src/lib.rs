@@ -23,6 +23,7 @@ pub mod fsutil;
 pub mod graph;
 pub mod logging;
 pub mod module_eval;
+pub mod module_install;
 pub mod objects;
 pub mod plan;
 pub mod platform;

@@ -29,6 +29,9 @@ pub struct Args {
     /// Copy without asking (with `-migrate-state`).
     #[arg(long = "force-copy")]
     force_copy: bool,
+    /// Fetch every remote module again, choosing the newest allowed version.
+    #[arg(long)]
+    upgrade: bool,
     /// `readonly`: use the lock file's selections, and fail rather than change it.
     #[arg(long = "lockfile", value_name = "MODE")]
     lockfile: Option<String>,
@@ -71,8 +74,32 @@ fn ask(question: &str) -> bool {
     answer.trim() == "yes"
 }
 
+/// Installs the remote modules (before the configuration is loaded: loading needs them).
+fn install_modules(dir: &Path, upgrade: bool, printer: &Printer) -> Result<(), ExitCode> {
+    let installed = crate::module_install::install(dir, upgrade).map_err(|error| {
+        printer.error(&format!("cannot install modules: {error}"));
+        ExitCode::from(1)
+    })?;
+    if installed.is_empty() {
+        return Ok(());
+    }
+    println!("Initializing modules...");
+    for module in &installed {
+        let version = module.version.as_ref().map(|v| format!(" {v}")).unwrap_or_default();
+        if module.fetched {
+            println!("- {} in .terraform/modules/{} ({}{version})", module.key, module.key, module.source);
+        } else {
+            println!("- {}: kept ({}{version})", module.key, module.source);
+        }
+    }
+    Ok(())
+}
+
 pub fn run(args: Args, printer: &Printer) -> ExitCode {
     let dir = Path::new(".");
+    if let Err(code) = install_modules(dir, args.upgrade, printer) {
+        return code;
+    }
     let (mut config, variables, mut diagnostics) = super::vars::load(&args.vars);
     diagnostics.extend(std::mem::take(&mut config.diagnostics));
     let spec = backend_spec(&config);

@@ -3,6 +3,7 @@
 use super::decode::decode_file;
 use super::model::Module;
 pub use super::parse::{parse_error, parse_hcl};
+use super::sources;
 use super::yaml;
 use crate::source::SourceMap;
 use infra_provider::{Diagnostic, Diagnostics};
@@ -58,9 +59,16 @@ pub fn load_module_tree_within(dir: &Path, confine: &Path) -> LoadedConfig {
 }
 
 fn load_tree(dir: &Path, confine: Option<&Path>) -> LoadedConfig {
-    let mut loader = Loader { sources: SourceMap::new(), diagnostics: Diagnostics::new(), loaded: 1, confine };
+    let mut loader = Loader {
+        sources: SourceMap::new(),
+        diagnostics: Diagnostics::new(),
+        loaded: 1,
+        confine,
+        root: dir.to_path_buf(),
+        manifest: None,
+    };
     let mut root = load_module(dir, &mut loader.sources, &mut loader.diagnostics);
-    loader.resolve_children(&mut root, 0);
+    loader.resolve_children(&mut root, 0, "");
     let base = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let files = std::sync::Arc::new(crate::eval::FileAccess { base, confine: None });
     LoadedConfig { root, sources: loader.sources, diagnostics: loader.diagnostics, files }
@@ -72,6 +80,10 @@ struct Loader<'a> {
     /// Modules loaded so far (at most [`MAX_MODULES`]).
     loaded: usize,
     confine: Option<&'a Path>,
+    /// The root module's directory (where `.terraform/modules` is).
+    root: PathBuf,
+    /// The installed modules' manifest, read on the first remote source.
+    manifest: Option<Result<sources::Manifest, String>>,
 }
 
 impl Loader<'_> {
@@ -93,7 +105,29 @@ impl Loader<'_> {
         true
     }
 
-    fn resolve_children(&mut self, module: &mut Module, depth: usize) {
+    /// Where an installed remote module is, by the manifest `infra init` wrote.
+    fn installed(&mut self, call: &crate::config::ModuleCall, key: &str) -> Result<PathBuf, Diagnostic> {
+        let root = self.root.clone();
+        let manifest = self.manifest.get_or_insert_with(|| sources::Manifest::read(&root));
+        let manifest = manifest.as_ref().map_err(|error| {
+            Diagnostic::error("Cannot read the module manifest", error.clone()).at(call.source_span.clone())
+        })?;
+        match manifest.get(key) {
+            Some(entry) if entry.source == call.source => Ok(root.join(&entry.dir)),
+            Some(_) => Err(Diagnostic::error(
+                "Module source has changed",
+                format!("The source of module `{key}` is now `{}`; run `infra init` to install it.", call.source),
+            )
+            .at(call.source_span.clone())),
+            None => Err(Diagnostic::error(
+                "Module not installed",
+                format!("The module `{key}` (`{}`) is not installed; run `infra init` to fetch it.", call.source),
+            )
+            .at(call.source_span.clone())),
+        }
+    }
+
+    fn resolve_children(&mut self, module: &mut Module, depth: usize, parent_key: &str) {
         let calls: Vec<_> = module.module_calls.values().cloned().collect();
         for call in calls {
             if !self.admit(&call) {
@@ -104,7 +138,7 @@ impl Loader<'_> {
                 match crate::platform::materialize(kind) {
                     Ok(dir) => {
                         let mut child = load_module(&dir, sources, diagnostics);
-                        self.resolve_children(&mut child, depth + 1);
+                        self.resolve_children(&mut child, depth + 1, &sources::child_key(parent_key, &call.name));
                         module.children.insert(call.name.clone(), child);
                     }
                     Err(error) => diagnostics
@@ -112,17 +146,23 @@ impl Loader<'_> {
                 }
                 continue;
             }
-            if !(call.source.starts_with("./") || call.source.starts_with("../")) {
-                diagnostics.push(
-                Diagnostic::error(
-                    "Unsupported module source",
-                    format!("The module source `{}` is not a local path; this version of infra loads modules from local directories (`./modules/network`).", call.source),
-                )
-                .at(call.source_span.clone()),
-            );
-                continue;
-            }
-            let dir = module.dir.join(&call.source);
+            let key = sources::child_key(parent_key, &call.name);
+            let dir = match sources::parse(&call.source) {
+                Ok(sources::ModuleSource::Local(path)) => module.dir.join(path),
+                Ok(_) => match self.installed(&call, &key) {
+                    Ok(dir) => dir,
+                    Err(diagnostic) => {
+                        self.diagnostics.push(diagnostic);
+                        continue;
+                    }
+                },
+                Err(error) => {
+                    diagnostics.push(Diagnostic::error("Invalid module source", error).at(call.source_span.clone()));
+                    continue;
+                }
+            };
+            let diagnostics = &mut self.diagnostics;
+            let sources = &mut self.sources;
             if let Some(confine) = self.confine
                 && !dir.canonicalize().is_ok_and(|real| real.starts_with(confine))
             {
@@ -161,7 +201,7 @@ impl Loader<'_> {
                 continue;
             }
             let mut child = load_module(&dir, sources, diagnostics);
-            self.resolve_children(&mut child, depth + 1);
+            self.resolve_children(&mut child, depth + 1, &key);
             module.children.insert(call.name.clone(), child);
         }
     }

@@ -15,6 +15,7 @@ mod load;
 pub use load::{parse_error, parse_hcl};
 mod model;
 mod parse;
+pub mod sources;
 pub mod types;
 mod yaml;
 

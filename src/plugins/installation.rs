@@ -190,7 +190,8 @@ impl CliConfig {
             .collect()
     }
 
-    fn token(&self, host: &str) -> Option<String> {
+    /// The API token for `host` (`TF_TOKEN_…`, else a `credentials` block).
+    pub(crate) fn token(&self, host: &str) -> Option<String> {
         let variable = format!("TF_TOKEN_{}", host.replace('.', "_").replace('-', "__"));
         std::env::var(variable).ok().or_else(|| self.tokens.get(&host.to_lowercase()).cloned())
     }
@@ -355,7 +356,8 @@ fn registry_base(config: &CliConfig, source: &Source) -> Result<String, String> 
     Ok(if base.ends_with('/') { base } else { format!("{base}/") })
 }
 
-fn client() -> Result<reqwest::Client, String> {
+/// The HTTP client of installation (its user agent and time limits).
+pub(crate) fn client() -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .user_agent(concat!("infra/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(std::time::Duration::from_secs(30))

@@ -130,7 +130,14 @@ impl Session {
     ///
     /// Every problem of the configuration, the variables, the backend or the lock.
     pub fn open(opening: Opening) -> Result<Session, Box<OpenError>> {
+        // A fresh checkout has no `.terraform/modules` either: remote modules are fetched first
+        // (network sources only: the configuration is someone else's).
+        let modules =
+            if opening.install_plugins { crate::module_install::install_untrusted(&opening.dir).err() } else { None };
         let (mut config, variables, mut diagnostics) = load(&opening);
+        if let Some(error) = modules {
+            diagnostics.push(Diagnostic::error("Cannot install modules", error));
+        }
         diagnostics.extend(std::mem::take(&mut config.diagnostics));
         if opening.install_plugins
             && let Ok(requirements) = crate::plugins::requirements(&config)

@@ -7,6 +7,9 @@
 //! The same packages are served as a network mirror (`/mirror/`, Terraform's provider network
 //! mirror protocol: `index.json`, `VERSION.json`) for the public registry's addresses.
 //!
+//! Modules too (the module registry protocol): `modules.v1` in discovery, `versions`, and
+//! `download` answering 204 with a relative `X-Terraform-Get` to a `.tar.gz` under `/files/`.
+//!
 //! Not modelled: pagination, `warnings`, deprecations, `protocols` other than `6.0`, more than
 //! one platform per version, registry-side rate limits.
 
@@ -21,6 +24,29 @@ pub struct Offered {
     pub version: String,
     /// The zip's bytes.
     pub zip: Vec<u8>,
+}
+
+/// A module package the registry serves.
+pub struct OfferedModule {
+    pub namespace: String,
+    pub name: String,
+    pub system: String,
+    pub version: String,
+    /// The package, a `.tar.gz`.
+    pub archive: Vec<u8>,
+}
+
+/// A `.tar.gz` of the given files.
+pub fn tar_gz_of(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+    for (path, text) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, path, text.as_bytes()).expect("tar entry");
+    }
+    builder.into_inner().expect("tar").finish().expect("gzip")
 }
 
 /// A running registry.
@@ -69,6 +95,11 @@ fn gpg(home: &Path, args: &[&str]) -> Vec<u8> {
 impl Registry {
     /// Starts a registry serving `packages` for `linux_amd64`-style platform `platform`.
     pub fn start(packages: Vec<Offered>, platform: &str) -> Registry {
+        Registry::start_with_modules(packages, Vec::new(), platform)
+    }
+
+    /// Starts a registry serving provider `packages` and `modules`.
+    pub fn start_with_modules(packages: Vec<Offered>, modules: Vec<OfferedModule>, platform: &str) -> Registry {
         let dir = tempfile::tempdir().expect("temp dir");
         let home = dir.path().join("gnupg");
         std::fs::create_dir_all(&home).expect("gnupg home");
@@ -130,6 +161,19 @@ impl Registry {
             })
             .collect();
 
+        let mut module_versions: std::collections::BTreeMap<String, Vec<serde_json::Value>> = Default::default();
+        for module in &modules {
+            let id = format!("{}/{}/{}", module.namespace, module.name, module.system);
+            let file =
+                format!("modules/{}-{}-{}-{}.tar.gz", module.namespace, module.name, module.system, module.version);
+            files.insert(file, module.archive.clone());
+            module_versions.entry(id).or_default().push(serde_json::json!({ "version": module.version }));
+        }
+        let module_versions: std::collections::BTreeMap<String, serde_json::Value> = module_versions
+            .into_iter()
+            .map(|(id, list)| (format!("{id}/versions"), serde_json::json!({ "modules": [{ "versions": list }] })))
+            .collect();
+
         let key = rcgen::KeyPair::generate().expect("key");
         let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).expect("params");
         let cert = params.self_signed(&key).expect("certificate");
@@ -149,16 +193,19 @@ impl Registry {
 
         let token = "registry-s3cr3t".to_string();
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let state = Arc::new((files, downloads, versions, token.clone(), requests.clone()));
+        let state = Arc::new((files, downloads, versions, token.clone(), requests.clone(), module_versions));
         let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
             let state = state.clone();
             async move {
                 use axum::response::IntoResponse;
-                let (files, downloads, versions, token, requests) = &*state;
+                let (files, downloads, versions, token, requests, module_versions) = &*state;
                 let path = request.uri().path().to_string();
                 requests.lock().unwrap_or_else(|p| p.into_inner()).push(path.clone());
                 if path == "/.well-known/terraform.json" {
-                    return axum::Json(serde_json::json!({"providers.v1": "/v1/providers/"})).into_response();
+                    return axum::Json(
+                        serde_json::json!({"providers.v1": "/v1/providers/", "modules.v1": "/v1/modules/"}),
+                    )
+                    .into_response();
                 }
                 // The network mirror protocol, for the public registry's addresses.
                 if let Some(rest) = path.strip_prefix("/mirror/registry.terraform.io/") {
@@ -211,6 +258,24 @@ impl Registry {
                     .is_some_and(|v| v == format!("Bearer {token}"));
                 if !authorized {
                     return axum::http::StatusCode::UNAUTHORIZED.into_response();
+                }
+                if let Some(rest) = path.strip_prefix("/v1/modules/") {
+                    if let Some(answer) = module_versions.get(rest) {
+                        return axum::Json(answer.clone()).into_response();
+                    }
+                    let parts: Vec<&str> = rest.split('/').collect();
+                    if let [namespace, name, system, version, "download"] = parts.as_slice() {
+                        let file = format!("modules/{namespace}-{name}-{system}-{version}.tar.gz");
+                        if files.contains_key(&file) {
+                            // Relative to this address, as the public registry's may be.
+                            return (
+                                axum::http::StatusCode::NO_CONTENT,
+                                [("X-Terraform-Get", format!("/files/{file}"))],
+                            )
+                                .into_response();
+                        }
+                    }
+                    return axum::http::StatusCode::NOT_FOUND.into_response();
                 }
                 let Some(rest) = path.strip_prefix("/v1/providers/") else {
                     return axum::http::StatusCode::NOT_FOUND.into_response();
