@@ -36,6 +36,7 @@ pub mod source;
 pub mod suggest;
 pub mod syntax;
 pub mod tfstate;
+pub mod tftest;
 pub mod types;
 pub mod validate;
 pub mod vars;

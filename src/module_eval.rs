@@ -191,6 +191,37 @@ pub fn validate_variable(variable: &Variable, scope: &Scope, diagnostics: &mut D
     }
 }
 
+/// Checks a resource's `precondition` or `postcondition` blocks with the instance's bindings
+/// (`count`, `each`, `self`): an error naming the instance for each condition that is false;
+/// one not known yet passes for now. Whether all passed.
+pub fn check_conditions(
+    checks: &[crate::config::Check],
+    scope: &Scope,
+    bindings: &[(&str, Value)],
+    summary: &str,
+    address: &str,
+    diagnostics: &mut Diagnostics,
+) -> bool {
+    let mut passed = true;
+    for check in checks {
+        if let Some(result) = eval_expr(scope, &check.condition, bindings, diagnostics)
+            && result.bare() == &Value::Bool(false)
+        {
+            passed = false;
+            let message = match eval_expr(scope, &check.error_message, bindings, diagnostics) {
+                Some(value) if value.is_marked() => "(sensitive value)".to_string(),
+                Some(value) => {
+                    value.as_str().map(str::to_string).unwrap_or_else(|| "(the error message is not a string)".into())
+                }
+                None => "(the error message could not be evaluated)".into(),
+            };
+            diagnostics
+                .push(Diagnostic::error(summary, message).at(check.condition.span()).for_address(address.to_string()));
+        }
+    }
+    passed
+}
+
 fn message_text(scope: &Scope, expr: &Expr, diagnostics: &mut Diagnostics) -> String {
     match eval_expr(scope, expr, &[], diagnostics) {
         Some(value) if value.is_marked() => "(sensitive value)".to_string(),

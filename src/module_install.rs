@@ -54,7 +54,7 @@ struct Installer<'a> {
 ///
 /// The first module that cannot be fetched, named with its key and source.
 pub fn install(root: &Path, upgrade: bool) -> Result<Vec<Installed>, String> {
-    install_with(root, upgrade, false)
+    install_with(root, upgrade, false).map_err(|e| sources::redact(&e))
 }
 
 /// [`install`] for a configuration someone else wrote (a controller's checkout): only network
@@ -65,7 +65,7 @@ pub fn install(root: &Path, upgrade: bool) -> Result<Vec<Installed>, String> {
 ///
 /// As for [`install`], and a source that names a local repository.
 pub fn install_untrusted(root: &Path) -> Result<Vec<Installed>, String> {
-    install_with(root, false, true)
+    install_with(root, false, true).map_err(|e| sources::redact(&e))
 }
 
 fn install_with(root: &Path, upgrade: bool, network_only: bool) -> Result<Vec<Installed>, String> {
@@ -356,8 +356,8 @@ fn git_clone(url: &str, reference: Option<&str>, depth: Option<u32>, dest: &Path
             return Ok(());
         }
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let reason = stderr.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("git failed").trim().to_string();
-        Err(reason)
+        let reason = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("git failed").trim().to_string();
+        Err(sources::redact(&reason))
     };
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;

@@ -342,3 +342,33 @@ fn json_and_native_files_make_one_module() {
     assert_eq!(outputs["from_json"]["value"], "{\"k\":\"v\"} a ${literal}");
     assert_eq!(outputs["from_tf"]["value"], 1);
 }
+
+#[test]
+fn resource_preconditions_and_postconditions_are_enforced() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = |port: u32| {
+        format!(
+            "resource \"terraform_data\" \"db\" {{\n  count = 2\n  input = {{ port = {port}, index = count.index }}\n  lifecycle {{\n    precondition {{\n      condition     = {port} > 1024\n      error_message = \"Privileged port.\"\n    }}\n    postcondition {{\n      condition     = self.output.index == 0\n      error_message = \"Instance ${{count.index}} is not the first.\"\n    }}\n  }}\n}}\n"
+        )
+    };
+    std::fs::write(dir.path().join("main.tf"), config(80)).expect("write");
+    let plan = run(infra().arg("-C").arg(dir.path()).arg("plan").arg("-no-color"));
+    assert_eq!(plan.code, 1, "{}", plan.stderr);
+    assert!(
+        plan.stderr.contains("Resource precondition failed") && plan.stderr.contains("Privileged port."),
+        "{}",
+        plan.stderr
+    );
+    std::fs::write(dir.path().join("main.tf"), config(5432)).expect("write");
+    // Known only after apply: the plan passes, the apply reports the second instance.
+    let plan = run(infra().arg("-C").arg(dir.path()).arg("plan").arg("-no-color"));
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let apply = run(infra().arg("-C").arg(dir.path()).arg("apply").arg("-auto-approve").arg("-no-color"));
+    assert_eq!(apply.code, 1, "{}", apply.stderr);
+    assert!(apply.stderr.contains("Resource postcondition failed"), "{}", apply.stderr);
+    assert!(
+        apply.stderr.contains("Instance 1 is not the first.") && !apply.stderr.contains("Instance 0"),
+        "{}",
+        apply.stderr
+    );
+}

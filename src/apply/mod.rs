@@ -70,6 +70,8 @@ pub struct Outcome {
     pub snapshot: Option<Snapshot>,
     /// Whether Ctrl-C stopped it early.
     pub interrupted: bool,
+    /// The root module's names after apply (as [`crate::plan::Plan::root_values`]).
+    pub root_values: BTreeMap<String, Value>,
 }
 
 /// Checks that a final plan agrees with the saved one: every value the saved plan knew.
@@ -456,6 +458,8 @@ impl ResourceHandler for Applier<'_> {
         if units.is_empty() {
             return Work::Done(collect(&item.instances, values));
         }
+        // Postconditions are checked against each applied object (`self`).
+        let post_scope = (!resource.lifecycle.postconditions.is_empty()).then(|| scope.clone());
         Work::Pending(Box::pin(async move {
             let name = provider.name();
             let results = futures::future::join_all(units.iter().map(|(_, phase, unit)| async move {
@@ -465,12 +469,25 @@ impl ResourceHandler for Applier<'_> {
                 result
             }))
             .await;
-            if item.referenced {
-                for ((position, _, _), result) in units.iter().zip(results) {
+            let mut diagnostics = Diagnostics::new();
+            for ((position, _, unit), result) in units.iter().zip(results) {
+                if let (Some(scope), Some(new)) = (&post_scope, &result) {
+                    let mut bindings: Vec<(&str, Value)> = item.instances[*position].binding.iter().cloned().collect();
+                    bindings.push(("self", new.clone()));
+                    crate::module_eval::check_conditions(
+                        &resource.lifecycle.postconditions,
+                        scope,
+                        &bindings,
+                        "Resource postcondition failed",
+                        &unit.change.address(),
+                        &mut diagnostics,
+                    );
+                }
+                if item.referenced {
                     values[*position] = result.unwrap_or(Value::Unknown);
                 }
             }
-            (collect(&item.instances, values), Diagnostics::new())
+            (collect(&item.instances, values), diagnostics)
         }))
     }
 }
@@ -615,6 +632,7 @@ pub fn apply(
     }
     let mut outputs = BTreeMap::new();
     let mut visited = BTreeSet::new();
+    let mut root_values = BTreeMap::new();
     if !plan.destroy && !plan.refresh_only {
         let applier = Applier {
             registry,
@@ -641,6 +659,8 @@ pub fn apply(
         }
         visited = applier.visited.into_inner().unwrap_or_else(|p| p.into_inner());
         diagnostics.extend(crate::module_eval::run_checks(&config.root, &values.scope));
+        root_values = values.scope.roots.clone();
+        root_values.insert("output".into(), Value::Map(values.outputs.clone()));
         for (name, value) in values.outputs {
             let sensitive = config.root.outputs.get(&name).is_some_and(|o| o.sensitive);
             if value.is_wholly_known() {
@@ -687,5 +707,5 @@ pub fn apply(
             None
         }
     };
-    (Outcome { applied: shared.applied.into_inner(), snapshot, interrupted }, diagnostics)
+    (Outcome { applied: shared.applied.into_inner(), snapshot, interrupted, root_values }, diagnostics)
 }

@@ -86,10 +86,11 @@ fn install_modules(dir: &Path, upgrade: bool, printer: &Printer) -> Result<(), E
     println!("Initializing modules...");
     for module in &installed {
         let version = module.version.as_ref().map(|v| format!(" {v}")).unwrap_or_default();
+        let source = crate::config::sources::redact(&module.source);
         if module.fetched {
-            println!("- {} in .terraform/modules/{} ({}{version})", module.key, module.key, module.source);
+            println!("- {} in .terraform/modules/{} ({source}{version})", module.key, module.key);
         } else {
-            println!("- {}: kept ({}{version})", module.key, module.source);
+            println!("- {}: kept ({source}{version})", module.key);
         }
     }
     Ok(())

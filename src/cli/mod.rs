@@ -15,6 +15,7 @@ mod providers;
 pub mod session;
 mod show;
 mod state;
+mod test;
 mod validate;
 pub mod vars;
 mod workspace;
@@ -60,6 +61,8 @@ pub enum Command {
     Init(init::Args),
     /// Check that the configuration is valid, without contacting any provider.
     Validate(validate::Args),
+    /// Run the configuration's tests (`*.tftest.hcl`) as `terraform test` does.
+    Test(test::Args),
     /// Rewrite .hcl and .tf files to the canonical layout.
     Fmt(fmt::Args),
     /// Evaluate expressions read from stdin, one per line.
@@ -169,6 +172,7 @@ pub fn main() -> ExitCode {
             Command::Controller(args) => controller::run(args, &printer).await,
             Command::Platform(args) => platform::run(args, &printer),
             Command::Providers(args) => providers::run(args, &printer),
+            Command::Test(args) => test::run(args, &printer),
         }
     })
 }

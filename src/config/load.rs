@@ -116,12 +116,18 @@ impl Loader<'_> {
             Some(entry) if entry.source == call.source => Ok(root.join(&entry.dir)),
             Some(_) => Err(Diagnostic::error(
                 "Module source has changed",
-                format!("The source of module `{key}` is now `{}`; run `infra init` to install it.", call.source),
+                format!(
+                    "The source of module `{key}` is now `{}`; run `infra init` to install it.",
+                    sources::redact(&call.source)
+                ),
             )
             .at(call.source_span.clone())),
             None => Err(Diagnostic::error(
                 "Module not installed",
-                format!("The module `{key}` (`{}`) is not installed; run `infra init` to fetch it.", call.source),
+                format!(
+                    "The module `{key}` (`{}`) is not installed; run `infra init` to fetch it.",
+                    sources::redact(&call.source)
+                ),
             )
             .at(call.source_span.clone())),
         }
@@ -157,7 +163,10 @@ impl Loader<'_> {
                     }
                 },
                 Err(error) => {
-                    diagnostics.push(Diagnostic::error("Invalid module source", error).at(call.source_span.clone()));
+                    diagnostics.push(
+                        Diagnostic::error("Invalid module source", sources::redact(&error))
+                            .at(call.source_span.clone()),
+                    );
                     continue;
                 }
             };

@@ -263,6 +263,31 @@ fn http(address: &str, subdir: Option<String>, forced: bool) -> Result<ModuleSou
     Ok(ModuleSource::Http { url, archive, subdir })
 }
 
+/// `text` with the credentials of any URL in it hidden (`https://user:token@host` →
+/// `https://***@host`): sources like `git::https://oauth2:TOKEN@gitlab.com/…` are common, and
+/// they are shown in messages.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '`' || c == '\'' || c == '"')
+            .unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(userinfo) => {
+                out.push_str("***");
+                out.push_str(&tail[userinfo..end]);
+            }
+            None => out.push_str(&tail[..end]),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// One module in the manifest (Terraform's field names).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ManifestEntry {
@@ -393,6 +418,11 @@ mod tests {
             parse("https://example.com/get?archive=zip"),
             Ok(ModuleSource::Http { archive: Archive::Zip, .. })
         ));
+        assert_eq!(
+            redact("git clone git::https://oauth2:s3cr3t@gitlab.com/x.git//m?ref=v1: failed"),
+            "git clone git::https://***@gitlab.com/x.git//m?ref=v1: failed"
+        );
+        assert_eq!(redact("ssh://git@host/x and https://plain/y"), "ssh://***@host/x and https://plain/y");
         for bad in [
             "",
             "/abs/path",

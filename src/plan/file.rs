@@ -206,5 +206,6 @@ pub fn decode(bytes: &[u8]) -> Result<Plan, String> {
         destroy: json["destroy"].as_bool().unwrap_or(false),
         refresh_only: json["refresh_only"].as_bool().unwrap_or(false),
         errored: false,
+        root_values: std::collections::BTreeMap::new(),
     })
 }

@@ -145,6 +145,9 @@ pub struct Plan {
     pub errored: bool,
     /// API calls each provider configuration made while planning (for those that count).
     pub api_calls: BTreeMap<String, u64>,
+    /// The root module's names as planned (`var`, `local`, resources with planned values,
+    /// `output`...): what `infra test` asserts on. Not saved with the plan.
+    pub root_values: BTreeMap<String, Value>,
 }
 
 /// Counts for the summary line.

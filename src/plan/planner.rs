@@ -373,6 +373,8 @@ pub fn plan(
     };
     let (values, walk_diagnostics) = walk(config, variables, &eval_options, &planner, &selection);
     diagnostics.extend(walk_diagnostics);
+    plan.root_values = values.scope.roots.clone();
+    plan.root_values.insert("output".into(), Value::Map(values.outputs.clone()));
     if selection.is_everything() {
         diagnostics.extend(crate::module_eval::run_checks(&config.root, &values.scope));
     }
@@ -631,6 +633,8 @@ struct Job {
     /// The provider phase of its call; `None` when there is no call to make now (a data
     /// source whose configuration is known only after apply).
     phase: Option<u8>,
+    /// `count.index` or `each` (postconditions are checked with it).
+    binding: Option<(&'static str, Value)>,
 }
 
 impl Planner<'_> {
@@ -737,6 +741,16 @@ impl ResourceHandler for Planner<'_> {
             else {
                 continue;
             };
+            if !crate::module_eval::check_conditions(
+                &resource.lifecycle.preconditions,
+                scope,
+                &bindings,
+                "Resource precondition failed",
+                &address,
+                diagnostics,
+            ) {
+                continue;
+            }
             if resource.mode == Mode::Managed
                 && let (Some(Value::Map(prior)), Value::Map(object)) = (&prior, &mut config)
             {
@@ -762,12 +776,23 @@ impl ResourceHandler for Planner<'_> {
             if let Some(phase) = phase {
                 self.phases.enter(provider.name(), phase);
             }
-            jobs.push(Job { position, addr, address, config, prior, written_by, phase });
+            jobs.push(Job {
+                position,
+                addr,
+                address,
+                config,
+                prior,
+                written_by,
+                phase,
+                binding: instance.binding.clone(),
+            });
         }
         if jobs.is_empty() {
             return Work::Done(unknowns());
         }
         let trigger = if resource.mode == Mode::Managed { self.triggered(resource, &item.path.0) } else { None };
+        // Postconditions are checked against the planned object (`self`) when it is known.
+        let post_scope = (!resource.lifecycle.postconditions.is_empty()).then(|| scope.clone());
         let files_within = scope.files.confine.clone();
         Work::Pending(Box::pin(async move {
             let mut diagnostics = Diagnostics::new();
@@ -866,6 +891,20 @@ impl ResourceHandler for Planner<'_> {
                 }
                 // The provider answers a fresh object: the configuration's marks go back on it.
                 let planned = mark_schema_sensitive(copy_marks(&job.config, response.planned), &schema.block);
+                if let Some(scope) = &post_scope {
+                    let mut bindings: Vec<(&str, Value)> = job.binding.iter().cloned().collect();
+                    bindings.push(("self", planned.clone()));
+                    if !crate::module_eval::check_conditions(
+                        &resource.lifecycle.postconditions,
+                        scope,
+                        &bindings,
+                        "Resource postcondition failed",
+                        &job.address,
+                        &mut diagnostics,
+                    ) {
+                        continue;
+                    }
+                }
                 let order = if resource.lifecycle.create_before_destroy {
                     ReplaceOrder::CreateBeforeDestroy
                 } else {

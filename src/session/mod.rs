@@ -31,6 +31,9 @@ pub enum LocalState {
     At(PathBuf),
     /// Nowhere: a `backend` block is required, for this reason.
     Refused(String),
+    /// In this directory whatever backend the configuration names (`infra test`: runs never
+    /// touch the real state).
+    Scratch(PathBuf),
 }
 
 /// The state lock a session takes.
@@ -358,12 +361,17 @@ fn open_backend(
     codec: infra_state::Codec,
     local: &LocalState,
 ) -> Result<Arc<dyn Backend>, Diagnostic> {
+    if let LocalState::Scratch(dir) = local {
+        return Ok(Arc::new(infra_state::local::LocalBackend::new(dir, workspace).with_codec(codec)));
+    }
     if config.root.settings.backend.is_some() {
         return crate::workspace::open_backend(config, workspace, codec);
     }
     match local {
         LocalState::Workspace => crate::workspace::open_backend(config, workspace, codec),
-        LocalState::At(dir) => Ok(Arc::new(infra_state::local::LocalBackend::new(dir, workspace).with_codec(codec))),
+        LocalState::At(dir) | LocalState::Scratch(dir) => {
+            Ok(Arc::new(infra_state::local::LocalBackend::new(dir, workspace).with_codec(codec)))
+        }
         LocalState::Refused(reason) => Err(Diagnostic::error("No state backend", reason.clone())),
     }
 }
