@@ -17,7 +17,8 @@ use std::path::Path;
 /// How to evaluate.
 #[derive(Clone, Debug, Default)]
 pub struct EvalOptions {
-    /// Variables without a value are Unknown (validate) instead of an error (console, plan).
+    /// Root variables without a value are Unknown, defaults or not (validate), instead of their
+    /// default or an error (console, plan).
     pub unknown_variables: bool,
     /// `timestamp()` and `uuid()` are Unknown.
     pub plan_time: bool,
@@ -116,21 +117,28 @@ pub fn variable_value(
     diagnostics: &mut Diagnostics,
     is_root: bool,
 ) -> Value {
+    // Validation: a root variable not given is unknown, its default too (as Terraform
+    // validates: for every value the variable could have).
+    if given.is_none() && options.unknown_variables && is_root {
+        return Value::Unknown.mark_if(variable.sensitive);
+    }
     let (raw, span) = match given {
         Some((value, span)) => (value.clone(), span.clone()),
         None => match &variable.default {
             Some(default) => (default.clone(), variable.default_span.clone()),
-            None if options.unknown_variables && is_root => return Value::Unknown.mark_if(variable.sensitive),
             None => {
-                let detail = if is_root {
-                    format!(
-                        "The root module input variable `{}` is not set and has no default value. Use `--var {}=...`, a `--var-file`, or the environment variable `INFRA_VAR_{}` to provide it.",
-                        variable.name, variable.name, variable.name
+                let (summary, detail) = if is_root {
+                    (
+                        "No value for required variable",
+                        format!(
+                            "The root module input variable `{}` is not set and has no default value. Use `--var {}=...`, a `--var-file`, or the environment variable `INFRA_VAR_{}` to provide it.",
+                            variable.name, variable.name, variable.name
+                        ),
                     )
                 } else {
-                    format!("The module input variable `{}` is required: set it in the module block.", variable.name)
+                    ("Missing required argument", required_argument(&variable.name))
                 };
-                diagnostics.push(Diagnostic::error("No value for required variable", detail).at(variable.span.clone()));
+                diagnostics.push(Diagnostic::error(summary, detail).at(variable.span.clone()));
                 return Value::Unknown;
             }
         },
@@ -232,6 +240,13 @@ fn message_text(scope: &Scope, expr: &Expr, diagnostics: &mut Diagnostics) -> St
     }
 }
 
+/// What a module call without a required variable is told (plan and validate).
+pub fn required_argument(name: &str) -> String {
+    format!(
+        "The argument `{name}` is required (a variable of the module without a default), but no definition was found."
+    )
+}
+
 /// Evaluates an expression with extra bindings (`count`, `each`, a dynamic iterator).
 pub fn eval_expr(
     scope: &Scope,
@@ -316,8 +331,9 @@ pub fn collect(instances: &[Instance], values: Vec<Value>) -> Value {
 
 /// The `count` / `each` object of an expansion not known yet.
 pub fn unknown_binding(kind: &'static str) -> (&'static str, Value) {
-    let keys: &[&str] = if kind == "count" { &["index"] } else { &["key", "value"] };
-    (kind, Value::Map(keys.iter().map(|k| (k.to_string(), Value::Unknown)).collect()))
+    let (name, keys): (&str, &[&str]) =
+        if kind == "count" { ("count", &["index"]) } else { ("each", &["key", "value"]) };
+    (name, Value::Map(keys.iter().map(|k| (k.to_string(), Value::Unknown)).collect()))
 }
 
 /// Evaluates every argument of a body (and of its nested and dynamic blocks) for errors.

@@ -138,20 +138,19 @@ pub fn config_object(
         }
         object.entry(name.clone()).or_insert(Value::Null);
     }
-    let mut blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    let mut attribute_blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    // `None`: a dynamic block of that type has an unknown `for_each`.
+    let mut blocks: BTreeMap<String, Option<Vec<Value>>> = BTreeMap::new();
+    let mut attribute_blocks: BTreeMap<String, Option<Vec<Value>>> = BTreeMap::new();
+    let add = |slot: &mut Option<Vec<Value>>, items: Option<Vec<Value>>| match (slot.as_mut(), items) {
+        (Some(all), Some(items)) => all.extend(items),
+        _ => *slot = None,
+    };
     for block in &body.blocks {
         // Attributes as blocks (Terraform's rule for the legacy SDK's list or set of objects,
         // `ingress { … }` of a security group): blocks become the attribute's elements.
         if let Some(element) = schema.attributes.get(&block.kind).and_then(|a| object_elements(&a.kind)) {
-            attribute_blocks.entry(block.kind.clone()).or_default().extend(nested(
-                block,
-                &element,
-                scope,
-                bindings,
-                address,
-                diagnostics,
-            ));
+            let items = nested(block, &element, scope, bindings, address, diagnostics);
+            add(attribute_blocks.entry(block.kind.clone()).or_insert_with(|| Some(Vec::new())), items);
             continue;
         }
         let Some(declared) = schema.blocks.get(&block.kind) else {
@@ -169,24 +168,26 @@ pub fn config_object(
             diagnostics.push(diagnostic);
             continue;
         };
-        blocks.entry(block.kind.clone()).or_default().extend(nested(
-            block,
-            &declared.block,
-            scope,
-            bindings,
-            address,
-            diagnostics,
-        ));
+        let items = nested(block, &declared.block, scope, bindings, address, diagnostics);
+        add(blocks.entry(block.kind.clone()).or_insert_with(|| Some(Vec::new())), items);
     }
     for (name, items) in attribute_blocks {
         let set = matches!(schema.attributes.get(&name).map(|a| &a.kind), Some(AttrType::Set(_)));
-        object.insert(name, if set { Value::set(items) } else { Value::List(items) });
+        let value = match items {
+            None => Value::Unknown,
+            Some(items) if set => Value::set(items),
+            Some(items) => Value::List(items),
+        };
+        object.insert(name, value);
     }
     for (name, declared) in &schema.blocks {
         if object.contains_key(name) {
             continue;
         }
-        let items = blocks.remove(name).unwrap_or_default();
+        let Some(items) = blocks.remove(name).unwrap_or_else(|| Some(Vec::new())) else {
+            object.insert(name.clone(), Value::Unknown);
+            continue;
+        };
         let value = match declared.nesting {
             Nesting::Single => items.into_iter().next().unwrap_or(Value::Null),
             Nesting::List => Value::List(items),
@@ -204,15 +205,29 @@ fn nested(
     bindings: &[(&str, Value)],
     address: &str,
     diagnostics: &mut Diagnostics,
-) -> Vec<Value> {
+) -> Option<Vec<Value>> {
     let Some(dynamic) = &block.dynamic else {
-        return config_object(&block.body, schema, scope, bindings, address, diagnostics).into_iter().collect();
+        return Some(config_object(&block.body, schema, scope, bindings, address, diagnostics).into_iter().collect());
     };
-    let Some(collection) = eval_expr(scope, &dynamic.for_each, bindings, diagnostics) else { return Vec::new() };
+    let Some(collection) = eval_expr(scope, &dynamic.for_each, bindings, diagnostics) else { return Some(Vec::new()) };
     let pairs: Vec<(Value, Value)> = match collection.bare() {
         Value::List(items) => items.iter().enumerate().map(|(i, v)| (Value::int(i as i64), v.clone())).collect(),
         Value::Set(items) => items.iter().map(|v| (v.clone(), v.clone())).collect(),
         Value::Map(entries) => entries.iter().map(|(k, v)| (Value::String(k.clone()), v.clone())).collect(),
+        // Not known yet (Terraform's rule): the blocks of this type are unknown until apply;
+        // the content is still checked, once, with an unknown iterator.
+        Value::Unknown => {
+            let mut inner: Vec<(&str, Value)> = bindings.to_vec();
+            inner.push((
+                dynamic.iterator.as_str(),
+                Value::Map(BTreeMap::from([
+                    ("key".to_string(), Value::Unknown),
+                    ("value".to_string(), Value::Unknown),
+                ])),
+            ));
+            config_object(&block.body, schema, scope, &inner, address, diagnostics);
+            return None;
+        }
         _ => {
             diagnostics.push(
                 Diagnostic::error(
@@ -221,7 +236,7 @@ fn nested(
                 )
                 .at(dynamic.for_each.span()),
             );
-            return Vec::new();
+            return Some(Vec::new());
         }
     };
     let mut out = Vec::new();
@@ -233,7 +248,7 @@ fn nested(
         ));
         out.extend(config_object(&block.body, schema, scope, &inner, address, diagnostics));
     }
-    out
+    Some(out)
 }
 
 /// Marks the attributes the schema declares sensitive.

@@ -1,20 +1,115 @@
-//! `infra validate`: is this configuration well-formed, before any provider is asked?
+//! `infra validate`: is this configuration well-formed, before any provider is asked to do
+//! anything?
 //!
-//! Evaluates every expression of a loaded module tree with unset variables as Unknown, so
-//! syntax errors, duplicate blocks, unknown references (with "did you mean"), wrong types, bad
-//! function arguments, failed validations and cycles are all reported in one run.
+//! Evaluates every expression of a loaded module tree with root variables unknown (unless
+//! given), so syntax errors, duplicate blocks, unknown references (with "did you mean"), wrong
+//! types, bad function arguments, failed validations and cycles are all reported in one run.
+//! Resource and data blocks are checked against their providers' schemas (types, arguments,
+//! blocks, required arguments: what `terraform validate` checks), and module calls against
+//! their modules' variables even when they have no instances (`count = 0`).
 
-use crate::config::LoadedConfig;
-use crate::graph::walk::{EvalOptions, evaluate_root};
-use infra_provider::{Diagnostics, Value};
+use crate::config::{LoadedConfig, Module};
+use crate::graph::walk::{EvalOptions, ResourceHandler, ResourceItem, Work, walk};
+use crate::registry::Registry;
+use infra_provider::{Diagnostic, Diagnostics, Value};
 use std::collections::BTreeMap;
 
+/// Checks resource bodies against the provider schemas; values stay Unknown.
+struct Schemas<'a> {
+    registry: &'a Registry,
+}
+
+impl ResourceHandler for Schemas<'_> {
+    fn records_dependencies(&self) -> bool {
+        false
+    }
+
+    fn resource<'s>(
+        &'s self,
+        item: ResourceItem<'s>,
+        scope: &crate::eval::Scope,
+        diagnostics: &mut Diagnostics,
+    ) -> Work<'s> {
+        let resource = item.resource;
+        let unknowns = || crate::module_eval::collect(&item.instances, vec![Value::Unknown; item.instances.len()]);
+        let schema =
+            self.registry.for_resource(&resource.kind, resource.provider.as_deref()).and_then(|(_, provider)| {
+                let schemas = if resource.mode == crate::config::Mode::Data {
+                    &provider.schema().data_sources
+                } else {
+                    &provider.schema().resources
+                };
+                schemas.get(&resource.kind).map(|s| s.block.clone())
+            });
+        let Some(schema) = schema else {
+            let what = if resource.mode == crate::config::Mode::Data { "data source" } else { "resource type" };
+            let mut diagnostic = Diagnostic::error(
+                "Invalid resource type",
+                format!("No provider serves the {what} `{}`.", resource.kind),
+            )
+            .at(resource.span.clone());
+            let types = self.registry.resource_types();
+            if let Some(suggestion) = crate::suggest::did_you_mean(&resource.kind, types.iter().map(String::as_str)) {
+                diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
+            }
+            diagnostics.push(diagnostic);
+            return Work::Done(unknowns());
+        };
+        // One instance is enough: every instance has the same body.
+        if let Some(instance) = item.instances.first() {
+            let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
+            let address = item.address(instance).to_string();
+            crate::objects::config_object(&resource.body, &schema, scope, &bindings, &address, diagnostics);
+            // Preconditions are evaluated for their errors (postconditions need `self`).
+            for check in &resource.lifecycle.preconditions {
+                crate::module_eval::eval_expr(scope, &check.condition, &bindings, diagnostics);
+            }
+        }
+        Work::Done(unknowns())
+    }
+}
+
+/// Module calls checked against their modules' variables, whatever their instance count.
+fn module_calls(module: &Module, diagnostics: &mut Diagnostics) {
+    for call in module.module_calls.values() {
+        let Some(child) = module.children.get(&call.name) else { continue };
+        if call.count.is_some() || call.for_each.is_some() {
+            for (name, input) in &call.inputs {
+                if !child.variables.contains_key(name) {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "Unsupported argument",
+                            format!("An argument named `{name}` is not expected here: the module declares no variable `{name}`."),
+                        )
+                        .at(input.name_span.clone())
+                        .for_address(format!("module.{}", call.name)),
+                    );
+                }
+            }
+            for (name, variable) in &child.variables {
+                if variable.default.is_none() && !call.inputs.contains_key(name) {
+                    diagnostics.push(
+                        Diagnostic::error("Missing required argument", crate::module_eval::required_argument(name))
+                            .at(variable.span.clone())
+                            .for_address(format!("module.{}", call.name)),
+                    );
+                }
+            }
+        }
+        module_calls(child, diagnostics);
+    }
+}
+
 /// Every problem of a loaded configuration: the loader's, then the evaluation's (skipped when
-/// a file does not parse, since the model is then incomplete).
-pub fn check(config: &LoadedConfig, variables: &BTreeMap<String, Value>) -> Diagnostics {
+/// a file does not parse, since the model is then incomplete), checked against `registry`'s
+/// schemas.
+pub fn check_with(config: &LoadedConfig, variables: &BTreeMap<String, Value>, registry: &Registry) -> Diagnostics {
     let mut diagnostics = config.diagnostics.clone();
     let syntax_broken = diagnostics.iter().any(|d| {
-        matches!(d.summary.as_str(), "Invalid syntax" | "Invalid YAML" | "Cannot read configuration directory")
+        matches!(
+            d.summary.as_str(),
+            "Invalid syntax" | "Invalid YAML" | "Invalid JSON" | "Cannot read configuration directory"
+        )
     });
     if !syntax_broken {
         let options = EvalOptions {
@@ -23,8 +118,26 @@ pub fn check(config: &LoadedConfig, variables: &BTreeMap<String, Value>) -> Diag
             workspace: "default".into(),
             ..EvalOptions::default()
         };
-        let (_, evaluation) = evaluate_root(config, variables, &options);
+        let (_, evaluation) =
+            walk(config, variables, &options, &Schemas { registry }, &crate::graph::select::Selection::everything());
+        let mut calls = Diagnostics::new();
+        module_calls(&config.root, &mut calls);
+        // A call with instances was checked by the walk already.
+        let seen = |d: &Diagnostic| {
+            evaluation.iter().any(|e| e.summary == d.summary && e.primary == d.primary && e.detail == d.detail)
+        };
+        let calls: Vec<Diagnostic> = calls.into_iter().filter(|d| !seen(d)).collect();
         diagnostics.extend(evaluation);
+        diagnostics.extend(calls);
     }
+    diagnostics
+}
+
+/// [`check_with`] the providers the configuration would use (compiled in, or installed
+/// plugins).
+pub fn check(config: &LoadedConfig, variables: &BTreeMap<String, Value>) -> Diagnostics {
+    let (registry, problems) = Registry::for_config(config);
+    let mut diagnostics = check_with(config, variables, &registry);
+    diagnostics.extend(problems);
     diagnostics
 }
