@@ -29,6 +29,7 @@ pub mod plan;
 pub mod platform;
 pub mod plugins;
 pub mod registry;
+pub mod remote_state;
 pub mod render;
 pub mod runtime;
 pub mod session;

@@ -51,7 +51,13 @@ impl Registry {
     pub fn with_builtins() -> Registry {
         let mut registry = Registry::new();
         registry.register(
-            Arc::new(|| Arc::new(Builtin::new()) as Arc<dyn Provider>),
+            Arc::new(|| {
+                Arc::new(Builtin::new().with_data_source(
+                    "terraform_remote_state",
+                    crate::remote_state::schema(),
+                    Arc::new(crate::remote_state::read),
+                )) as Arc<dyn Provider>
+            }),
             &["terraform", "random", "local", "time", "null"],
         );
         registry.register(Arc::new(|| Arc::new(Aws::new()) as Arc<dyn Provider>), &["aws"]);

@@ -158,3 +158,89 @@ fn a_terraform_state_imports_and_plans_no_changes() {
     let again = stack.run(&["state", "import-tfstate", "terraform.tfstate"]);
     assert_eq!(again.status.code(), Some(1), "an existing state is not replaced without -force");
 }
+
+#[test]
+fn terraform_remote_state_reads_terraform_and_infra_states_locally_and_in_s3() {
+    let stack = Stack::new();
+    let producer = "output \"vpc_id\" {\n  value = \"vpc-0abc\"\n}\n\noutput \"zones\" {\n  value = toset([\"a\", \"b\"])\n}\n\noutput \"token\" {\n  value     = \"s3cr3t-token\"\n  sensitive = true\n}\n";
+    let bucket = support::bucket("remote", false);
+    let dirs = ["tf_local", "tf_s3", "infra_local"];
+    for dir in dirs {
+        std::fs::create_dir_all(stack.path().join(dir)).expect("producer dir");
+        std::fs::write(stack.path().join(dir).join("main.tf"), producer).expect("producer");
+    }
+    let s3_backend = format!(
+        "terraform {{\n  backend \"s3\" {{\n    bucket = \"{bucket}\"\n    key = \"net/terraform.tfstate\"\n    region = \"us-east-1\"\n    endpoints = {{ s3 = \"{}\" }}\n    use_path_style = true\n    skip_credentials_validation = true\n    skip_requesting_account_id = true\n    skip_metadata_api_check = true\n  }}\n}}\n",
+        support::moto().endpoint
+    );
+    std::fs::write(stack.path().join("tf_s3/backend.tf"), s3_backend).expect("backend");
+    for dir in ["tf_local", "tf_s3"] {
+        let path = stack.path().join(dir);
+        stack.terraform(&path, &["init", "-input=false", "-no-color"]);
+        stack.terraform(&path, &["apply", "-auto-approve", "-input=false", "-no-color"]);
+    }
+    stack.ok(&["-chdir=infra_local", "apply", "-auto-approve"]);
+
+    stack.write(&format!(
+        r#"data "terraform_remote_state" "tf_local" {{
+  backend = "local"
+  config = {{ path = "tf_local/terraform.tfstate" }}
+}}
+
+data "terraform_remote_state" "tf_s3" {{
+  backend = "s3"
+  config = {{
+    bucket         = "{bucket}"
+    key            = "net/terraform.tfstate"
+    region         = "us-east-1"
+    endpoint       = "{}"
+    use_path_style = true
+  }}
+}}
+
+data "terraform_remote_state" "infra" {{
+  backend  = "local"
+  config   = {{ path = "infra_local" }}
+  defaults = {{ region = "eu-west-1", vpc_id = "overridden" }}
+}}
+
+output "vpcs" {{
+  value = [for s in [data.terraform_remote_state.tf_local, data.terraform_remote_state.tf_s3, data.terraform_remote_state.infra] : s.outputs.vpc_id]
+}}
+
+output "zones" {{
+  value = data.terraform_remote_state.tf_s3.outputs.zones
+}}
+
+output "region" {{
+  value = data.terraform_remote_state.infra.outputs.region
+}}
+
+output "token" {{
+  value     = data.terraform_remote_state.tf_local.outputs.token
+  sensitive = true
+}}
+"#,
+        support::moto().endpoint
+    ));
+    let applied = stack.ok(&["apply", "-auto-approve"]);
+    assert!(!applied.contains("s3cr3t-token"), "a sensitive output stays hidden:\n{applied}");
+    let outputs: serde_json::Value = serde_json::from_str(&stack.ok(&["output", "-json"])).expect("json");
+    assert_eq!(outputs["vpcs"]["value"], serde_json::json!(["vpc-0abc", "vpc-0abc", "vpc-0abc"]));
+    assert_eq!(outputs["zones"]["type"], serde_json::json!(["set", "string"]), "the recorded type is kept");
+    assert_eq!(outputs["region"]["value"], "eu-west-1", "defaults fill what the state lacks");
+    assert_eq!(outputs["token"]["sensitive"], true);
+    assert_eq!(stack.ok(&["output", "-raw", "token"]), "s3cr3t-token");
+
+    // Without `sensitive = true` the output is refused, as Terraform refuses it.
+    let text = std::fs::read_to_string(stack.path().join("main.tf")).expect("main.tf");
+    stack.write(&text.replace("  sensitive = true\n", ""));
+    let refused = stack.run(&["plan"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("Output refers to sensitive values"));
+
+    stack.write(&text.replace("tf_local/terraform.tfstate", "nowhere/terraform.tfstate"));
+    let missing = stack.run(&["plan"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("Unable to find remote state"));
+}

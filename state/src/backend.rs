@@ -330,6 +330,17 @@ pub trait Backend: Send + Sync {
         Ok(self.read()?.map(|snapshot| snapshot.serial))
     }
 
+    /// The stored state's bytes as they are, for readers of another tool's format (Terraform's
+    /// state kept where this backend keeps infra's); `None` when the backend has none or
+    /// cannot tell.
+    ///
+    /// # Errors
+    ///
+    /// Storage failure.
+    fn read_raw(&self) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(None)
+    }
+
     /// Writes a snapshot (its `serial` must be one more than `expected_serial`).
     ///
     /// # Errors

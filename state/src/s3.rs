@@ -432,6 +432,10 @@ impl Backend for S3Backend {
         }
     }
 
+    fn read_raw(&self) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(self.get(&self.state_key, None)?.map(|object| object.bytes))
+    }
+
     fn write(
         &self,
         snapshot: &Snapshot,

@@ -26,12 +26,19 @@ pub mod time;
 use async_trait::async_trait;
 use infra_provider::{
     ApplyRequest, ApplyResponse, Diagnostic, Diagnostics, ImportRequest, ImportResponse, PlanRequest, PlanResponse,
-    Provider, ProviderSchema, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, plan_by_schema,
+    Provider, ProviderSchema, ReadDataRequest, ReadDataResponse, ReadRequest, ReadResponse, ResourceSchema,
+    plan_by_schema,
 };
+
+/// A data source served by the embedding program (what this crate cannot reach: state
+/// backends for `terraform_remote_state`); called on a blocking thread.
+pub type DataSource =
+    std::sync::Arc<dyn Fn(&ReadDataRequest) -> Result<infra_provider::Value, Diagnostics> + Send + Sync>;
 
 /// The built-in provider.
 pub struct Builtin {
     schema: ProviderSchema,
+    hooks: std::collections::BTreeMap<String, DataSource>,
 }
 
 impl Default for Builtin {
@@ -63,7 +70,15 @@ impl Builtin {
         schema.data_sources.insert("null_data_source".into(), null::data_schema());
         schema.data_sources.insert("local_file".into(), local_file::data_schema(false));
         schema.data_sources.insert("local_sensitive_file".into(), local_file::data_schema(true));
-        Builtin { schema }
+        Builtin { schema, hooks: std::collections::BTreeMap::new() }
+    }
+
+    /// Adds a data source the embedding program serves.
+    #[must_use]
+    pub fn with_data_source(mut self, kind: &str, schema: ResourceSchema, read: DataSource) -> Builtin {
+        self.schema.data_sources.insert(kind.into(), schema);
+        self.hooks.insert(kind.into(), read);
+        self
     }
 }
 
@@ -130,6 +145,15 @@ impl Provider for Builtin {
         let state = match request.kind.as_str() {
             "null_data_source" => null::read_data(&request.config),
             "local_file" | "local_sensitive_file" => local_file::read_data(&request)?,
+            kind if self.hooks.contains_key(kind) => {
+                let hook = self.hooks[kind].clone();
+                tokio::task::spawn_blocking(move || hook(&request)).await.map_err(|error| {
+                    Diagnostics::from(Diagnostic::error(
+                        "Data source failed",
+                        format!("The data source stopped: {error}."),
+                    ))
+                })??
+            }
             other => {
                 return Err(Diagnostic::error(
                     "Unsupported data source",
