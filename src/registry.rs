@@ -58,7 +58,7 @@ impl Registry {
                     Arc::new(crate::remote_state::read),
                 )) as Arc<dyn Provider>
             }),
-            &["terraform", "random", "local", "time", "null"],
+            &["terraform", "random", "local", "time", "null", "archive", "cloudinit", "http", "external", "tls"],
         );
         registry.register(Arc::new(|| Arc::new(Aws::new()) as Arc<dyn Provider>), &["aws"]);
         registry.register(Arc::new(|| Arc::new(Kubernetes::new()) as Arc<dyn Provider>), &["kubernetes"]);

@@ -26,8 +26,23 @@ pub const MAX_PACKAGE: u64 = 2 << 30;
 
 /// Local names infra serves natively: without an explicit `direct {}`, their plugins are not
 /// downloaded.
-pub const NATIVE: &[&str] =
-    &["terraform", "random", "local", "time", "null", "aws", "kubernetes", "postgresql", "rabbitmq", "jetstream"];
+pub const NATIVE: &[&str] = &[
+    "terraform",
+    "random",
+    "local",
+    "time",
+    "null",
+    "archive",
+    "cloudinit",
+    "http",
+    "external",
+    "tls",
+    "aws",
+    "kubernetes",
+    "postgresql",
+    "rabbitmq",
+    "jetstream",
+];
 
 /// One installation method.
 #[derive(Clone, Debug, PartialEq, Eq)]

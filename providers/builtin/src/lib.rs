@@ -12,16 +12,26 @@
 //! - `time_sleep` ([`time`]): waits on create and destroy; `time_static`, `time_offset`,
 //!   `time_rotating` ([`clock`]): a moment fixed in state.
 //! - `null_resource` and the `null_data_source` data source ([`null`]).
+//! - `archive_file` ([`archive`]), `cloudinit_config` ([`cloudinit`]): built from the
+//!   configuration (data sources, and the deprecated resources of the same names).
+//! - the `http` ([`http`]) and `external` ([`external`]) data sources.
+//! - `tls_private_key`, `tls_self_signed_cert`, `tls_cert_request`, `tls_locally_signed_cert`
+//!   ([`tls`]).
 //!
 //! Each type is a small module with its schema, plan rules and apply; [`Builtin`] dispatches.
 
+pub mod archive;
 pub mod clock;
+pub mod cloudinit;
 pub mod data;
+pub mod external;
+pub mod http;
 pub mod local_file;
 pub mod null;
 pub mod random;
 pub mod random_choice;
 pub mod time;
+pub mod tls;
 
 use async_trait::async_trait;
 use infra_provider::{
@@ -67,7 +77,17 @@ impl Builtin {
         schema.resources.insert("random_uuid".into(), random_choice::uuid_schema());
         schema.resources.insert("random_shuffle".into(), random_choice::shuffle_schema());
         schema.resources.insert("random_bytes".into(), random_choice::bytes_schema());
+        schema.resources.insert("archive_file".into(), archive::schema());
+        schema.resources.insert("cloudinit_config".into(), cloudinit::schema());
+        schema.resources.insert("tls_private_key".into(), tls::private_key_schema());
+        schema.resources.insert("tls_self_signed_cert".into(), tls::self_signed_schema());
+        schema.resources.insert("tls_cert_request".into(), tls::cert_request_schema());
+        schema.resources.insert("tls_locally_signed_cert".into(), tls::locally_signed_schema());
         schema.data_sources.insert("null_data_source".into(), null::data_schema());
+        schema.data_sources.insert("archive_file".into(), archive::schema());
+        schema.data_sources.insert("cloudinit_config".into(), cloudinit::schema());
+        schema.data_sources.insert("http".into(), http::schema());
+        schema.data_sources.insert("external".into(), external::schema());
         schema.data_sources.insert("local_file".into(), local_file::data_schema(false));
         schema.data_sources.insert("local_sensitive_file".into(), local_file::data_schema(true));
         Builtin { schema, hooks: std::collections::BTreeMap::new() }
@@ -80,6 +100,15 @@ impl Builtin {
         self.hooks.insert(kind.into(), read);
         self
     }
+}
+
+/// Runs blocking work (files, processes, state backends) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Diagnostics> + Send + 'static,
+) -> Result<T, Diagnostics> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        Diagnostics::from(Diagnostic::error("Data source failed", format!("The data source stopped: {error}.")))
+    })?
 }
 
 fn unknown_type(kind: &str) -> Diagnostics {
@@ -108,7 +137,8 @@ impl Provider for Builtin {
             "random_pet" | "random_integer" | "random_uuid" | "random_shuffle" | "random_bytes" => {
                 random_choice::plan(schema, &request)
             }
-            "null_resource" => plan_by_schema(Some(schema), &request),
+            "null_resource" | "archive_file" | "cloudinit_config" => plan_by_schema(Some(schema), &request),
+            kind if kind.starts_with("tls_") => plan_by_schema(Some(schema), &request),
             _ => local_file::plan(schema, &request),
         })
     }
@@ -127,6 +157,18 @@ impl Provider for Builtin {
                 random_choice::apply(&request)
             }
             "null_resource" => Ok(null::apply(&request)),
+            "archive_file" => match &request.planned {
+                Some(planned) if request.prior.is_none() => {
+                    Ok(ApplyResponse { new: Some(archive::create(planned, None)?) })
+                }
+                Some(planned) => Ok(ApplyResponse { new: Some(planned.clone()) }),
+                None => Ok(ApplyResponse { new: None }),
+            },
+            kind if kind.starts_with("tls_") => tls::apply(&request),
+            "cloudinit_config" => match &request.planned {
+                Some(planned) => Ok(ApplyResponse { new: Some(cloudinit::render(planned)?) }),
+                None => Ok(ApplyResponse { new: None }),
+            },
             other => Err(unknown_type(other)),
         }
     }
@@ -135,6 +177,8 @@ impl Provider for Builtin {
         match request.kind.as_str() {
             "local_file" | "local_sensitive_file" => local_file::read(&request),
             "time_rotating" => Ok(ReadResponse { current: clock::read(&request.kind, request.current) }),
+            "archive_file" => Ok(ReadResponse { current: archive::read(request.current) }),
+            kind if kind.starts_with("tls_") => Ok(ReadResponse { current: tls::read(kind, request.current) }),
             // The other types live only in state: they are as state says.
             kind if self.schema.resources.contains_key(kind) => Ok(ReadResponse { current: Some(request.current) }),
             other => Err(unknown_type(other)),
@@ -145,6 +189,16 @@ impl Provider for Builtin {
         let state = match request.kind.as_str() {
             "null_data_source" => null::read_data(&request.config),
             "local_file" | "local_sensitive_file" => local_file::read_data(&request)?,
+            "cloudinit_config" => cloudinit::render(&request.config)?,
+            "http" => http::read(&request.config, request.files_within.is_some()).await?,
+            "archive_file" => {
+                let (config, within) = (request.config.clone(), request.files_within.clone());
+                blocking(move || archive::create(&config, within.as_deref())).await?
+            }
+            "external" => {
+                let (config, confined) = (request.config.clone(), request.files_within.is_some());
+                blocking(move || external::read(&config, confined)).await?
+            }
             kind if self.hooks.contains_key(kind) => {
                 let hook = self.hooks[kind].clone();
                 tokio::task::spawn_blocking(move || hook(&request)).await.map_err(|error| {
@@ -388,5 +442,83 @@ mod tests {
             .expect("read")
             .state;
         assert_eq!(null.as_map().and_then(|m| m.get("outputs")), Some(&object(&[("a", Value::from("b"))])));
+    }
+
+    #[tokio::test]
+    async fn controller_runs_do_not_run_programs_ask_private_addresses_or_archive_outside_the_checkout() {
+        let provider = Builtin::new();
+        let checkout = tempfile::tempdir().expect("temp dir");
+        let within = Some(checkout.path().canonicalize().expect("canonical"));
+        let read =
+            |kind: &str, config: Value| ReadDataRequest { kind: kind.into(), config, files_within: within.clone() };
+        let program = object(&[("program", Value::List(vec![Value::from("true")]))]);
+        let refused = provider.read_data(read("external", program)).await.expect_err("no program runs");
+        assert!(refused.iter().any(|d| d.summary.contains("not run")), "{refused:?}");
+        for url in
+            ["http://127.0.0.1:9/", "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://10.1.2.3/"]
+        {
+            let refused = provider.read_data(read("http", object(&[("url", Value::from(url))]))).await;
+            let refused = refused.expect_err(url);
+            assert!(refused.iter().any(|d| d.detail.contains("not a public address")), "{url}: {refused:?}");
+        }
+        let outside = tempfile::tempdir().expect("temp dir");
+        std::fs::write(outside.path().join("secret"), "s").expect("write");
+        let archive = object(&[
+            ("type", Value::from("zip")),
+            ("source_dir", Value::from(outside.path().to_string_lossy().as_ref())),
+            ("output_path", Value::from("out.zip")),
+        ]);
+        let refused = provider.read_data(read("archive_file", archive)).await.expect_err("outside");
+        assert!(refused.iter().any(|d| d.detail.contains("outside the checkout")), "{refused:?}");
+        let escape = object(&[
+            ("type", Value::from("zip")),
+            ("source_content", Value::from("x")),
+            ("source_content_filename", Value::from("x")),
+            ("output_path", Value::from("../escape.zip")),
+        ]);
+        assert!(provider.read_data(read("archive_file", escape)).await.is_err(), "no write outside the checkout");
+    }
+
+    #[tokio::test]
+    async fn tls_keys_of_every_algorithm_sign_certificates() {
+        let provider = Builtin::new();
+        for (algorithm, extra) in [("RSA", None), ("ECDSA", Some(("ecdsa_curve", "P384"))), ("ED25519", None)] {
+            let mut config = vec![("algorithm", Value::from(algorithm))];
+            if let Some((name, value)) = extra {
+                config.push((name, Value::from(value)));
+            }
+            let key = apply_one(&provider, "tls_private_key", object(&config)).await;
+            let pem = key.as_map().and_then(|m| m.get("private_key_pem")).cloned().expect("pem");
+            assert!(pem.is_marked(), "{algorithm}: the private key is sensitive");
+            let cert = apply_one(
+                &provider,
+                "tls_self_signed_cert",
+                object(&[
+                    ("private_key_pem", pem),
+                    ("validity_period_hours", Value::int(1)),
+                    ("allowed_uses", Value::List(vec![Value::from("digital_signature")])),
+                ]),
+            )
+            .await;
+            let cert = cert.as_map().expect("object");
+            assert!(cert["cert_pem"].as_str().is_some_and(|p| p.starts_with("-----BEGIN CERTIFICATE-----")));
+            assert_eq!(cert["key_algorithm"].as_str(), Some(algorithm));
+        }
+        let p224 = object(&[("algorithm", Value::from("ECDSA"))]);
+        let schema = &provider.schema().resources["tls_private_key"].block;
+        let request =
+            PlanRequest { kind: "tls_private_key".into(), config: p224.clone(), proposed: p224.clone(), prior: None };
+        let planned = plan_by_schema(Some(schema), &request).planned;
+        let refused = provider
+            .apply(infra_provider::ApplyRequest {
+                kind: "tls_private_key".into(),
+                prior: None,
+                planned: Some(planned),
+                idempotency_key: String::new(),
+                config: p224,
+            })
+            .await
+            .expect_err("P224 is refused");
+        assert!(refused.iter().any(|d| d.detail.contains("P224")), "{refused:?}");
     }
 }
