@@ -124,6 +124,19 @@ fn check(name: &str, source: &Path) -> Vec<String> {
         return problems;
     }
     if !plan.ok {
+        // The same problems: each of Terraform's errors, and no other (a failing module output
+        // is one error where it fails, not a second one where it is used).
+        let ours: std::collections::BTreeSet<&str> =
+            plan.text.lines().filter_map(|line| line.strip_prefix("error: ")).map(str::trim).collect();
+        let theirs: std::collections::BTreeSet<&str> =
+            recorded["plan_errors"].as_array().into_iter().flatten().filter_map(Json::as_str).collect();
+        if ours != theirs {
+            problems.push(format!(
+                "plan errors: infra {ours:?} vs Terraform {theirs:?}:
+{}",
+                plan.text
+            ));
+        }
         return problems;
     }
     let first: Json = serde_json::from_str(plan.stdout.trim()).unwrap_or(Json::Null);

@@ -415,9 +415,10 @@ impl<'a> Walker<'a> {
             NodeKind::Output => {
                 let output = &module.outputs[&name["output.".len()..]];
                 let state = &mut self.runs[run];
-                if let Some(value) = eval_output(output, &state.scope, &mut diagnostics) {
-                    state.outputs.insert(output.name.clone(), value);
-                }
+                // A failed output is unknown: its error is reported once, where it is, and a
+                // reference to it is not a second "no attribute" error.
+                let value = eval_output(output, &state.scope, &mut diagnostics).unwrap_or(Value::Unknown);
+                state.outputs.insert(output.name.clone(), value);
             }
             NodeKind::Call => {
                 let call_name = &name["module.".len()..];
