@@ -1,8 +1,9 @@
 //! `infra fmt`: the canonical layout of `.hcl` / `.tf` files.
 //!
-//! Two-space indentation by nesting depth, `=` aligned across consecutive arguments at the same
-//! depth (as `terraform fmt` does), one space around `=`, no trailing whitespace, one newline at
-//! the end. Comments, blank lines, heredoc bodies and multi-line comments are kept exactly.
+//! Two-space indentation by nesting depth (hclwrite's rule: a line opening several brackets
+//! indents once; `}, {` stays at the inner level), `=` aligned across consecutive arguments at
+//! the same depth (as `terraform fmt` does), one space around `=`, no trailing whitespace; blank
+//! lines and the file's ending are kept, as `terraform fmt` keeps them. Comments, blank lines, heredoc bodies and multi-line comments are kept exactly.
 //! Formatting is idempotent: formatting formatted text changes nothing.
 //!
 //! Design choice: a line-based rewrite over a small lexer rather than a reprint of the syntax
@@ -46,9 +47,15 @@ enum Line {
 ///
 /// The parser's message when the text is not valid HCL.
 pub fn format_hcl(text: &str) -> Result<String, hcl_edit::parser::Error> {
-    hcl_edit::parser::parse_body(text)?;
+    crate::config::parse::parse_hcl(text)?;
     let lines = classify(text);
-    Ok(render(&lines))
+    let mut out = render(&lines);
+    // Blank lines at the start and end, and a missing final newline, are the author's:
+    // `terraform fmt` keeps them.
+    if !text.ends_with('\n') {
+        out.pop();
+    }
+    Ok(out)
 }
 
 fn classify(text: &str) -> Vec<Line> {
@@ -56,6 +63,8 @@ fn classify(text: &str) -> Vec<Line> {
     let mut heredoc: Option<(String, bool)> = None;
     let mut in_block_comment = false;
     let mut out = Vec::new();
+    // The bracket count each indenting line opened.
+    let mut indents: Vec<i64> = Vec::new();
     for (number, raw) in text.lines().enumerate() {
         let raw = raw.trim_end_matches('\r');
         if let Some((delimiter, _)) = &heredoc {
@@ -83,21 +92,46 @@ fn classify(text: &str) -> Vec<Line> {
             out.push(Line::Blank);
             continue;
         }
-        let closers = trimmed.chars().take_while(|c| matches!(c, '}' | ']' | ')')).count();
-        let open: Vec<usize> =
-            stack.iter().filter_map(|c| if let Context::Bracket(line) = c { Some(*line) } else { None }).collect();
-        let mut lines: Vec<usize> = open[..open.len().saturating_sub(closers)].to_vec();
-        lines.dedup();
-        let level = lines.len();
         let before = stack.len();
+        let brackets_before = brackets(&stack);
         scan(trimmed, &mut stack, &mut heredoc, &mut in_block_comment, number);
         let opens = stack.len() > before;
+        // hclwrite's rule: a line that opens brackets (net) starts one indentation level
+        // however many it opens; a line that closes (net) closes the levels of the lines it
+        // closes and is indented as what remains; `}, {` (net zero) stays at the inner level.
+        let net = brackets(&stack) as i64 - brackets_before as i64;
+        let level = match net.cmp(&0) {
+            std::cmp::Ordering::Greater => {
+                indents.push(net);
+                indents.len() - 1
+            }
+            std::cmp::Ordering::Less => {
+                let mut closed = -net;
+                while closed > 0 {
+                    let Some(last) = indents.last_mut() else { break };
+                    if closed >= *last {
+                        closed -= *last;
+                        indents.pop();
+                    } else {
+                        *last -= closed;
+                        closed = 0;
+                    }
+                }
+                indents.len()
+            }
+            std::cmp::Ordering::Equal => indents.len(),
+        };
         out.push(match split_attribute(trimmed) {
             Some((key, rest)) => Line::Attribute { level, key, rest, opens },
             None => Line::Other { level, text: trimmed.to_string() },
         });
     }
     out
+}
+
+/// How many brackets and interpolations are open.
+fn brackets(stack: &[Context]) -> usize {
+    stack.iter().filter(|c| matches!(c, Context::Bracket(_) | Context::Interpolation)).count()
 }
 
 /// Updates the lexer state with one line's tokens.
@@ -256,8 +290,7 @@ fn render(lines: &[Line]) -> String {
         }
         out.push('\n');
     }
-    let trimmed = out.trim_end_matches('\n');
-    if trimmed.is_empty() { String::new() } else { format!("{trimmed}\n") }
+    out
 }
 
 #[cfg(test)]
@@ -270,7 +303,7 @@ mod tests {
         let formatted = format_hcl(input).expect("valid");
         assert_eq!(
             formatted,
-            "# top comment\nresource \"a\" \"b\" {\n  name      = \"x\" # trailing\n  long_name = 2\n  tags = {\n    k = \"v\"\n  }\n}\n"
+            "# top comment\nresource \"a\" \"b\" {\n  name      = \"x\" # trailing\n  long_name = 2\n  tags = {\n    k = \"v\"\n  }\n}\n\n\n"
         );
         assert_eq!(format_hcl(&formatted).expect("valid"), formatted);
     }
@@ -291,6 +324,18 @@ mod tests {
             format_hcl(input).expect("valid"),
             "variable \"x\" {\n  type = map(object({\n    a = number\n  }))\n}\n"
         );
+    }
+
+    #[test]
+    fn lays_out_as_terraform_fmt_does() {
+        // Input and output as terraform fmt 1.11 gives them: `}, {` at the inner level, a
+        // for-object's closing `] }` at the opening line's level, a conditional continued on
+        // the next line, blank lines at the end kept.
+        let input = "locals {\nx = [{\na = 1\n}, {\na = 2\n}]\nlabels = { for k, v in var.m : k => [\nfor l in v : l\n] }\nc = { for k in var.ks : k => var.mode == \"a\" ? 1 :\nvar.mode == \"b\" ? 2 : 3\n}\n}\n\n\n";
+        let expected = "locals {\n  x = [{\n    a = 1\n    }, {\n    a = 2\n  }]\n  labels = { for k, v in var.m : k => [\n    for l in v : l\n  ] }\n  c = { for k in var.ks : k => var.mode == \"a\" ? 1 :\n    var.mode == \"b\" ? 2 : 3\n  }\n}\n\n\n";
+        assert_eq!(format_hcl(input).expect("valid"), expected);
+        assert_eq!(format_hcl(expected).expect("valid"), expected);
+        assert_eq!(format_hcl("a = 1").expect("valid"), "a = 1", "a missing final newline is kept");
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod decode;
 mod load;
 pub use load::{parse_error, parse_hcl};
 mod model;
-mod parse;
+pub(crate) mod parse;
 pub mod sources;
 pub mod types;
 mod yaml;

@@ -40,12 +40,20 @@ pub(crate) fn load_yaml_file(
         }
     };
     let path = source.path.clone();
-    // A file none of whose documents is a manifest or has a block key is not configuration
-    // (a module's `README.yaml`, a CI file): skipped, as Terraform skips it.
+    // A file none of whose documents is a manifest or block-shaped is not configuration (a
+    // module's `README.yaml`, a CI file, an `atmos.yaml` whose `import:` lists URLs): skipped,
+    // as Terraform skips it. Block-shaped: some key is a block type, and every block-type key
+    // holds a mapping or a list of mappings.
+    let block_shaped = |node: &Node| match &node.value {
+        NodeKind::Map(_) | NodeKind::Null => true,
+        NodeKind::Seq(items) => items.iter().all(|item| matches!(item.value, NodeKind::Map(_))),
+        _ => false,
+    };
     let recognizable = |document: &&Node| match &document.value {
         NodeKind::Map(entries) => {
             let has = |key: &str| entries.iter().any(|(k, _)| k == key);
-            (has("apiVersion") && has("kind")) || entries.iter().any(|(k, _)| BLOCK_KEYS.contains(&k.as_str()))
+            let mut blocks = entries.iter().filter(|(k, _)| BLOCK_KEYS.contains(&k.as_str())).peekable();
+            (has("apiVersion") && has("kind")) || (blocks.peek().is_some() && blocks.all(|(_, v)| block_shaped(v)))
         }
         _ => false,
     };
