@@ -19,6 +19,39 @@ struct Schemas<'a> {
     registry: &'a Registry,
 }
 
+impl Schemas<'_> {
+    /// The schema of a resource or data block's type, from the provider serving it.
+    fn schema(&self, resource: &crate::config::Resource) -> Option<infra_provider::BlockSchema> {
+        let (_, provider) = self.registry.for_resource(&resource.kind, resource.provider.as_deref())?;
+        let schemas = if resource.mode == crate::config::Mode::Data {
+            &provider.schema().data_sources
+        } else {
+            &provider.schema().resources
+        };
+        schemas.get(&resource.kind).map(|s| s.block.clone())
+    }
+
+    /// "Invalid resource type", with a likely fix.
+    fn invalid_type(&self, resource: &crate::config::Resource) -> Diagnostic {
+        let what = if resource.mode == crate::config::Mode::Data { "data source" } else { "resource type" };
+        let diagnostic =
+            Diagnostic::error("Invalid resource type", format!("No provider serves the {what} `{}`.", resource.kind))
+                .at(resource.span.clone());
+        let types = self.registry.resource_types();
+        if let Some(suggestion) = crate::suggest::did_you_mean(&resource.kind, types.iter().map(String::as_str)) {
+            return diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
+        }
+        match self.registry.for_resource(&resource.kind, resource.provider.as_deref()) {
+            // The native provider of that prefix lacks the type: its plugin serves them all.
+            Some((_, provider)) if provider.plugin().is_none() => diagnostic.with_hint(format!(
+                "infra's native `{}` provider does not have it; install the provider's plugin (`infra init` with a plugin mirror or registry, see docs/providers/plugins.md) to serve every type it has",
+                provider.name()
+            )),
+            _ => diagnostic,
+        }
+    }
+}
+
 impl ResourceHandler for Schemas<'_> {
     fn records_dependencies(&self) -> bool {
         false
@@ -32,40 +65,56 @@ impl ResourceHandler for Schemas<'_> {
     ) -> Work<'s> {
         let resource = item.resource;
         let unknowns = || crate::module_eval::collect(&item.instances, vec![Value::Unknown; item.instances.len()]);
-        let schema =
-            self.registry.for_resource(&resource.kind, resource.provider.as_deref()).and_then(|(_, provider)| {
-                let schemas = if resource.mode == crate::config::Mode::Data {
-                    &provider.schema().data_sources
-                } else {
-                    &provider.schema().resources
-                };
-                schemas.get(&resource.kind).map(|s| s.block.clone())
-            });
-        let Some(schema) = schema else {
-            let what = if resource.mode == crate::config::Mode::Data { "data source" } else { "resource type" };
-            let mut diagnostic = Diagnostic::error(
-                "Invalid resource type",
-                format!("No provider serves the {what} `{}`.", resource.kind),
-            )
-            .at(resource.span.clone());
-            let types = self.registry.resource_types();
-            if let Some(suggestion) = crate::suggest::did_you_mean(&resource.kind, types.iter().map(String::as_str)) {
-                diagnostic = diagnostic.with_hint(format!("did you mean `{suggestion}`?"));
-            }
-            diagnostics.push(diagnostic);
+        let Some(schema) = self.schema(resource) else {
+            diagnostics.push(self.invalid_type(resource));
             return Work::Done(unknowns());
         };
-        // One instance is enough: every instance has the same body.
-        if let Some(instance) = item.instances.first() {
-            let bindings: Vec<(&str, Value)> = instance.binding.iter().cloned().collect();
-            let address = item.address(instance).to_string();
-            crate::objects::config_object(&resource.body, &schema, scope, &bindings, &address, diagnostics);
-            // Preconditions are evaluated for their errors (postconditions need `self`).
-            for check in &resource.lifecycle.preconditions {
-                crate::module_eval::eval_expr(scope, &check.condition, &bindings, diagnostics);
+        // One instance is enough: every instance has the same body. With none (`count = 0`),
+        // the body is checked all the same, as Terraform validates it.
+        let bindings: Vec<(&str, Value)> = match item.instances.first() {
+            Some(instance) => instance.binding.iter().cloned().collect(),
+            None if resource.count.is_some() => vec![crate::module_eval::unknown_binding("count")],
+            None if resource.for_each.is_some() => vec![crate::module_eval::unknown_binding("for_each")],
+            None => Vec::new(),
+        };
+        let address = item.path.resource(resource.mode, &resource.kind, &resource.name, None).to_string();
+        check_body(resource, &schema, scope, &bindings, &address, diagnostics);
+        Work::Done(unknowns())
+    }
+
+    fn unknown_expansion(
+        &self,
+        resource: &crate::config::Resource,
+        scope: &crate::eval::Scope,
+        bindings: &[(&str, Value)],
+        diagnostics: &mut Diagnostics,
+    ) {
+        match self.schema(resource) {
+            Some(schema) => {
+                let address = format!("{}.{}", resource.kind, resource.name);
+                check_body(resource, &schema, scope, bindings, &address, diagnostics);
+            }
+            None => {
+                diagnostics.push(self.invalid_type(resource));
+                crate::module_eval::eval_body(&resource.body, scope, bindings, diagnostics);
             }
         }
-        Work::Done(unknowns())
+    }
+}
+
+/// A resource body against its schema, and its preconditions for their errors (postconditions
+/// need `self`).
+fn check_body(
+    resource: &crate::config::Resource,
+    schema: &infra_provider::BlockSchema,
+    scope: &crate::eval::Scope,
+    bindings: &[(&str, Value)],
+    address: &str,
+    diagnostics: &mut Diagnostics,
+) {
+    crate::objects::config_object(&resource.body, schema, scope, bindings, address, diagnostics);
+    for check in &resource.lifecycle.preconditions {
+        crate::module_eval::eval_expr(scope, &check.condition, bindings, diagnostics);
     }
 }
 

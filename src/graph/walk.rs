@@ -86,6 +86,18 @@ pub trait ResourceHandler: Sync {
     fn records_dependencies(&self) -> bool {
         true
     }
+
+    /// A resource block whose `count` / `for_each` is not known yet: its body is evaluated
+    /// for errors with unknown `count` / `each` (`bindings`); its value is Unknown.
+    fn unknown_expansion(
+        &self,
+        resource: &crate::config::Resource,
+        scope: &Scope,
+        bindings: &[(&str, Value)],
+        diagnostics: &mut Diagnostics,
+    ) {
+        eval_body(&resource.body, scope, bindings, diagnostics);
+    }
 }
 
 /// Validation and console: every argument is evaluated for errors; values are Unknown.
@@ -476,7 +488,7 @@ impl<'a> Walker<'a> {
                     }
                     Some(Expansion::Unknown { kind }) => {
                         let bindings = [unknown_binding(kind)];
-                        eval_body(&resource.body, &state.scope, &bindings, &mut diagnostics);
+                        self.handler.unknown_expansion(resource, &state.scope, &bindings, &mut diagnostics);
                     }
                     None => {}
                 }
