@@ -714,7 +714,11 @@ impl<'a> Evaluator<'a> {
             }
             _ => {}
         }
-        if let Some(rest) = full_name.strip_prefix("provider::") {
+        // `provider::terraform::…` are Terraform's own (built in); other providers' functions
+        // come from their plugins.
+        if let Some(rest) = full_name.strip_prefix("provider::")
+            && functions::lookup(&full_name).is_none()
+        {
             return self.call_provider_function(rest, &full_name, &arguments, node);
         }
         let Some(function) = functions::lookup(&full_name) else {

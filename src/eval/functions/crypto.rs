@@ -1,4 +1,4 @@
-//! Hash functions, `bcrypt`, `uuid` and `uuidv5`.
+//! Hash functions, `bcrypt`, `rsadecrypt`, `uuid` and `uuidv5`.
 
 use super::filesystem::hex;
 use super::{CallContext, FunctionError, bad_arg, number_arg, string_arg};
@@ -85,4 +85,69 @@ pub fn bcrypt(args: Vec<Value>, context: &CallContext) -> R {
     let hash = bcrypt::hash_with_result(text.as_bytes(), cost).map_err(|e| bad_arg(0, e.to_string()))?;
     // Go's bcrypt writes the `$2a$` prefix.
     Ok(Value::String(hash.format_for_version(bcrypt::Version::TwoA)))
+}
+
+/// Decrypts an RSA (PKCS #1 v1.5) ciphertext given in base64 with a PEM private key — an
+/// `RSA PRIVATE KEY` (PKCS #1, what EC2 Windows password data uses) or a PKCS #8
+/// `PRIVATE KEY`. The result is a string (Terraform's function); errors never show the key.
+pub fn rsadecrypt(args: Vec<Value>, _: &CallContext) -> R {
+    use aws_lc_rs::rsa::{Pkcs1PrivateDecryptingKey, PrivateDecryptingKey};
+    let ciphertext = base64::engine::general_purpose::STANDARD
+        .decode(string_arg(&args, 0)?)
+        .map_err(|_| bad_arg(0, "failed to decode input: cipher text must be base64-encoded"))?;
+    let pem = string_arg(&args, 1)?;
+    let invalid_key = || bad_arg(1, "failed to parse key: not a PEM RSA private key (RSA PRIVATE KEY or PRIVATE KEY)");
+    let (label, der) = pem_block(&pem).ok_or_else(invalid_key)?;
+    let pkcs8 = match label.as_str() {
+        "RSA PRIVATE KEY" => pkcs8_of_pkcs1(&der),
+        "PRIVATE KEY" => der,
+        _ => return Err(invalid_key()),
+    };
+    let key = PrivateDecryptingKey::from_pkcs8(&pkcs8)
+        .ok()
+        .and_then(|key| Pkcs1PrivateDecryptingKey::new(key).ok())
+        .ok_or_else(invalid_key)?;
+    let mut plaintext = vec![0u8; key.min_output_size()];
+    let plaintext = key
+        .decrypt(&ciphertext, &mut plaintext)
+        .map_err(|_| bad_arg(0, "failed to decrypt: crypto/rsa: decryption error"))?;
+    String::from_utf8(plaintext.to_vec())
+        .map(Value::String)
+        .map_err(|_| bad_arg(0, "the decrypted data is not valid UTF-8"))
+}
+
+/// The label and bytes of the first PEM block of a text.
+fn pem_block(text: &str) -> Option<(String, Vec<u8>)> {
+    let start = text.find("-----BEGIN ")?;
+    let rest = &text[start + "-----BEGIN ".len()..];
+    let label_end = rest.find("-----")?;
+    let label = rest[..label_end].to_string();
+    let body_start = label_end + 5;
+    let end = rest.find(&format!("-----END {label}-----"))?;
+    let body: String = rest.get(body_start..end)?.lines().filter(|l| !l.contains(':')).collect::<Vec<_>>().concat();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(body.split_whitespace().collect::<String>()).ok()?;
+    Some((label, bytes))
+}
+
+/// A PKCS #1 RSA private key wrapped as PKCS #8 (version 0, rsaEncryption, NULL parameters).
+fn pkcs8_of_pkcs1(pkcs1: &[u8]) -> Vec<u8> {
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        if content.len() < 0x80 {
+            out.push(content.len() as u8);
+        } else {
+            let bytes: Vec<u8> = content.len().to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+            out.push(0x80 | bytes.len() as u8);
+            out.extend(bytes);
+        }
+        out.extend_from_slice(content);
+        out
+    }
+    const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    let mut algorithm = tlv(0x06, RSA_ENCRYPTION);
+    algorithm.extend([0x05, 0x00]);
+    let mut body = tlv(0x02, &[0]);
+    body.extend(tlv(0x30, &algorithm));
+    body.extend(tlv(0x04, pkcs1));
+    tlv(0x30, &body)
 }

@@ -310,3 +310,222 @@ fn write_yaml(value: &Value, indent: usize, out: &mut String) {
         _ => {}
     }
 }
+
+/// `provider::terraform::encode_expr`: a value as HCL expression text, laid out as Terraform's
+/// hclwrite lays it out (objects one attribute per line, keys in order, `=` aligned; lists on
+/// one line).
+pub fn encode_expr(args: Vec<Value>, _: &CallContext) -> R {
+    let value = args.into_iter().next().unwrap_or(Value::Null);
+    if !value.is_wholly_known() {
+        return Ok(Value::Unknown);
+    }
+    let mut lines = vec![String::new()];
+    write_expr(&value.deep_unmark(), &mut lines).map_err(|message| bad_arg(0, message))?;
+    Ok(Value::String(layout(&lines).trim_end_matches('\n').to_string()))
+}
+
+/// `provider::terraform::encode_tfvars`: an object as the text of a `.tfvars` file.
+pub fn encode_tfvars(args: Vec<Value>, _: &CallContext) -> R {
+    let value = args.into_iter().next().unwrap_or(Value::Null);
+    if !value.is_wholly_known() {
+        return Ok(Value::Unknown);
+    }
+    let Value::Map(entries) = value.deep_unmark() else {
+        return Err(bad_arg(
+            0,
+            "invalid value to encode: must be an object whose attribute names will become the encoded variable names",
+        ));
+    };
+    let mut lines = Vec::new();
+    for (name, value) in &entries {
+        if !crate::syntax::is_identifier(name) {
+            return Err(bad_arg(0, format!("invalid variable name {name:?}: must be a valid identifier")));
+        }
+        lines.push(format!("{name} = "));
+        write_expr(value, &mut lines).map_err(|message| bad_arg(0, message))?;
+    }
+    Ok(Value::String(layout(&lines)))
+}
+
+/// `provider::terraform::decode_tfvars`: the text of a `.tfvars` file as an object; only
+/// constant values (no references or function calls), as Terraform reads tfvars.
+pub fn decode_tfvars(args: Vec<Value>, context: &CallContext) -> R {
+    let text = string_arg(&args, 0)?;
+    let invalid = |detail: String| bad_arg(0, format!("invalid tfvars syntax: {detail}"));
+    let body = hcl_edit::parser::parse_body(&text).map_err(|e| invalid(e.message().to_string()))?;
+    // Constants only: a reference or a function call (a `file()` reading past the checkout's
+    // confinement, say) is refused before anything is evaluated.
+    struct Constant(bool);
+    impl hcl_edit::visit::Visit for Constant {
+        fn visit_func_call(&mut self, _: &hcl_edit::expr::FuncCall) {
+            self.0 = false;
+        }
+        fn visit_expr(&mut self, expr: &hcl_edit::expr::Expression) {
+            match expr {
+                hcl_edit::expr::Expression::Variable(_) | hcl_edit::expr::Expression::Traversal(_) => self.0 = false,
+                other => hcl_edit::visit::visit_expr(self, other),
+            }
+        }
+        fn visit_for_expr(&mut self, _: &hcl_edit::expr::ForExpr) {
+            self.0 = false;
+        }
+    }
+    let mut values = std::collections::BTreeMap::new();
+    let scope = crate::eval::Scope::new(context.module_dir);
+    for structure in body.iter() {
+        let Some(attribute) = structure.as_attribute() else {
+            return Err(invalid("blocks are not allowed in tfvars".into()));
+        };
+        let name = attribute.key.value().to_string();
+        let mut constant = Constant(true);
+        hcl_edit::visit::Visit::visit_expr(&mut constant, &attribute.value);
+        if !constant.0 {
+            return Err(invalid(format!(
+                "the value of {name:?} must be a constant: variables and functions are not allowed"
+            )));
+        }
+        let mut evaluator = crate::eval::Evaluator::new(&scope, infra_provider::FileId(0));
+        let value = evaluator
+            .eval(&attribute.value)
+            .map_err(|d| bad_arg(0, format!("invalid expression for variable {name:?}: {}", d.summary)))?;
+        values.insert(name, value);
+    }
+    Ok(Value::Map(values))
+}
+
+/// Appends a value's HCL to the last of `lines` (starting new lines inside objects).
+fn write_expr(value: &Value, lines: &mut Vec<String>) -> Result<(), String> {
+    let push = |lines: &mut Vec<String>, text: &str| match lines.last_mut() {
+        Some(last) => last.push_str(text),
+        None => lines.push(text.to_string()),
+    };
+    match value {
+        Value::Null => push(lines, "null"),
+        Value::Bool(flag) => push(lines, if *flag { "true" } else { "false" }),
+        Value::Number(number) => push(lines, &number.to_string()),
+        Value::String(text) => push(lines, &quote(text)),
+        Value::List(items) | Value::Set(items) => {
+            push(lines, "[");
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    push(lines, ", ");
+                }
+                write_expr(item, lines)?;
+            }
+            push(lines, "]");
+        }
+        Value::Map(entries) if entries.is_empty() => push(lines, "{}"),
+        Value::Map(entries) => {
+            push(lines, "{");
+            for (key, item) in entries {
+                let key = if crate::syntax::is_identifier(key) { key.clone() } else { quote(key) };
+                lines.push(format!("{key} = "));
+                write_expr(item, lines)?;
+            }
+            lines.push("}".into());
+        }
+        Value::Unknown | Value::Sensitive(_) => return Err("the value is not known".into()),
+    }
+    Ok(())
+}
+
+/// A string literal: escapes, and `${` / `%{` doubled so they stay literal.
+fn quote(text: &str) -> String {
+    let mut out = String::from("\"");
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Lines indented by hclwrite's rule (see `crate::fmt`), `=` aligned across runs of one-line
+/// attributes at one depth.
+fn layout(lines: &[String]) -> String {
+    // Net brackets of a generated line (strings hold no unescaped brackets that matter: they
+    // are skipped).
+    fn net(line: &str) -> i64 {
+        let (mut count, mut in_string, mut escaped) = (0i64, false, false);
+        for c in line.chars() {
+            match (in_string, c) {
+                (true, '\\') if !escaped => {
+                    escaped = true;
+                    continue;
+                }
+                (true, '"') if !escaped => in_string = false,
+                (false, '"') => in_string = true,
+                (false, '{' | '[') => count += 1,
+                (false, '}' | ']') => count -= 1,
+                _ => {}
+            }
+            escaped = false;
+        }
+        count
+    }
+    let mut indents: Vec<i64> = Vec::new();
+    let mut placed: Vec<(usize, &str, i64)> = Vec::new();
+    for line in lines {
+        let change = net(line);
+        let level = if change > 0 {
+            indents.push(change);
+            indents.len() - 1
+        } else {
+            let mut closed = -change;
+            while closed > 0 {
+                let Some(last) = indents.last_mut() else { break };
+                if closed >= *last {
+                    closed -= *last;
+                    indents.pop();
+                } else {
+                    *last -= closed;
+                    closed = 0;
+                }
+            }
+            indents.len()
+        };
+        placed.push((level, line.as_str(), change));
+    }
+    let mut out = String::new();
+    let mut index = 0;
+    while index < placed.len() {
+        let (level, _, _) = placed[index];
+        let one_line = |(l, text, change): &(usize, &str, i64)| *l == level && *change == 0 && text.contains(" = ");
+        let mut end = index;
+        while end < placed.len() && one_line(&placed[end]) {
+            end += 1;
+        }
+        let group = if end > index { index..end } else { index..index + 1 };
+        let width = placed[group.clone()]
+            .iter()
+            .filter_map(|(_, text, _)| text.split_once(" = ").map(|(key, _)| key.chars().count()))
+            .max()
+            .unwrap_or(0);
+        for (level, text, _) in &placed[group.clone()] {
+            out.push_str(&"  ".repeat(*level));
+            match text.split_once(" = ") {
+                Some((key, rest)) if end > index => {
+                    let _ = write!(out, "{key}{} = {rest}", " ".repeat(width - key.chars().count()));
+                }
+                _ => out.push_str(text),
+            }
+            out.push('\n');
+        }
+        index = group.end;
+    }
+    out
+}

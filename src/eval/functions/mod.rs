@@ -143,6 +143,9 @@ static FUNCTIONS: &[Function] = &[
     f("base64encode", 1, ONE, encoding::base64encode),
     f("base64gzip", 1, ONE, encoding::base64gzip),
     f("csvdecode", 1, ONE, encoding::csvdecode),
+    f("provider::terraform::encode_expr", 1, ONE, encoding::encode_expr),
+    f("provider::terraform::encode_tfvars", 1, ONE, encoding::encode_tfvars),
+    f("provider::terraform::decode_tfvars", 1, ONE, encoding::decode_tfvars),
     f("jsondecode", 1, ONE, encoding::jsondecode),
     f("jsonencode", 1, ONE, encoding::jsonencode),
     f("textdecodebase64", 2, TWO, encoding::textdecodebase64),
@@ -183,6 +186,7 @@ static FUNCTIONS: &[Function] = &[
     f("uuid", 0, Some(0), crypto::uuid),
     f("uuidv5", 2, TWO, crypto::uuidv5),
     f("bcrypt", 1, TWO, crypto::bcrypt),
+    f("rsadecrypt", 2, TWO, crypto::rsadecrypt),
     // network
     f("cidrhost", 2, TWO, network::cidrhost),
     f("cidrnetmask", 1, ONE, network::cidrnetmask),
