@@ -63,8 +63,7 @@ fn classify(text: &str) -> Vec<Line> {
     let mut heredoc: Option<(String, bool)> = None;
     let mut in_block_comment = false;
     let mut out = Vec::new();
-    // The bracket count each indenting line opened.
-    let mut indents: Vec<i64> = Vec::new();
+    let mut indentation = crate::syntax::Indentation::default();
     for (number, raw) in text.lines().enumerate() {
         let raw = raw.trim_end_matches('\r');
         if let Some((delimiter, _)) = &heredoc {
@@ -96,31 +95,9 @@ fn classify(text: &str) -> Vec<Line> {
         let brackets_before = brackets(&stack);
         scan(trimmed, &mut stack, &mut heredoc, &mut in_block_comment, number);
         let opens = stack.len() > before;
-        // hclwrite's rule: a line that opens brackets (net) starts one indentation level
-        // however many it opens; a line that closes (net) closes the levels of the lines it
-        // closes and is indented as what remains; `}, {` (net zero) stays at the inner level.
+        // hclwrite's rule (`crate::syntax::Indentation`).
         let net = brackets(&stack) as i64 - brackets_before as i64;
-        let level = match net.cmp(&0) {
-            std::cmp::Ordering::Greater => {
-                indents.push(net);
-                indents.len() - 1
-            }
-            std::cmp::Ordering::Less => {
-                let mut closed = -net;
-                while closed > 0 {
-                    let Some(last) = indents.last_mut() else { break };
-                    if closed >= *last {
-                        closed -= *last;
-                        indents.pop();
-                    } else {
-                        *last -= closed;
-                        closed = 0;
-                    }
-                }
-                indents.len()
-            }
-            std::cmp::Ordering::Equal => indents.len(),
-        };
+        let level = indentation.line(net);
         out.push(match split_attribute(trimmed) {
             Some((key, rest)) => Line::Attribute { level, key, rest, opens },
             None => Line::Other { level, text: trimmed.to_string() },

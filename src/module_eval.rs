@@ -118,7 +118,8 @@ pub fn variable_value(
     is_root: bool,
 ) -> Value {
     // Validation: a root variable not given is unknown, its default too (as Terraform
-    // validates: for every value the variable could have); module variables below.
+    // validates: for every value the variable could have); a module's, after their validation
+    // rules (see `graph::walk`).
     if given.is_none() && options.unknown_variables && is_root {
         return Value::Unknown.mark_if(variable.sensitive);
     }
@@ -156,10 +157,6 @@ pub fn variable_value(
         return Value::Unknown;
     }
     match convert::convert(raw.mark_if(variable.sensitive), &variable.type_constraint) {
-        // Validation: a module's variables are unknown too, whatever the call passes (its
-        // arguments are still checked against the type above): the module must be valid for
-        // every value, as Terraform validates it.
-        Ok(_) if options.unknown_variables && !is_root => Value::Unknown.mark_if(variable.sensitive),
         Ok(value) => value,
         Err(message) => {
             diagnostics.push(

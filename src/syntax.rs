@@ -1,4 +1,5 @@
-//! HCL literal syntax every stage shares: identifiers and quoted strings.
+//! HCL literal syntax every stage shares: identifiers, quoted strings, and the indentation
+//! rule of `terraform fmt`.
 //!
 //! Addresses, rendered values, generated HCL (YAML documents) and messages all write strings
 //! the way a configuration would; this is the one place that knows how.
@@ -155,5 +156,37 @@ mod tests {
         }
         assert_eq!(read_quoted("\"unterminated"), None);
         assert_eq!(read_quoted("\"${template}\""), None);
+    }
+}
+
+/// hclwrite's indentation rule (what `terraform fmt` does), line by line: a line whose brackets
+/// open on balance starts one level however many it opens; a line that closes on balance closes
+/// the levels of the lines it closes and sits at what remains; a balanced line (`}, {`) stays
+/// where it is.
+#[derive(Debug, Default)]
+pub struct Indentation {
+    /// How many brackets each indenting line still holds open.
+    open: Vec<i64>,
+}
+
+impl Indentation {
+    /// The level of a line whose brackets change by `net`.
+    pub fn line(&mut self, net: i64) -> usize {
+        if net > 0 {
+            self.open.push(net);
+            return self.open.len() - 1;
+        }
+        let mut closed = -net;
+        while closed > 0 {
+            let Some(last) = self.open.last_mut() else { break };
+            if closed >= *last {
+                closed -= *last;
+                self.open.pop();
+            } else {
+                *last -= closed;
+                closed = 0;
+            }
+        }
+        self.open.len()
     }
 }

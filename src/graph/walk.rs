@@ -314,6 +314,14 @@ impl<'a> Walker<'a> {
         for variable in module.variables.values() {
             validate_variable(variable, &scope, &mut diagnostics);
         }
+        // Validation: once their rules have judged the values the call passes, a module's
+        // variables are unknown, so that the module is checked for every value (Terraform's
+        // validate walk).
+        if self.options.unknown_variables && !is_root {
+            for (name, variable) in &module.variables {
+                insert_nested(&mut scope, &["var", name], Value::Unknown.mark_if(variable.sensitive));
+            }
+        }
         let prepared = match self.prepared.get(&(module as *const Module)) {
             Some(Ok(prepared)) => Some(prepared.clone()),
             Some(Err(cycles)) => {

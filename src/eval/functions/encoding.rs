@@ -454,7 +454,7 @@ fn quote(text: &str) -> String {
     out
 }
 
-/// Lines indented by hclwrite's rule (see `crate::fmt`), `=` aligned across runs of one-line
+/// Lines indented by hclwrite's rule (`crate::syntax::Indentation`), `=` aligned across runs of one-line
 /// attributes at one depth.
 fn layout(lines: &[String]) -> String {
     // Net brackets of a generated line (strings hold no unescaped brackets that matter: they
@@ -477,27 +477,11 @@ fn layout(lines: &[String]) -> String {
         }
         count
     }
-    let mut indents: Vec<i64> = Vec::new();
+    let mut indentation = crate::syntax::Indentation::default();
     let mut placed: Vec<(usize, &str, i64)> = Vec::new();
     for line in lines {
         let change = net(line);
-        let level = if change > 0 {
-            indents.push(change);
-            indents.len() - 1
-        } else {
-            let mut closed = -change;
-            while closed > 0 {
-                let Some(last) = indents.last_mut() else { break };
-                if closed >= *last {
-                    closed -= *last;
-                    indents.pop();
-                } else {
-                    *last -= closed;
-                    closed = 0;
-                }
-            }
-            indents.len()
-        };
+        let level = indentation.line(change);
         placed.push((level, line.as_str(), change));
     }
     let mut out = String::new();
