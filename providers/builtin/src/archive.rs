@@ -71,11 +71,17 @@ enum Content {
 fn resolve(path: &str, within: Option<&Path>, what: &str) -> Result<PathBuf, Diagnostics> {
     let Some(within) = within else { return Ok(PathBuf::from(path)) };
     let joined = within.join(path);
-    // The output may not exist yet: its parent must be inside.
-    let existing =
-        if joined.exists() { joined.clone() } else { joined.parent().map(Path::to_path_buf).unwrap_or_default() };
+    // The output may not exist yet: its nearest existing ancestor must be inside, and what
+    // follows it plain names (no `..`).
+    let mut existing = joined.as_path();
+    while !existing.exists() {
+        existing = existing.parent().unwrap_or(within);
+    }
+    let rest_is_plain = joined
+        .strip_prefix(existing)
+        .is_ok_and(|rest| rest.components().all(|c| matches!(c, std::path::Component::Normal(_))));
     let canonical = existing.canonicalize().map_err(|e| invalid(format!("`{path}` ({what}): {e}.")))?;
-    if !canonical.starts_with(within) {
+    if !canonical.starts_with(within) || !rest_is_plain {
         return Err(invalid(format!(
             "`{path}` ({what}) is outside the checkout: in controller runs archives are built only from and into the repository."
         )));

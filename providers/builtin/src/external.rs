@@ -74,14 +74,27 @@ pub fn read(config: &Value, confined: bool) -> Result<Value, Diagnostics> {
             let _ = std::io::Write::write_all(stdin, &input);
         }
     });
+    // Standard error is drained on its own thread: a program that fills that pipe before
+    // closing standard output must not hang the run. Past its first 64 KiB it is discarded.
+    let errors = child.stderr.take().map(|err| {
+        std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            let mut err = err;
+            let _ = (&mut err).take(64 << 10).read_to_end(&mut kept);
+            let _ = std::io::copy(&mut err, &mut std::io::sink());
+            kept
+        })
+    });
     let mut stdout = Vec::new();
     if let Some(out) = child.stdout.take() {
-        let _ = out.take(MAX_OUTPUT + 1).read_to_end(&mut stdout);
+        let mut out = out;
+        let _ = (&mut out).take(MAX_OUTPUT + 1).read_to_end(&mut stdout);
+        if stdout.len() as u64 > MAX_OUTPUT {
+            // Not read further: the program is stopped rather than waited on forever.
+            let _ = child.kill();
+        }
     }
-    let mut stderr = Vec::new();
-    if let Some(err) = child.stderr.take() {
-        let _ = err.take(64 << 10).read_to_end(&mut stderr);
-    }
+    let stderr = errors.and_then(|thread| thread.join().ok()).unwrap_or_default();
     let status = child.wait().map_err(|e| failed(format!("The program `{command}`: {e}.")))?;
     let _ = writer.join();
     if !status.success() {

@@ -477,6 +477,29 @@ mod tests {
             ("output_path", Value::from("../escape.zip")),
         ]);
         assert!(provider.read_data(read("archive_file", escape)).await.is_err(), "no write outside the checkout");
+        let inside = object(&[
+            ("type", Value::from("zip")),
+            ("source_content", Value::from("x")),
+            ("source_content_filename", Value::from("x")),
+            ("output_path", Value::from("build/new/out.zip")),
+        ]);
+        provider.read_data(read("archive_file", inside)).await.expect("a new directory inside the checkout");
+        assert!(checkout.path().join("build/new/out.zip").is_file());
+    }
+
+    #[tokio::test]
+    async fn an_external_program_that_floods_standard_error_still_answers() {
+        let provider = Builtin::new();
+        let script = "head -c 1048576 /dev/zero | tr '\\0' e >&2; echo '{\"ok\": \"yes\"}'";
+        let config =
+            object(&[("program", Value::List(vec![Value::from("sh"), Value::from("-c"), Value::from(script)]))]);
+        let state = provider
+            .read_data(ReadDataRequest { kind: "external".into(), config, files_within: None })
+            .await
+            .expect("answers")
+            .state;
+        let result = state.as_map().and_then(|m| m.get("result")).cloned();
+        assert_eq!(result, Some(object(&[("ok", Value::from("yes"))])));
     }
 
     #[tokio::test]
