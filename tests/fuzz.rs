@@ -193,6 +193,22 @@ proptest! {
     }
 
     #[test]
+    fn object_for_expressions_broken_over_lines_never_panic(
+        head in "[ -~\n]{0,40}",
+        tail in "[ -~\n]{0,40}",
+        value in expression(),
+    ) {
+        // Fragments around an object `for` whose value goes on over lines: the loader's and
+        // fmt's second parse (newlines inside `for` braces as spaces) must never panic.
+        let text = format!("locals {{\n  x = {{ for k in [1] : k => {value} ?\n{head}\n:\n{tail} }}\n}}\n");
+        let _ = infra::fmt::format_hcl(&text);
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("main.tf"), &text).expect("write");
+        let config = load_module_tree(dir.path());
+        let _ = infra::validate::check(&config, &BTreeMap::new());
+    }
+
+    #[test]
     fn loading_configurations_from_the_grammar_never_panics(a in expression(), b in expression(), c in expression()) {
         let dir = tempfile::tempdir().expect("temp dir");
         let text = format!(
