@@ -256,3 +256,40 @@ fn an_unknown_kind_is_a_plan_error_naming_the_object() {
     assert!(stderr.contains("Unknown kind") && stderr.contains("example.com/v1/Gadget/default/g"), "{stderr}");
     assert!(stderr.contains("install the CRD"), "{stderr}");
 }
+
+#[test]
+fn an_applier_dropping_its_fields_beside_another_managers_field_is_not_a_conflict() {
+    // The server-side-apply sequence of issue 19, with kubectl as both managers: `first` applies
+    // data.a and data.b; `other` force-applies data.a; `first` applies `data: {}` — a real API
+    // server accepts it, removes data.b (first's, no longer specified) and keeps data.a (other's).
+    let cluster = Cluster::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, data: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n  namespace: default\ndata: {data}\n"),
+        )
+        .expect("write");
+        path.to_string_lossy().into_owned()
+    };
+    let both = write("both.yaml", "{a: \"1\", b: \"2\"}");
+    let theirs = write("theirs.yaml", "{a: \"changed\"}");
+    let empty = write("empty.yaml", "{}");
+    cluster.kubectl(&["apply", "--server-side", "--field-manager=first", "-f", &both]);
+    cluster.kubectl(&["apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", &theirs]);
+    cluster.kubectl(&["apply", "--server-side", "--field-manager=first", "-f", &empty]);
+    let data = cluster.kubectl(&["get", "configmap", "shared", "-o", "jsonpath={.data}"]);
+    let data: serde_json::Value = serde_json::from_str(&data).expect("JSON");
+    assert_eq!(data, serde_json::json!({"a": "changed"}), "data.b is gone, data.a stays with `other`");
+    let managed = cluster.kubectl(&["get", "configmap", "shared", "-o", "json", "--show-managed-fields"]);
+    let managed: serde_json::Value = serde_json::from_str(&managed).expect("JSON");
+    let owner_of_a: Vec<&str> = managed["metadata"]["managedFields"]
+        .as_array()
+        .expect("managed fields")
+        .iter()
+        .filter(|entry| entry["fieldsV1"]["f:data"]["f:a"].is_object())
+        .filter_map(|entry| entry["manager"].as_str())
+        .collect();
+    assert_eq!(owner_of_a, ["other"]);
+}

@@ -89,7 +89,9 @@ pub fn apply(
             if Some(index) == mine || other.subresource.as_deref() != subresource {
                 continue;
             }
-            if other.fields.contains(&path) {
+            // Structured-merge-diff: a conflict is a field the other manager owns itself. An
+            // applied `data: {}` does not conflict with another manager's `.data.a`.
+            if other.fields.owns(&path) {
                 conflicts.push((other.name.clone(), path.clone()));
             }
         }

@@ -154,6 +154,19 @@ impl Fields {
         true
     }
 
+    /// Whether the path is a field of this set itself (a leaf), not only the way to fields
+    /// below it: owning `.data.a` is not owning `.data`.
+    pub fn owns(&self, path: &[String]) -> bool {
+        let mut node = self;
+        for step in path {
+            match node.0.get(step) {
+                Some(child) => node = child,
+                None => return false,
+            }
+        }
+        node.0.is_empty()
+    }
+
     /// Adds a path.
     pub fn insert(&mut self, path: &[String]) {
         let mut node = self;
