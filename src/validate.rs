@@ -20,15 +20,32 @@ struct Schemas<'a> {
 }
 
 impl Schemas<'_> {
-    /// The schema of a resource or data block's type, from the provider serving it.
-    fn schema(&self, resource: &crate::config::Resource) -> Option<infra_provider::BlockSchema> {
-        let (_, provider) = self.registry.for_resource(&resource.kind, resource.provider.as_deref())?;
+    /// Checks a resource or data block against the schema of its type, from the provider
+    /// serving it (borrowed, not copied: plugin schemas are large); `false` when no provider
+    /// serves the type.
+    fn check_against_schema(
+        &self,
+        resource: &crate::config::Resource,
+        scope: &crate::eval::Scope,
+        bindings: &[(&str, Value)],
+        address: &str,
+        diagnostics: &mut Diagnostics,
+    ) -> bool {
+        let Some((_, provider)) = self.registry.for_resource(&resource.kind, resource.provider.as_deref()) else {
+            return false;
+        };
         let schemas = if resource.mode == crate::config::Mode::Data {
             &provider.schema().data_sources
         } else {
             &provider.schema().resources
         };
-        schemas.get(&resource.kind).map(|s| s.block.clone())
+        let Some(schema) = schemas.get(&resource.kind) else { return false };
+        crate::objects::config_object(&resource.body, &schema.block, scope, bindings, address, diagnostics);
+        // Preconditions are evaluated for their errors (postconditions need `self`).
+        for check in &resource.lifecycle.preconditions {
+            crate::module_eval::eval_expr(scope, &check.condition, bindings, diagnostics);
+        }
+        true
     }
 
     /// "Invalid resource type", with a likely fix.
@@ -65,10 +82,6 @@ impl ResourceHandler for Schemas<'_> {
     ) -> Work<'s> {
         let resource = item.resource;
         let unknowns = || crate::module_eval::collect(&item.instances, vec![Value::Unknown; item.instances.len()]);
-        let Some(schema) = self.schema(resource) else {
-            diagnostics.push(self.invalid_type(resource));
-            return Work::Done(unknowns());
-        };
         // One instance is enough: every instance has the same body. With none (`count = 0`),
         // the body is checked all the same, as Terraform validates it.
         let bindings: Vec<(&str, Value)> = match item.instances.first() {
@@ -78,7 +91,9 @@ impl ResourceHandler for Schemas<'_> {
             None => Vec::new(),
         };
         let address = item.path.resource(resource.mode, &resource.kind, &resource.name, None).to_string();
-        check_body(resource, &schema, scope, &bindings, &address, diagnostics);
+        if !self.check_against_schema(resource, scope, &bindings, &address, diagnostics) {
+            diagnostics.push(self.invalid_type(resource));
+        }
         Work::Done(unknowns())
     }
 
@@ -89,32 +104,11 @@ impl ResourceHandler for Schemas<'_> {
         bindings: &[(&str, Value)],
         diagnostics: &mut Diagnostics,
     ) {
-        match self.schema(resource) {
-            Some(schema) => {
-                let address = format!("{}.{}", resource.kind, resource.name);
-                check_body(resource, &schema, scope, bindings, &address, diagnostics);
-            }
-            None => {
-                diagnostics.push(self.invalid_type(resource));
-                crate::module_eval::eval_body(&resource.body, scope, bindings, diagnostics);
-            }
+        let address = format!("{}.{}", resource.kind, resource.name);
+        if !self.check_against_schema(resource, scope, bindings, &address, diagnostics) {
+            diagnostics.push(self.invalid_type(resource));
+            crate::module_eval::eval_body(&resource.body, scope, bindings, diagnostics);
         }
-    }
-}
-
-/// A resource body against its schema, and its preconditions for their errors (postconditions
-/// need `self`).
-fn check_body(
-    resource: &crate::config::Resource,
-    schema: &infra_provider::BlockSchema,
-    scope: &crate::eval::Scope,
-    bindings: &[(&str, Value)],
-    address: &str,
-    diagnostics: &mut Diagnostics,
-) {
-    crate::objects::config_object(&resource.body, schema, scope, bindings, address, diagnostics);
-    for check in &resource.lifecycle.preconditions {
-        crate::module_eval::eval_expr(scope, &check.condition, bindings, diagnostics);
     }
 }
 

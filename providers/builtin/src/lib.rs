@@ -346,11 +346,12 @@ mod tests {
         }
     }
 
-    async fn apply_one(provider: &Builtin, kind: &str, config: Value) -> Value {
+    /// Plans and applies a create of `kind`: the new object, or the provider's refusal.
+    async fn try_apply(provider: &Builtin, kind: &str, config: Value) -> Result<Value, infra_provider::Diagnostics> {
         let schema = &provider.schema().resources[kind].block;
         let request = PlanRequest { kind: kind.into(), config: config.clone(), proposed: config.clone(), prior: None };
         let planned = plan_by_schema(Some(schema), &request).planned;
-        let planned = provider.plan(PlanRequest { proposed: planned, ..request }).await.expect("plan").planned;
+        let planned = provider.plan(PlanRequest { proposed: planned, ..request }).await?.planned;
         let request = infra_provider::ApplyRequest {
             kind: kind.into(),
             prior: None,
@@ -358,7 +359,11 @@ mod tests {
             idempotency_key: String::new(),
             config,
         };
-        provider.apply(request).await.expect("apply").new.expect("created")
+        Ok(provider.apply(request).await?.new.expect("created"))
+    }
+
+    async fn apply_one(provider: &Builtin, kind: &str, config: Value) -> Value {
+        try_apply(provider, kind, config).await.expect("apply")
     }
 
     #[tokio::test]
@@ -397,19 +402,7 @@ mod tests {
             "Go's AddDate overflows the day"
         );
         let bad = object(&[("min", Value::int(5)), ("max", Value::int(1))]);
-        let schema = &provider.schema().resources["random_integer"].block;
-        let request =
-            PlanRequest { kind: "random_integer".into(), config: bad.clone(), proposed: bad.clone(), prior: None };
-        let planned = plan_by_schema(Some(schema), &request).planned;
-        let applied = provider
-            .apply(infra_provider::ApplyRequest {
-                kind: "random_integer".into(),
-                prior: None,
-                planned: Some(planned),
-                idempotency_key: String::new(),
-                config: bad,
-            })
-            .await;
+        let applied = try_apply(&provider, "random_integer", bad).await;
         assert!(applied.is_err(), "min above max is refused");
     }
 
@@ -528,20 +521,7 @@ mod tests {
             assert_eq!(cert["key_algorithm"].as_str(), Some(algorithm));
         }
         let p224 = object(&[("algorithm", Value::from("ECDSA"))]);
-        let schema = &provider.schema().resources["tls_private_key"].block;
-        let request =
-            PlanRequest { kind: "tls_private_key".into(), config: p224.clone(), proposed: p224.clone(), prior: None };
-        let planned = plan_by_schema(Some(schema), &request).planned;
-        let refused = provider
-            .apply(infra_provider::ApplyRequest {
-                kind: "tls_private_key".into(),
-                prior: None,
-                planned: Some(planned),
-                idempotency_key: String::new(),
-                config: p224,
-            })
-            .await
-            .expect_err("P224 is refused");
+        let refused = try_apply(&provider, "tls_private_key", p224).await.expect_err("P224 is refused");
         assert!(refused.iter().any(|d| d.detail.contains("P224")), "{refused:?}");
     }
 }
