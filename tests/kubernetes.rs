@@ -293,3 +293,283 @@ fn an_applier_dropping_its_fields_beside_another_managers_field_is_not_a_conflic
         .collect();
     assert_eq!(owner_of_a, ["other"]);
 }
+
+/// One object of every kind the provider and the platform blocks use, each with only the fields
+/// a user writes: the server defaults the rest, as a real one does.
+const EVERY_KIND: &str = r#"apiVersion: v1
+kind: Namespace
+metadata: {name: kinds}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: kinds}
+data: {MODE: production}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: credentials, namespace: kinds}
+stringData: {password: hunter2}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web, namespace: kinds}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: kinds}
+rules:
+- apiGroups: [""]
+  resources: [configmaps]
+  verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: web-reads, namespace: kinds}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+subjects:
+- {kind: ServiceAccount, name: web, namespace: kinds}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: kinds}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      serviceAccountName: web
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports: [{containerPort: 80, name: http}]
+        env:
+        - name: POD
+          valueFrom: {fieldRef: {fieldPath: metadata.name}}
+        readinessProbe: {httpGet: {path: /, port: 80}}
+        resources: {requests: {cpu: 0.5, memory: 1024Mi}}
+        volumeMounts: [{name: settings, mountPath: /etc/web}]
+      volumes:
+      - name: settings
+        configMap: {name: settings}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: kinds}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, name: http}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-node, namespace: kinds}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: kinds}
+spec:
+  rules:
+  - host: web.example.com
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend: {service: {name: web, port: {number: 80}}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: kinds}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  maxReplicas: 5
+  behavior:
+    scaleDown: {stabilizationWindowSeconds: 60}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: kinds}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: web}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: kinds}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: postgres:17}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kinds}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: agent, image: fluent/fluent-bit}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: kinds}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: migrate, image: busybox, args: [echo, done]}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly, namespace: kinds}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: report, image: busybox}]
+"#;
+
+#[test]
+fn every_kind_applied_with_only_user_fields_reads_back_defaulted_and_plans_clean() {
+    let cluster = Cluster::start();
+    let mut stack = Stack::new_without_moto();
+    stack.set_env("KUBECONFIG", &cluster.kubeconfig());
+    stack.write("provider \"kubernetes\" {}\n");
+    std::fs::write(stack.path().join("kinds.yaml"), EVERY_KIND).expect("write kinds.yaml");
+    let applied = stack.apply();
+    assert!(applied.contains("Apply complete! Resources: 16 added"), "{applied}");
+    let get = |kind: &str, name: &str, path: &str| {
+        cluster.kubectl(&["get", kind, name, "-n", "kinds", "-o", &format!("jsonpath={{{path}}}")])
+    };
+    // The server filled in what the user left out.
+    assert_eq!(get("deployment", "web", ".spec.progressDeadlineSeconds"), "600");
+    assert_eq!(get("deployment", "web", ".spec.template.spec.containers[0].imagePullPolicy"), "IfNotPresent");
+    assert_eq!(get("deployment", "web", ".spec.template.spec.volumes[0].configMap.defaultMode"), "420");
+    assert_eq!(get("deployment", "web", ".spec.template.spec.containers[0].resources.requests.cpu"), "500m");
+    assert_eq!(get("service", "web", ".spec.sessionAffinity"), "None");
+    assert!(get("service", "web-node", ".spec.ports[0].nodePort").parse::<u16>().is_ok_and(|p| p >= 30000));
+    assert_eq!(get("statefulset", "db", ".spec.volumeClaimTemplates[0].spec.volumeMode"), "Filesystem");
+    assert_eq!(get("hpa", "web", ".spec.behavior.scaleUp.selectPolicy"), "Max");
+    assert_eq!(get("job", "migrate", ".spec.backoffLimit"), "6");
+    assert_eq!(get("cronjob", "nightly", ".spec.concurrencyPolicy"), "Allow");
+    assert_eq!(get("rolebinding", "web-reads", ".subjects[0].apiGroup"), "");
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "defaults are not drift:\n{text}");
+    assert!(!text.contains("Warning"), "{text}");
+
+    // An autoscaler scales the Deployment (through /scale): its field, not infra's.
+    cluster.kubectl(&["scale", "deployment", "web", "-n", "kinds", "--replicas=4"]);
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "replicas set by an autoscaler are not drift:\n{text}");
+    stack.apply();
+    assert_eq!(get("deployment", "web", ".spec.replicas"), "4", "an apply leaves the autoscaler's replicas");
+}
+
+const GADGET_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Gadget, plural: gadgets, singular: gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+              colour: {type: string, default: red}
+---
+apiVersion: example.com/v1
+kind: Gadget
+metadata: {name: g, namespace: default}
+spec:
+  size: 2
+  shape: round
+"#;
+
+#[test]
+fn a_custom_resource_field_its_schema_lacks_is_a_plan_warning_and_never_a_diff() {
+    let cluster = Cluster::start();
+    let mut stack = Stack::new_without_moto();
+    stack.set_env("KUBECONFIG", &cluster.kubeconfig());
+    stack.write("provider \"kubernetes\" {}\n");
+    std::fs::write(stack.path().join("gadgets.yaml"), GADGET_CRD).expect("write gadgets.yaml");
+    stack.apply();
+    let live = cluster.kubectl(&["get", "gadget", "g", "-o", "jsonpath={.spec}"]);
+    assert!(!live.contains("shape") && live.contains("\"colour\":\"red\""), "pruned and defaulted: {live}");
+    for _ in 0..2 {
+        let (code, text) = stack.plan();
+        assert_eq!(code, 0, "no perpetual diff:\n{text}");
+        assert!(text.contains("Field not in the kind's schema") && text.contains("`.spec.shape`"), "{text}");
+    }
+    // A value the schema refuses is an error at plan time, naming the field.
+    let wrong = GADGET_CRD.replace("size: 2", "size: two");
+    std::fs::write(stack.path().join("gadgets.yaml"), wrong).expect("write gadgets.yaml");
+    let (code, text) = stack.plan();
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("spec.size") && text.contains("must be of type integer"), "{text}");
+}
+
+#[test]
+fn a_changed_immutable_field_replaces_the_object_saying_which_field() {
+    let cluster = Cluster::start();
+    let stack = example_stack(&cluster);
+    stack.apply();
+    let api = std::fs::read_to_string(stack.path().join("api.yaml")).expect("api.yaml");
+    let moved = api
+        .replacen("    matchLabels:\n      app: api\n", "    matchLabels:\n      app: api\n      tier: web\n", 1)
+        .replacen("      labels:\n        app: api\n", "      labels:\n        app: api\n        tier: web\n", 1);
+    assert_ne!(moved, api);
+    std::fs::write(stack.path().join("api.yaml"), moved).expect("write");
+    let (code, text) = stack.plan();
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("must be replaced"), "{text}");
+    assert!(text.contains("because spec.selector of a Deployment cannot change in place"), "{text}");
+    stack.apply();
+    let selector = cluster.kubectl(&[
+        "get",
+        "deployment",
+        "api",
+        "-n",
+        "shop",
+        "-o",
+        "jsonpath={.spec.selector.matchLabels.tier}",
+    ]);
+    assert_eq!(selector, "web");
+    assert_eq!(stack.plan().0, 0);
+}
+
+#[test]
+fn a_misspelt_field_of_a_built_in_kind_is_a_plan_warning_naming_it() {
+    let cluster = Cluster::start();
+    let stack = example_stack(&cluster);
+    let api = std::fs::read_to_string(stack.path().join("api.yaml")).expect("api.yaml");
+    let typo = api.replacen("  selector:\n", "  replica: 3\n  selector:\n", 1);
+    assert_ne!(typo, api);
+    std::fs::write(stack.path().join("api.yaml"), typo).expect("write");
+    stack.apply();
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("apps/v1/Deployment/shop/api: the API server prunes `.spec.replica`"), "{text}");
+}

@@ -170,3 +170,32 @@ fn the_microservices_example_plans_every_lowered_resource_and_its_data_parts_app
     let output = stack.run(&replan);
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
 }
+
+/// A `service` with `autoscale` leaves `replicas` to the autoscaler: after the autoscaler
+/// scales the Deployment (through `/scale`, as the HPA controller does), the plan is clean and
+/// an apply does not scale it back.
+#[test]
+fn an_autoscaled_service_never_fights_its_autoscaler_over_replicas() {
+    let cluster = support::Cluster::start();
+    let mut stack = Stack::new_without_moto();
+    stack.set_env("KUBECONFIG", &cluster.kubeconfig());
+    stack.write(
+        r#"provider "kubernetes" {}
+
+service "web" {
+  image     = "nginx:1.27"
+  port      = 8080
+  autoscale = { min = 2, max = 6, cpu = 70 }
+}
+"#,
+    );
+    let applied = stack.apply();
+    assert!(applied.contains("Apply complete! Resources: 4 added"), "{applied}");
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "{text}");
+    cluster.kubectl(&["scale", "deployment", "web", "--replicas=5"]);
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "the autoscaler's replicas are not drift:\n{text}");
+    stack.apply();
+    assert_eq!(cluster.kubectl(&["get", "deployment", "web", "-o", "jsonpath={.spec.replicas}"]), "5");
+}

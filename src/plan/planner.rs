@@ -818,7 +818,7 @@ impl ResourceHandler for Planner<'_> {
                             files_within: files_within.clone(),
                         })
                         .await
-                        .map(|r| PlanResponse { planned: r.state, requires_replace: Vec::new() })
+                        .map(|r| PlanResponse { planned: r.state, ..PlanResponse::default() })
                 } else {
                     provider
                         .plan(PlanRequest {
@@ -864,6 +864,12 @@ impl ResourceHandler for Planner<'_> {
                         continue;
                     }
                 };
+                diagnostics.extend(
+                    response
+                        .warnings
+                        .into_iter()
+                        .map(|d| d.for_address(job.address.clone()).or_at(resource.span.clone())),
+                );
                 if resource.mode == Mode::Data {
                     let value = mark_schema_sensitive(copy_marks(&job.config, response.planned), &schema.block);
                     values[job.position] = value.clone();
@@ -920,6 +926,7 @@ impl ResourceHandler for Planner<'_> {
                             reason = Some("because of `-replace`".to_string());
                             Action::Replace(order)
                         } else if !response.requires_replace.is_empty() {
+                            reason = response.replace_reason.clone();
                             Action::Replace(order)
                         } else if let Some(trigger) = &trigger {
                             reason = Some(format!("because `{trigger}` changes (`replace_triggered_by`)"));

@@ -143,7 +143,9 @@ fn resource(out: &mut String, change: &ResourceChange, drift: bool, color: bool)
         match action {
             Action::Create => "will be created".to_string(),
             Action::Update => "will be updated in-place".to_string(),
-            Action::Replace(_) if change.reason.is_some() => "will be replaced".to_string(),
+            Action::Replace(_) if change.reason.is_some() && change.requires_replace.is_empty() => {
+                "will be replaced".to_string()
+            }
             Action::Replace(_) => "must be replaced".to_string(),
             Action::Delete => "will be destroyed".to_string(),
             Action::Read => "will be read during apply".to_string(),

@@ -54,7 +54,65 @@ fn project_like(live: &Value, applied: &Value, field: &str) -> Option<Value> {
                     .collect(),
             ))
         }
+        // A list of maps without keys (atomic): element by element while the lengths agree,
+        // so what the server defaults inside its elements is not drift.
+        (Value::Array(live), Value::Array(applied))
+            if live.len() == applied.len() && applied.iter().all(Value::is_object) =>
+        {
+            live.iter().zip(applied).map(|(l, a)| project_like(l, a, "")).collect::<Option<Vec<_>>>().map(Value::Array)
+        }
         (live, _) => Some(live.clone()),
+    }
+}
+
+/// Whether a value is what Go's `omitempty` leaves out of an object the server returns (so
+/// its absence is no sign the field was dropped).
+fn zero(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+    }
+}
+
+/// The fields of `applied` that the API server's answer `result` lacks: what it prunes as
+/// undeclared by the kind's schema (`.spec.colour`). Zero values (which the server may omit)
+/// and a Secret's `stringData` (folded into `data`) are not counted.
+pub fn dropped(applied: &Value, result: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    dropped_below(applied, result, "", "", &mut out);
+    out.retain(|path| !(applied["kind"] == "Secret" && path.starts_with(".stringData")));
+    out
+}
+
+fn dropped_below(applied: &Value, result: &Value, field: &str, at: &str, out: &mut Vec<String>) {
+    match (applied, result) {
+        (Value::Object(applied), Value::Object(result)) => {
+            for (key, want) in applied {
+                let here = format!("{at}.{key}");
+                match result.get(key) {
+                    None if !zero(want) => out.push(here),
+                    None => {}
+                    Some(got) => dropped_below(want, got, key, &here, out),
+                }
+            }
+        }
+        (Value::Array(applied), Value::Array(result)) => {
+            for (index, want) in applied.iter().enumerate() {
+                let found = match list_key(field, want) {
+                    Some(keys) => result.iter().find(|r| same_key(&keys, r, want)),
+                    None if applied.len() == result.len() => result.get(index),
+                    None => None,
+                };
+                if let Some(got) = found {
+                    dropped_below(want, got, "", &format!("{at}[{index}]"), out);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -119,6 +177,14 @@ mod tests {
                 "spec": {"template": {"spec": {"containers": [{"name": "api", "image": "nginx:evil", "ports": [{"containerPort": 80}]}]}}}
             })
         );
+    }
+
+    #[test]
+    fn defaults_inside_atomic_lists_are_left_out_and_undeclared_fields_are_found() {
+        let applied = json!({"kind": "StatefulSet", "spec": {"volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"resources": {"requests": {"storage": "1Gi"}}}}], "colour": "red", "paused": false}});
+        let live = json!({"kind": "StatefulSet", "metadata": {"name": "db"}, "spec": {"volumeClaimTemplates": [{"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"}, "spec": {"volumeMode": "Filesystem", "resources": {"requests": {"storage": "1Gi"}}}, "status": {"phase": "Pending"}}]}});
+        assert_eq!(project(&live, &applied)["spec"]["volumeClaimTemplates"], applied["spec"]["volumeClaimTemplates"]);
+        assert_eq!(dropped(&applied, &live), [".spec.colour"], "a false the server omits is not dropped");
     }
 
     #[test]

@@ -328,14 +328,14 @@ impl Provider for Kubernetes {
         }
         if let Some(prior) = &request.prior {
             let before = attr(prior, "manifest").to_json().unwrap_or_default();
-            if Identity::of(&before).is_some_and(|b| b != identity) {
+            let reason = if Identity::of(&before).is_some_and(|b| b != identity) {
+                Some("because the object's apiVersion, kind, namespace or name changes".to_string())
+            } else {
+                manifest::replace_reason(&identity.kind, &before, &manifest)
+            };
+            if let Some(reason) = reason {
                 response.requires_replace.push(vec!["manifest".into()]);
-            }
-            for path in manifest::immutable_paths(&identity.kind) {
-                if before.pointer(path).is_some() && before.pointer(path) != manifest.pointer(path) {
-                    response.requires_replace.push(vec!["manifest".into()]);
-                    break;
-                }
+                response.replace_reason = Some(reason);
             }
         }
         if !response.requires_replace.is_empty() {
@@ -390,7 +390,24 @@ impl Provider for Kubernetes {
             Ok((api, _)) => {
                 match self.apply_with_rules(&api, &identity, &manifest::applied(&manifest), &manager, force, true).await
                 {
-                    Ok(result) => manifest::to_value(&fields::project(&result, &manifest::applied(&manifest))),
+                    Ok(result) => {
+                        let applied = manifest::applied(&manifest);
+                        for path in fields::dropped(&applied, &result) {
+                            response.warnings.push(
+                                Diagnostic::warning(
+                                    "Field not in the kind's schema",
+                                    format!(
+                                        "{}: the API server prunes `{path}`: {} {} does not declare it, so it is never stored.",
+                                        identity.id(),
+                                        identity.api_version,
+                                        identity.kind
+                                    ),
+                                )
+                                .with_hint("remove the field, or correct its name or place in the manifest"),
+                            );
+                        }
+                        manifest::to_value(&fields::project(&result, &applied))
+                    }
                     // The namespace is created by this plan.
                     Err(error) if is_code(&error, 404) => Value::Unknown,
                     Err(error) => return Err(api_error(&identity.id(), &error).into()),

@@ -110,6 +110,7 @@ pub fn immutable_paths(kind: &str) -> &'static [&'static str] {
         }
         "Job" => &["/spec/selector", "/spec/template", "/spec/completionMode"],
         "Service" => &["/spec/clusterIP", "/spec/clusterIPs", "/spec/ipFamilies"],
+        "RoleBinding" | "ClusterRoleBinding" => &["/roleRef"],
         "PersistentVolumeClaim" => {
             &["/spec/storageClassName", "/spec/accessModes", "/spec/volumeName", "/spec/selector"]
         }
@@ -117,11 +118,33 @@ pub fn immutable_paths(kind: &str) -> &'static [&'static str] {
     }
 }
 
-/// The object as applied: the manifest with the managed-by label.
+/// The object as applied: the manifest without its null fields (a null in the configuration
+/// means "not set", as in Terraform's `kubernetes_manifest`), with the managed-by label.
 pub fn applied(manifest: &serde_json::Value) -> serde_json::Value {
-    let mut object = manifest.clone();
+    let mut object = without_nulls(manifest.clone());
     object["metadata"]["labels"][MANAGED_BY] = json!("infra");
     object
+}
+
+fn without_nulls(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect()
+        }
+        serde_json::Value::Array(items) => items.into_iter().map(without_nulls).collect(),
+        other => other,
+    }
+}
+
+/// Why a change of `before` into `after` cannot be made in place: the first immutable field
+/// of the kind that changes, in words.
+pub fn replace_reason(kind: &str, before: &serde_json::Value, after: &serde_json::Value) -> Option<String> {
+    immutable_paths(kind)
+        .iter()
+        .find(|path| before.pointer(path).is_some() && before.pointer(path) != after.pointer(path))
+        .map(|path| {
+            format!("because `{}` of a {kind} cannot change in place", path.trim_start_matches('/').replace('/', "."))
+        })
 }
 
 /// A JSON object as a value, with a Secret's `data` and `stringData` marked sensitive.

@@ -481,7 +481,7 @@ impl Provider for PluginProvider {
                 .collect(),
             None => Vec::new(),
         };
-        Ok(PlanResponse { planned, requires_replace })
+        Ok(PlanResponse { planned, requires_replace, ..PlanResponse::default() })
     }
 
     async fn apply(&self, request: ApplyRequest) -> Result<ApplyResponse, Diagnostics> {

@@ -46,12 +46,17 @@ pub struct PlanRequest {
 pub type AttrPath = Vec<String>;
 
 /// The answer to `plan`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct PlanResponse {
     /// The predicted object; Unknown where only apply can tell.
     pub planned: Value,
     /// Attributes whose change forces replacement.
     pub requires_replace: Vec<AttrPath>,
+    /// Why the object must be replaced, in words (`` `spec.selector` of a Deployment cannot
+    /// change ``), when the attribute alone does not say.
+    pub replace_reason: Option<String>,
+    /// Warnings for the user (the plan goes on): a field the API will drop, say.
+    pub warnings: Diagnostics,
 }
 
 /// `apply`: make it so.
@@ -279,7 +284,7 @@ fn null_of(kind: &AttrType) -> Value {
 /// object's computed attributes become Unknown again.
 pub fn plan_by_schema(schema: Option<&BlockSchema>, request: &PlanRequest) -> PlanResponse {
     let Some(schema) = schema else {
-        return PlanResponse { planned: request.proposed.clone(), requires_replace: Vec::new() };
+        return PlanResponse { planned: request.proposed.clone(), ..PlanResponse::default() };
     };
     let config = request.config.as_map().cloned().unwrap_or_default();
     let prior = request.prior.as_ref().and_then(|p| p.as_map().cloned());
@@ -323,7 +328,7 @@ pub fn plan_by_schema(schema: Option<&BlockSchema>, request: &PlanRequest) -> Pl
     for name in schema.blocks.keys() {
         planned.insert(name.clone(), config.get(name).cloned().unwrap_or(Value::Null));
     }
-    PlanResponse { planned: Value::Map(planned), requires_replace }
+    PlanResponse { planned: Value::Map(planned), requires_replace, ..PlanResponse::default() }
 }
 
 /// Equality that ignores sensitive marks (without copying either value).

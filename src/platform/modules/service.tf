@@ -87,7 +87,8 @@ resource "kubernetes_manifest" "deployment" {
     kind       = "Deployment"
     metadata   = { name = var.name, namespace = var.namespace, labels = local.labels }
     spec = {
-      replicas = var.autoscale == null ? var.replicas : var.autoscale.min
+      # With an autoscaler, replicas are its to set: applying them too would undo each scaling.
+      replicas = var.autoscale == null ? var.replicas : null
       selector = { matchLabels = { "app.kubernetes.io/name" = var.name } }
       template = {
         metadata = {

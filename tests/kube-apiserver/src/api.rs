@@ -5,6 +5,7 @@ use crate::catalog::ResourceType;
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::server::{Faults, Server};
 use crate::status::ApiError;
+use crate::store::Store;
 use crate::{apply, discovery, patch, watch};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -128,8 +129,8 @@ fn parse_target(server: &Server, segments: &[&str]) -> Result<Option<Target>, Ap
         _ => return Ok(None),
     };
     let (namespace, rest): (Option<String>, &[&str]) = match rest {
-        ["namespaces", ns, plural, rest @ ..] if !matches!(*plural, "status" | "finalize") => {
-            (Some(ns.to_string()), &[&[*plural][..], rest].concat().leak()[..])
+        ["namespaces", ns, plural, ..] if !matches!(*plural, "status" | "finalize") => {
+            (Some(ns.to_string()), &rest[2..])
         }
         other => (None, other),
     };
@@ -215,6 +216,13 @@ async fn route(
     };
     server.count(verb);
     match (method.clone(), target.name.clone(), target.subresource.clone()) {
+        (Method::GET | Method::PUT | Method::PATCH, Some(name), Some(sub)) if sub == "scale" => {
+            check_subresource(&rtype, Some(&sub))?;
+            let mut store = writer(server, &params);
+            let scaled =
+                scale(&mut store, &rtype, &namespace, &name, method.clone(), &content_type, &body, &manager, dry_run)?;
+            Ok(warned(ok(StatusCode::OK, scaled), &mut store))
+        }
         (Method::GET, None, None) => {
             if params.get("watch").is_some_and(|w| w == "1" || w == "true") {
                 return watch_response(server, &target, &params);
@@ -229,17 +237,17 @@ async fn route(
         }
         (Method::POST, None, None) => {
             let object = decode(&body, &content_type)?;
-            let mut store = server.store.lock().unwrap_or_else(|p| p.into_inner());
+            let mut store = writer(server, &params);
             let created = store.create(&rtype, &namespace, object, &manager, dry_run)?;
-            Ok(ok(StatusCode::CREATED, created))
+            Ok(warned(ok(StatusCode::CREATED, created), &mut store))
         }
         (Method::PUT, Some(name), sub) => {
             check_subresource(&rtype, sub.as_deref())?;
             let object = decode(&body, &content_type)?;
-            let mut store = server.store.lock().unwrap_or_else(|p| p.into_inner());
+            let mut store = writer(server, &params);
             let updated =
                 store.update(&rtype, &namespace, &name, object, Some((&manager, false)), sub.as_deref(), dry_run)?;
-            Ok(ok(StatusCode::OK, updated))
+            Ok(warned(ok(StatusCode::OK, updated), &mut store))
         }
         (Method::PATCH, Some(name), sub) => {
             check_subresource(&rtype, sub.as_deref())?;
@@ -289,10 +297,102 @@ async fn route(
     }
 }
 
+/// The store for a write, with the request's `fieldValidation` and no warnings yet.
+fn writer<'a>(server: &'a Server, params: &BTreeMap<String, String>) -> std::sync::MutexGuard<'a, Store> {
+    let mut store = server.store.lock().unwrap_or_else(|p| p.into_inner());
+    store.field_validation = params.get("fieldValidation").cloned();
+    store.warnings.clear();
+    store
+}
+
+/// The write's warnings as `Warning: 299 - "…"` headers (what kubectl prints).
+fn warned(mut response: Response, store: &mut Store) -> Response {
+    for warning in store.warnings.drain(..) {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&format!("299 - {}", json!(warning))) {
+            response.headers_mut().append("warning", value);
+        }
+    }
+    store.field_validation = None;
+    response
+}
+
+/// Kinds with a `/scale` subresource.
+pub fn scalable(rtype: &ResourceType) -> bool {
+    rtype.group == "apps" && matches!(rtype.kind.as_str(), "Deployment" | "StatefulSet" | "ReplicaSet")
+}
+
+/// The `autoscaling/v1` Scale of an object.
+fn scale_of(object: &Value) -> Value {
+    let meta = &object["metadata"];
+    let selector: Vec<String> = object["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect();
+    json!({
+        "apiVersion": "autoscaling/v1",
+        "kind": "Scale",
+        "metadata": {
+            "name": meta["name"], "namespace": meta["namespace"], "uid": meta["uid"],
+            "resourceVersion": meta["resourceVersion"], "creationTimestamp": meta["creationTimestamp"],
+        },
+        "spec": {"replicas": object["spec"]["replicas"]},
+        "status": {"replicas": object["status"]["replicas"].as_i64().unwrap_or(0), "selector": selector.join(",")},
+    })
+}
+
+/// GET, PUT or PATCH of `/scale`: an Update of `spec.replicas` recorded with subresource
+/// `scale` in managedFields (what an autoscaler or `kubectl scale` does).
+#[allow(clippy::too_many_arguments)]
+fn scale(
+    store: &mut Store,
+    rtype: &ResourceType,
+    namespace: &str,
+    name: &str,
+    method: Method,
+    content_type: &str,
+    body: &Bytes,
+    manager: &str,
+    dry_run: bool,
+) -> Result<Value, ApiError> {
+    let mut object = store.get(rtype, namespace, name)?;
+    let mut scale = scale_of(&object);
+    if method == Method::GET {
+        return Ok(scale);
+    }
+    let sent = decode(body, content_type)?;
+    match (method, content_type.split(';').next().unwrap_or_default().trim()) {
+        (Method::PUT, _) => scale = sent,
+        (_, "application/merge-patch+json") => patch::merge_patch(&mut scale, &sent),
+        (_, "application/strategic-merge-patch+json") => patch::strategic_merge_patch(&mut scale, &sent, ""),
+        (_, "application/json-patch+json") => patch::json_patch(&mut scale, &sent)
+            .map_err(|e| ApiError::invalid("Scale", name, vec![("patch".into(), e)]))?,
+        (_, other) => return Err(ApiError::unsupported_media_type(other)),
+    }
+    let Some(replicas) = scale["spec"]["replicas"].as_i64().filter(|r| *r >= 0) else {
+        return Err(ApiError::invalid(
+            "Scale",
+            name,
+            vec![(
+                "spec.replicas".into(),
+                format!("Invalid value: {}: must be greater than or equal to 0", scale["spec"]["replicas"]),
+            )],
+        ));
+    };
+    object["spec"]["replicas"] = json!(replicas);
+    if let Some(meta) = object["metadata"].as_object_mut() {
+        meta.remove("resourceVersion");
+    }
+    let updated = store.update(rtype, namespace, name, object, Some((manager, false)), Some("scale"), dry_run)?;
+    Ok(scale_of(&updated))
+}
+
 fn check_subresource(rtype: &ResourceType, sub: Option<&str>) -> Result<(), ApiError> {
     match sub {
         None => Ok(()),
         Some("status") if rtype.status => Ok(()),
+        Some("scale") if scalable(rtype) => Ok(()),
         Some(other) => Err(ApiError::no_route(&format!("{}/{other}", rtype.plural))),
     }
 }
@@ -323,7 +423,7 @@ fn patch_object(
 ) -> Result<Response, ApiError> {
     let kind = content_type.split(';').next().unwrap_or_default().trim();
     let patch_body = decode(body, content_type)?;
-    let mut store = server.store.lock().unwrap_or_else(|p| p.into_inner());
+    let mut store = writer(server, params);
     if kind == "application/apply-patch+yaml" {
         if !params.contains_key("fieldManager") {
             return Err(ApiError::bad_request("PATCH with apply requires a fieldManager"));
@@ -331,7 +431,7 @@ fn patch_object(
         let force = params.get("force").is_some_and(|f| f == "true");
         let existed = store.get(rtype, namespace, name).is_ok();
         let result = apply::apply(&mut store, rtype, namespace, name, patch_body, manager, force, sub, dry_run)?;
-        return Ok(ok(if existed { StatusCode::OK } else { StatusCode::CREATED }, result));
+        return Ok(warned(ok(if existed { StatusCode::OK } else { StatusCode::CREATED }, result), &mut store));
     }
     let mut object = store.get(rtype, namespace, name)?;
     match kind {
@@ -348,7 +448,7 @@ fn patch_object(
         meta.remove("resourceVersion");
     }
     let updated = store.update(rtype, namespace, name, object, Some((manager, false)), sub, dry_run)?;
-    Ok(ok(StatusCode::OK, updated))
+    Ok(warned(ok(StatusCode::OK, updated), &mut store))
 }
 
 fn selectors(params: &BTreeMap<String, String>) -> Result<(LabelSelector, FieldSelector), ApiError> {

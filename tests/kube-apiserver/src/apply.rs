@@ -51,7 +51,12 @@ pub fn apply(
         applied["metadata"]["namespace"] = json!(namespace);
     }
     let status = subresource == Some("status");
-    let new_fields = Fields::of_object(&applied, status);
+    // Fields a custom resource's schema does not declare never enter the object or the
+    // manager's field set (or fail the apply, with `fieldValidation=Strict`).
+    store.prune(rtype, &mut applied, true)?;
+    let schema = store.crd_schema(rtype);
+    let shape = crate::store::shape(rtype, schema.as_ref());
+    let new_fields = Fields::of_object(&applied, status, shape);
     let live = match store.get(rtype, namespace, name) {
         Ok(live) => live,
         Err(error) if error.code == 404 => {
@@ -86,7 +91,8 @@ pub fn apply(
             continue;
         }
         for (index, other) in entries.iter().enumerate() {
-            if Some(index) == mine || other.subresource.as_deref() != subresource {
+            // Managers of other subresources count too: `/scale` writes `.spec.replicas`.
+            if Some(index) == mine || (other.subresource.as_deref() == Some("status")) != status {
                 continue;
             }
             // Structured-merge-diff: a conflict is a field the other manager owns itself. An
@@ -155,12 +161,12 @@ pub fn apply(
         }
     }
     if status {
-        fields::merge(&mut object["status"], &clean_applied["status"], "status");
+        fields::merge(&mut object["status"], &clean_applied["status"], "status", shape.child("status"));
     } else {
         if let Some(map) = clean_applied.as_object_mut() {
             map.remove("status");
         }
-        fields::merge(&mut object, &clean_applied, "");
+        fields::merge(&mut object, &clean_applied, "", shape);
     }
     match mine {
         Some(index) => {

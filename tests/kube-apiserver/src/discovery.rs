@@ -30,7 +30,7 @@ pub fn core_versions(address: &str) -> Value {
 }
 
 /// `/api/v1` or `/apis/GROUP/VERSION`: the resources of one group version, with their
-/// `/status` subresources.
+/// `/status` and `/scale` subresources.
 pub fn resource_list(types: &[ResourceType], group: &str, version: &str) -> Option<Value> {
     let mut resources = Vec::new();
     for rtype in types.iter().filter(|t| t.group == group && t.version == version) {
@@ -41,6 +41,17 @@ pub fn resource_list(types: &[ResourceType], group: &str, version: &str) -> Opti
                 "singularName": "",
                 "namespaced": rtype.namespaced,
                 "kind": rtype.kind,
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
+        if crate::api::scalable(rtype) {
+            resources.push(json!({
+                "name": format!("{}/scale", rtype.plural),
+                "singularName": "",
+                "namespaced": rtype.namespaced,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
                 "verbs": ["get", "patch", "update"],
             }));
         }

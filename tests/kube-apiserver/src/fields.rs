@@ -1,9 +1,13 @@
 //! Field ownership for server-side apply: field sets in the `FieldsV1` form of managedFields.
 //!
 //! A field set is a tree: `f:NAME` for a map field, `k:{"name":"web"}` for an element of a list
-//! that is a map by key (containers by `name`, ports by `containerPort` + `protocol`, …), `.` for
-//! the element itself; every other list is atomic (owned whole). The list keys are Kubernetes'
-//! own `x-kubernetes-list-map-keys` / patch merge keys for the common fields.
+//! that is a map by key, `v:"value"` for an element of a set, `.` for the element itself;
+//! every other list, and an atomic map or struct, is owned whole. How each field merges is its
+//! [`Shape`]: for a custom resource, its schema's `x-kubernetes-list-type`,
+//! `x-kubernetes-list-map-keys` and `x-kubernetes-map-type` markers (lists atomic unless
+//! marked, as in the apiextensions server); for built-in kinds, Kubernetes' own markers for the
+//! common fields (containers and env and volumes by name, ports by number and protocol,
+//! finalizers a set, selectors and `roleRef` atomic).
 
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -12,34 +16,115 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Fields(pub BTreeMap<String, Fields>);
 
-/// One step of a path: `f:spec`, `k:{"name":"web"}` or `.`.
+/// One step of a path: `f:spec`, `k:{"name":"web"}`, `v:"x"` or `.`.
 pub type Path = Vec<String>;
 
-/// The keys of a list that is a map, by the list's field name.
-pub fn list_keys(field: &str, item: &Value) -> Option<Vec<&'static str>> {
-    Some(match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes" | "imagePullSecrets" => {
-            vec!["name"]
+/// How a list merges.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListType {
+    /// Elements by the values of these keys.
+    Map(Vec<String>),
+    /// Scalars, each owned on its own.
+    Set,
+    /// Replaced and owned whole.
+    Atomic,
+}
+
+/// Where a field sits in its kind's schema, for how it merges.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape<'a> {
+    /// The schema node of a custom resource field; `None` for built-in kinds, and below a
+    /// custom resource's untyped (`x-kubernetes-preserve-unknown-fields`) parts.
+    schema: Option<&'a Value>,
+    /// A built-in kind (the table by field name applies).
+    builtin: bool,
+}
+
+impl<'a> Shape<'a> {
+    /// A built-in kind.
+    pub fn builtin() -> Shape<'static> {
+        Shape { schema: None, builtin: true }
+    }
+
+    /// A custom resource of this `openAPIV3Schema` (or of none).
+    pub fn custom(schema: Option<&'a Value>) -> Shape<'a> {
+        Shape { schema, builtin: false }
+    }
+
+    /// The shape of a map field.
+    pub fn child(self, key: &str) -> Shape<'a> {
+        let schema = self.schema.and_then(|s| {
+            s.get("properties")
+                .and_then(|p| p.get(key))
+                .or_else(|| s.get("additionalProperties").filter(|a| a.is_object()))
+        });
+        Shape { schema, ..self }
+    }
+
+    /// The shape of a list's elements.
+    pub fn items(self) -> Shape<'a> {
+        Shape { schema: self.schema.and_then(|s| s.get("items")), ..self }
+    }
+
+    /// How the list `field` (with a first element `item`) merges.
+    pub fn list(self, field: &str, item: &Value) -> ListType {
+        if !self.builtin {
+            let Some(schema) = self.schema else { return ListType::Atomic };
+            return match schema["x-kubernetes-list-type"].as_str() {
+                Some("map") => ListType::Map(
+                    schema["x-kubernetes-list-map-keys"]
+                        .as_array()
+                        .map(|keys| keys.iter().filter_map(|k| k.as_str().map(str::to_string)).collect())
+                        .unwrap_or_default(),
+                ),
+                Some("set") => ListType::Set,
+                _ => ListType::Atomic,
+            };
         }
-        "volumeMounts" => vec!["mountPath"],
-        "conditions" => vec!["type"],
-        "ports" if item.get("containerPort").is_some() => vec!["containerPort", "protocol"],
-        "ports" if item.get("port").is_some() => vec!["port", "protocol"],
-        _ => return None,
-    })
+        let keys: &[&str] = match field {
+            "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes" | "imagePullSecrets" => {
+                &["name"]
+            }
+            "volumeMounts" => &["mountPath"],
+            "conditions" => &["type"],
+            "ports" if item.get("containerPort").is_some() => &["containerPort", "protocol"],
+            "ports" if item.get("port").is_some() => &["port", "protocol"],
+            "ownerReferences" => &["uid"],
+            "finalizers" => return ListType::Set,
+            _ => return ListType::Atomic,
+        };
+        ListType::Map(keys.iter().map(|k| k.to_string()).collect())
+    }
+
+    /// Whether the map `field` is owned and replaced whole (`x-kubernetes-map-type: atomic`;
+    /// label selectors and `roleRef` in built-in kinds).
+    pub fn atomic_map(self, field: &str) -> bool {
+        match self.schema {
+            Some(schema) => schema["x-kubernetes-map-type"] == "atomic",
+            None => self.builtin && matches!(field, "selector" | "roleRef"),
+        }
+    }
+}
+
+/// The keys of a keyed-list element by the built-in table (strategic merge patch's merge keys).
+pub fn list_keys(field: &str, item: &Value) -> Option<Vec<String>> {
+    match Shape::builtin().list(field, item) {
+        ListType::Map(keys) => Some(keys),
+        _ => None,
+    }
 }
 
 /// The `k:` step of a list element.
-pub fn key_step(keys: &[&str], item: &Value) -> String {
+pub fn key_step(keys: &[String], item: &Value) -> String {
     let mut object = Map::new();
     for key in keys {
         // `protocol` defaults to TCP, as the API server's defaulting fills it in.
-        let value = match (item.get(*key), *key) {
+        let value = match (item.get(key), key.as_str()) {
             (Some(value), _) => value.clone(),
             (None, "protocol") => Value::String("TCP".into()),
             (None, _) => Value::Null,
         };
-        object.insert((*key).to_string(), value);
+        object.insert(key.clone(), value);
     }
     format!("k:{}", Value::Object(object))
 }
@@ -68,7 +153,7 @@ const METADATA_IDENTITY: [&str; 9] = [
 
 impl Fields {
     /// The fields an object sets (its status only with `status`, never its identity).
-    pub fn of_object(object: &Value, status: bool) -> Fields {
+    pub fn of_object(object: &Value, status: bool, shape: Shape) -> Fields {
         let mut out = Fields::default();
         let Some(map) = object.as_object() else { return out };
         for (name, value) in map {
@@ -83,7 +168,7 @@ impl Fields {
                 if let Some(meta_map) = value.as_object() {
                     for (key, value) in meta_map {
                         if !METADATA_IDENTITY.contains(&key.as_str()) {
-                            meta.0.insert(format!("f:{key}"), Fields::of_value(key, value));
+                            meta.0.insert(format!("f:{key}"), Fields::of_value(key, value, Shape::builtin()));
                         }
                     }
                 }
@@ -95,26 +180,29 @@ impl Fields {
             if (name == "status") != status {
                 continue;
             }
-            out.0.insert(format!("f:{name}"), Fields::of_value(name, value));
+            out.0.insert(format!("f:{name}"), Fields::of_value(name, value, shape.child(name)));
         }
         out
     }
 
-    fn of_value(field: &str, value: &Value) -> Fields {
+    fn of_value(field: &str, value: &Value, shape: Shape) -> Fields {
         match value {
-            Value::Object(map) if !map.is_empty() => {
-                Fields(map.iter().map(|(k, v)| (format!("f:{k}"), Fields::of_value(k, v))).collect())
+            Value::Object(map) if !map.is_empty() && !shape.atomic_map(field) => {
+                Fields(map.iter().map(|(k, v)| (format!("f:{k}"), Fields::of_value(k, v, shape.child(k)))).collect())
             }
-            Value::Array(items) if items.first().is_some_and(|i| list_keys(field, i).is_some()) => {
-                let mut out = Fields::default();
-                for item in items {
-                    let Some(keys) = list_keys(field, item) else { continue };
-                    let mut inner = Fields::of_value("", item);
-                    inner.0.insert(".".into(), Fields::default());
-                    out.0.insert(key_step(&keys, item), inner);
+            Value::Array(items) if !items.is_empty() => match shape.list(field, &items[0]) {
+                ListType::Map(keys) => {
+                    let mut out = Fields::default();
+                    for item in items {
+                        let mut inner = Fields::of_value("", item, shape.items());
+                        inner.0.insert(".".into(), Fields::default());
+                        out.0.insert(key_step(&keys, item), inner);
+                    }
+                    out
                 }
-                out
-            }
+                ListType::Set => Fields(items.iter().map(|item| (format!("v:{item}"), Fields::default())).collect()),
+                ListType::Atomic => Fields::default(),
+            },
             _ => Fields::default(),
         }
     }
@@ -216,6 +304,9 @@ pub fn get<'a>(object: &'a Value, path: &[String]) -> Option<&'a Value> {
         } else if let Some(key) = step.strip_prefix("k:") {
             let key: Map<String, Value> = serde_json::from_str(key).ok()?;
             node = node.as_array()?.iter().find(|item| key_matches(item, &key))?;
+        } else if let Some(value) = step.strip_prefix("v:") {
+            let value: Value = serde_json::from_str(value).ok()?;
+            node = node.as_array()?.iter().find(|item| **item == value)?;
         } else {
             return None;
         }
@@ -226,6 +317,12 @@ pub fn get<'a>(object: &'a Value, path: &[String]) -> Option<&'a Value> {
 /// Removes the field at a path (an element when the path ends in `.`).
 pub fn remove(object: &mut Value, path: &[String]) {
     let Some((last, parent)) = path.split_last() else { return };
+    if let Some(value) = last.strip_prefix("v:").and_then(|v| serde_json::from_str::<Value>(v).ok()) {
+        if let Some(Value::Array(items)) = get_mut(object, parent) {
+            items.retain(|item| *item != value);
+        }
+        return;
+    }
     if last == "." {
         let Some((element, list_path)) = parent.split_last() else { return };
         let Some(key) = element.strip_prefix("k:").and_then(|k| serde_json::from_str::<Map<String, Value>>(k).ok())
@@ -261,31 +358,38 @@ fn get_mut<'a>(object: &'a mut Value, path: &[String]) -> Option<&'a mut Value> 
 }
 
 /// Merges an applied configuration into an object: maps field by field, keyed lists element
-/// by element, everything else replaced.
-pub fn merge(into: &mut Value, applied: &Value, field: &str) {
+/// by element, sets value by value, everything else (atomic lists and maps) replaced.
+pub fn merge(into: &mut Value, applied: &Value, field: &str, shape: Shape) {
     match (into, applied) {
-        (Value::Object(target), Value::Object(source)) => {
+        (Value::Object(target), Value::Object(source)) if !shape.atomic_map(field) => {
             for (key, value) in source {
                 match target.get_mut(key) {
-                    Some(existing) if !value.is_null() => merge(existing, value, key),
+                    Some(existing) if !value.is_null() => merge(existing, value, key, shape.child(key)),
                     _ => {
                         target.insert(key.clone(), value.clone());
                     }
                 }
             }
         }
-        (Value::Array(target), Value::Array(source))
-            if source.first().is_some_and(|i| list_keys(field, i).is_some()) =>
-        {
-            for item in source {
-                let Some(keys) = list_keys(field, item) else { continue };
-                let step = key_step(&keys, item);
-                match target.iter_mut().find(|t| list_keys(field, t).is_some_and(|k| key_step(&k, t) == step)) {
-                    Some(existing) => merge(existing, item, ""),
-                    None => target.push(item.clone()),
+        (Value::Array(target), Value::Array(source)) if !source.is_empty() => match shape.list(field, &source[0]) {
+            ListType::Map(keys) => {
+                for item in source {
+                    let step = key_step(&keys, item);
+                    match target.iter_mut().find(|t| key_step(&keys, t) == step) {
+                        Some(existing) => merge(existing, item, "", shape.items()),
+                        None => target.push(item.clone()),
+                    }
                 }
             }
-        }
+            ListType::Set => {
+                for item in source {
+                    if !target.contains(item) {
+                        target.push(item.clone());
+                    }
+                }
+            }
+            ListType::Atomic => *target = source.clone(),
+        },
         (target, source) => *target = source.clone(),
     }
 }

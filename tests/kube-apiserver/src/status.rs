@@ -61,7 +61,18 @@ impl ApiError {
         let summary: Vec<String> = causes.iter().map(|(field, message)| format!("{field}: {message}")).collect();
         let causes: Vec<Value> = causes
             .into_iter()
-            .map(|(field, message)| json!({"reason": "FieldValueInvalid", "message": message, "field": field}))
+            .map(|(field, message)| {
+                let reason = match message.split(':').next().unwrap_or_default() {
+                    "Required value" => "FieldValueRequired",
+                    "Forbidden" => "FieldValueForbidden",
+                    "Unsupported value" => "FieldValueNotSupported",
+                    "Duplicate value" => "FieldValueDuplicate",
+                    "Too long" => "FieldValueTooLong",
+                    "Too many" => "FieldValueTooMany",
+                    _ => "FieldValueInvalid",
+                };
+                json!({"reason": reason, "message": message, "field": field})
+            })
             .collect();
         ApiError {
             details: json!({"name": name, "kind": kind, "causes": causes}),

@@ -3,8 +3,9 @@
 //! (uid, generation, timestamps, validation, finalizers, garbage collection, status).
 
 use crate::catalog::{self, ResourceType};
-use crate::fields::Fields;
+use crate::fields::{Fields, Shape};
 use crate::status::ApiError;
+use crate::{defaults, quantity, schema, typed, validation};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -55,27 +56,16 @@ pub struct Store {
     pub history_limit: usize,
     /// Next ClusterIP to give out.
     next_ip: u32,
+    /// Next NodePort to give out.
+    next_node_port: u32,
+    /// The request's `fieldValidation` (`Strict`, `Warn`, `Ignore`; absent is `Warn`).
+    pub field_validation: Option<String>,
+    /// Warnings for the request's `Warning` headers (unknown fields, by `Warn`).
+    pub warnings: Vec<String>,
 }
 
 fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-/// Whether a name is a DNS-1123 subdomain.
-pub fn valid_subdomain(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
-}
-
-/// Whether a name is a DNS-1123 label (namespaces, services).
-pub fn valid_label(name: &str) -> bool {
-    name.len() <= 63 && !name.contains('.') && valid_subdomain(name)
 }
 
 impl Store {
@@ -90,6 +80,9 @@ impl Store {
             events,
             history_limit: HISTORY,
             next_ip: 10,
+            next_node_port: 0,
+            field_validation: None,
+            warnings: Vec::new(),
         };
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
@@ -179,6 +172,8 @@ impl Store {
         dry_run: bool,
     ) -> Result<Value, ApiError> {
         check_type(rtype, &mut object)?;
+        // Decoding comes first: a body that does not decode is refused before anything else.
+        self.prune(rtype, &mut object, false)?;
         if !object["metadata"].is_object() {
             object["metadata"] = json!({});
         }
@@ -199,7 +194,9 @@ impl Store {
             object["metadata"]["name"] = json!(format!("{prefix}{suffix}"));
         }
         let name = object["metadata"]["name"].as_str().unwrap_or_default().to_string();
-        validate(rtype, &name, &object)?;
+        if let Some(cause) = validation::name(&rtype.kind, &name) {
+            return Err(ApiError::invalid(&rtype.kind, &name, vec![cause]));
+        }
         self.check_namespace(rtype, namespace)?;
         let key = Store::key(rtype, namespace, &name);
         if self.objects.contains_key(&key) {
@@ -213,12 +210,18 @@ impl Store {
             map.remove("resourceVersion");
             map.remove("deletionTimestamp");
         }
-        self.defaults(rtype, &mut object);
+        if rtype.kind == "Namespace" && rtype.group.is_empty() {
+            object["spec"] = json!({"finalizers": ["kubernetes"]});
+            object["status"] = json!({"phase": "Active"});
+            object["metadata"]["labels"]["kubernetes.io/metadata.name"] = object["metadata"]["name"].clone();
+        }
+        self.admit(rtype, None, &mut object)?;
         // Kinds without a status subresource keep what was sent.
         if rtype.status && object.get("status").is_none() {
             object["status"] = json!({});
         }
-        let owned = Fields::of_object(&object, false);
+        let schema = self.crd_schema(rtype);
+        let owned = Fields::of_object(&object, false, shape(rtype, schema.as_ref()));
         set_managers(&mut object, vec![Manager::update(manager, &rtype.api_version(), owned)]);
         if dry_run {
             return Ok(with_version(object, rtype));
@@ -255,44 +258,137 @@ impl Store {
         Ok(with_version(object, rtype))
     }
 
-    fn defaults(&mut self, rtype: &ResourceType, object: &mut Value) {
+    /// The `openAPIV3Schema` of a custom resource type's version, from its CRD.
+    pub fn crd_schema(&self, rtype: &ResourceType) -> Option<Value> {
+        let crd = rtype.crd.as_ref()?;
+        let key = Key {
+            group: "apiextensions.k8s.io".into(),
+            plural: "customresourcedefinitions".into(),
+            namespace: String::new(),
+            name: crd.clone(),
+        };
+        let versions = self.objects.get(&key)?["spec"]["versions"].as_array()?.clone();
+        let version = versions.into_iter().find(|v| v["name"] == rtype.version.as_str())?;
+        let schema = version["schema"]["openAPIV3Schema"].clone();
+        schema.is_object().then_some(schema)
+    }
+
+    /// Prunes the fields a custom resource's schema (or a built-in kind's type) does not
+    /// declare, and canonicalizes a built-in object's quantities, by the request's
+    /// `fieldValidation`: `Strict` refuses them (400, in the words of the request's kind —
+    /// `apply` for server-side apply), `Warn` (the default) keeps a warning, `Ignore` is silent.
+    pub fn prune(&mut self, rtype: &ResourceType, object: &mut Value, apply: bool) -> Result<(), ApiError> {
+        let pruned = match self.crd_schema(rtype) {
+            Some(schema) => schema::prune(object, &schema),
+            None if rtype.crd.is_some() => return Ok(()),
+            None => {
+                quantity::canonicalize(object);
+                typed::prune(&rtype.group, &rtype.kind, object).map_err(|error| {
+                    ApiError::bad_request(format!(
+                        "{kind} in version \"{}\" cannot be handled as a {kind}: {error}",
+                        rtype.version,
+                        kind = rtype.kind
+                    ))
+                })?
+            }
+        };
+        if pruned.is_empty() {
+            return Ok(());
+        }
+        match self.field_validation.as_deref() {
+            Some("Strict") if apply => {
+                let name = object["metadata"]["name"].as_str().unwrap_or_default();
+                let namespace = object["metadata"]["namespace"].as_str().map(|n| format!("{n}/")).unwrap_or_default();
+                let fields: Vec<String> = pruned.iter().map(|p| format!("{p}: field not declared in schema")).collect();
+                Err(ApiError::bad_request(format!(
+                    "failed to create typed patch object ({}, Kind={}) {namespace}{name}: {}",
+                    rtype.api_version(),
+                    rtype.kind,
+                    fields.join(", ")
+                )))
+            }
+            Some("Strict") => {
+                let fields: Vec<String> =
+                    pruned.iter().map(|p| format!("unknown field \"{}\"", p.trim_start_matches('.'))).collect();
+                Err(ApiError::bad_request(format!("strict decoding error: {}", fields.join(", "))))
+            }
+            Some("Ignore") => Ok(()),
+            _ => {
+                self.warnings.extend(pruned.iter().map(|p| format!("unknown field \"{}\"", p.trim_start_matches('.'))));
+                Ok(())
+            }
+        }
+    }
+
+    /// What every write goes through before it is stored (or answered, in a dry run):
+    /// defaulting, allocation and validation of built-in kinds; pruning, schema defaults and
+    /// schema validation of custom resources. `old` is the stored object on updates.
+    fn admit(&mut self, rtype: &ResourceType, old: Option<&Value>, object: &mut Value) -> Result<(), ApiError> {
+        let name = object["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        if rtype.crd.is_some() {
+            self.prune(rtype, object, false)?;
+            let Some(schema) = self.crd_schema(rtype) else { return Ok(()) };
+            schema::default(object, &schema);
+            let causes = schema::validate(object, &schema);
+            return if causes.is_empty() { Ok(()) } else { Err(ApiError::invalid(&rtype.kind, &name, causes)) };
+        }
+        self.prune(rtype, object, false)?;
+        if rtype.kind == "Secret" {
+            fold_string_data(object);
+        }
+        defaults::builtin(&rtype.group, &rtype.kind, object);
         match (rtype.group.as_str(), rtype.kind.as_str()) {
-            ("", "Namespace") => {
-                object["spec"] = json!({"finalizers": ["kubernetes"]});
-                object["status"] = json!({"phase": "Active"});
-                object["metadata"]["labels"]["kubernetes.io/metadata.name"] = object["metadata"]["name"].clone();
-            }
-            ("", "Service") => {
-                if object["spec"]["type"].is_null() {
-                    object["spec"]["type"] = json!("ClusterIP");
-                }
-                if object["spec"]["clusterIP"].is_null() {
-                    self.next_ip += 1;
-                    let ip = format!("10.96.{}.{}", self.next_ip / 250, self.next_ip % 250 + 1);
-                    object["spec"]["clusterIP"] = json!(ip);
-                    object["spec"]["clusterIPs"] = json!([ip]);
-                }
-                if let Some(ports) = object["spec"]["ports"].as_array_mut() {
-                    for port in ports {
-                        if port["protocol"].is_null() {
-                            port["protocol"] = json!("TCP");
-                        }
-                        if port["targetPort"].is_null() {
-                            port["targetPort"] = port["port"].clone();
-                        }
-                    }
-                }
-            }
-            ("", "Secret") => {
-                if object["type"].is_null() {
-                    object["type"] = json!("Opaque");
-                }
-                fold_string_data(object);
-            }
-            ("apps", "Deployment" | "StatefulSet" | "ReplicaSet") if object["spec"]["replicas"].is_null() => {
-                object["spec"]["replicas"] = json!(1);
-            }
+            ("", "Service") => self.allocate(old, object),
+            ("batch", "Job") if old.is_none() => generate_selector(object),
             _ => {}
+        }
+        let causes = validation::builtin(&rtype.group, &rtype.kind, old, object);
+        if causes.is_empty() { Ok(()) } else { Err(ApiError::invalid(&rtype.kind, &name, causes)) }
+    }
+
+    /// A Service's cluster IP, IP families and node ports: kept from the stored object when an
+    /// update leaves them out, allocated when new.
+    fn allocate(&mut self, old: Option<&Value>, object: &mut Value) {
+        let spec = &mut object["spec"];
+        let kind = spec["type"].as_str().unwrap_or("ClusterIP").to_string();
+        if kind == "ExternalName" {
+            return;
+        }
+        if let Some(old) = old {
+            for field in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"] {
+                if spec[field].is_null() && !old["spec"][field].is_null() {
+                    spec[field] = old["spec"][field].clone();
+                }
+            }
+        }
+        if spec["clusterIP"].is_null() {
+            self.next_ip += 1;
+            spec["clusterIP"] = json!(format!("10.96.{}.{}", self.next_ip / 250, self.next_ip % 250 + 1));
+        }
+        if spec["clusterIPs"].is_null() {
+            spec["clusterIPs"] = json!([spec["clusterIP"].clone()]);
+        }
+        if spec["ipFamilies"].is_null() {
+            spec["ipFamilies"] = json!(["IPv4"]);
+        }
+        if spec["ipFamilyPolicy"].is_null() {
+            spec["ipFamilyPolicy"] = json!("SingleStack");
+        }
+        if matches!(kind.as_str(), "NodePort" | "LoadBalancer") {
+            let old_ports = old.and_then(|o| o["spec"]["ports"].as_array().cloned()).unwrap_or_default();
+            for port in spec["ports"].as_array_mut().into_iter().flatten() {
+                if port["nodePort"].is_null() {
+                    let kept =
+                        old_ports.iter().find(|p| p["port"] == port["port"] && p["protocol"] == port["protocol"]);
+                    port["nodePort"] = match kept.map(|p| p["nodePort"].clone()).filter(|n| !n.is_null()) {
+                        Some(node_port) => node_port,
+                        None => {
+                            self.next_node_port += 1;
+                            json!(30000 + self.next_node_port % 2768)
+                        }
+                    };
+                }
+            }
         }
     }
 
@@ -355,8 +451,8 @@ impl Store {
                 }
             }
         }
-        if rtype.kind == "Secret" {
-            fold_string_data(&mut object);
+        if subresource != Some("status") {
+            self.admit(rtype, Some(&old), &mut object)?;
         }
         if spec_of(&object) != spec_of(&old) {
             let generation = old["metadata"]["generation"].as_i64().unwrap_or(1);
@@ -365,7 +461,9 @@ impl Store {
         if let Some((manager, apply)) = manager
             && !apply
         {
-            take_changed_fields(&old, &mut object, manager, &rtype.api_version(), subresource);
+            let schema = self.crd_schema(rtype);
+            let shape = shape(rtype, schema.as_ref());
+            take_changed_fields(&old, &mut object, manager, &rtype.api_version(), subresource, shape);
         }
         if dry_run {
             object["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
@@ -584,33 +682,29 @@ fn check_type(rtype: &ResourceType, object: &mut Value) -> Result<(), ApiError> 
     Ok(())
 }
 
-fn validate(rtype: &ResourceType, name: &str, object: &Value) -> Result<(), ApiError> {
-    let mut causes = Vec::new();
-    let label_kinds = ["Namespace", "Service"];
-    let ok = if label_kinds.contains(&rtype.kind.as_str()) { valid_label(name) } else { valid_subdomain(name) };
-    if name.is_empty() {
-        causes.push(("metadata.name".to_string(), "Required value: name or generateName is required".to_string()));
-    } else if !ok {
-        causes.push((
-            "metadata.name".to_string(),
-            format!("Invalid value: \"{name}\": a lowercase RFC 1123 {} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", if label_kinds.contains(&rtype.kind.as_str()) { "label" } else { "subdomain" }),
-        ));
+/// How the fields of a type merge: by its CRD's schema, or the built-in markers.
+pub fn shape<'a>(rtype: &ResourceType, schema: Option<&'a Value>) -> Shape<'a> {
+    if rtype.crd.is_some() { Shape::custom(schema) } else { Shape::builtin() }
+}
+
+/// A Job's selector and pod labels by its uid, as the API server generates them when
+/// `manualSelector` is not set.
+fn generate_selector(object: &mut Value) {
+    if object["spec"]["manualSelector"] == true || !object["spec"]["selector"].is_null() {
+        return;
     }
-    if rtype.group == "apps" && rtype.kind == "Deployment" {
-        let selector = &object["spec"]["selector"]["matchLabels"];
-        let labels = &object["spec"]["template"]["metadata"]["labels"];
-        if selector.is_null() {
-            causes.push(("spec.selector".into(), "Required value".into()));
-        } else if let Some(selector) = selector.as_object()
-            && selector.iter().any(|(k, v)| labels.get(k) != Some(v))
-        {
-            causes.push((
-                "spec.template.metadata.labels".into(),
-                "Invalid value: `selector` does not match template `labels`".into(),
-            ));
-        }
+    let uid = object["metadata"]["uid"].clone();
+    let name = object["metadata"]["name"].clone();
+    object["spec"]["selector"] = json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}});
+    let labels = &mut object["spec"]["template"]["metadata"]["labels"];
+    for (key, value) in [
+        ("batch.kubernetes.io/controller-uid", &uid),
+        ("batch.kubernetes.io/job-name", &name),
+        ("controller-uid", &uid),
+        ("job-name", &name),
+    ] {
+        labels[key] = value.clone();
     }
-    if causes.is_empty() { Ok(()) } else { Err(ApiError::invalid(&rtype.kind, name, causes)) }
 }
 
 /// A Secret's `stringData` written into `data` (base64), as the API server stores it.
@@ -713,9 +807,16 @@ pub fn set_managers(object: &mut Value, entries: Vec<Manager>) {
 }
 
 /// An Update by `manager`: it takes the fields whose values it changed from everyone else.
-fn take_changed_fields(old: &Value, new: &mut Value, manager: &str, api_version: &str, subresource: Option<&str>) {
+fn take_changed_fields(
+    old: &Value,
+    new: &mut Value,
+    manager: &str,
+    api_version: &str,
+    subresource: Option<&str>,
+    shape: Shape,
+) {
     let status = subresource == Some("status");
-    let changed: Vec<Vec<String>> = Fields::of_object(new, status)
+    let changed: Vec<Vec<String>> = Fields::of_object(new, status, shape)
         .leaves()
         .into_iter()
         .filter(|path| crate::fields::get(old, path) != crate::fields::get(new, path))

@@ -403,3 +403,338 @@ fn a_wrong_token_is_refused() {
     assert!(text.contains("Unauthorized") || text.contains("provide credentials"), "{text}");
     let _ = &cluster.url;
 }
+
+const MINIMAL_DEPLOYMENT: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports:
+        - containerPort: 80
+        readinessProbe:
+          httpGet: {path: /, port: 80}
+"#;
+
+/// The defaults the API reference gives for the fields a user leaves out (apps/v1
+/// DeploymentSpec, core/v1 PodSpec, Container, ContainerPort, Probe, HTTPGetAction).
+#[test]
+fn a_deployment_created_with_only_user_fields_reads_back_with_the_api_servers_defaults() {
+    let cluster = Cluster::start_with(&["--no-controllers"]);
+    let path = cluster.write("web.yaml", MINIMAL_DEPLOYMENT);
+    cluster.ok(&["create", "-f", &path]);
+    let live = cluster.json(&["get", "deployment", "web", "-o", "json", "--show-managed-fields"]);
+    let spec = &live["spec"];
+    assert_eq!(spec["replicas"], 1);
+    assert_eq!(spec["revisionHistoryLimit"], 10);
+    assert_eq!(spec["progressDeadlineSeconds"], 600);
+    assert_eq!(
+        spec["strategy"],
+        serde_json::json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}})
+    );
+    let pod = &spec["template"]["spec"];
+    for (field, value) in [
+        ("restartPolicy", serde_json::json!("Always")),
+        ("dnsPolicy", serde_json::json!("ClusterFirst")),
+        ("schedulerName", serde_json::json!("default-scheduler")),
+        ("terminationGracePeriodSeconds", serde_json::json!(30)),
+        ("securityContext", serde_json::json!({})),
+    ] {
+        assert_eq!(pod[field], value, "{field}");
+    }
+    let container = &pod["containers"][0];
+    assert_eq!(container["imagePullPolicy"], "IfNotPresent", "a tag other than latest");
+    assert_eq!(container["terminationMessagePath"], "/dev/termination-log");
+    assert_eq!(container["terminationMessagePolicy"], "File");
+    assert_eq!(container["ports"][0]["protocol"], "TCP");
+    assert_eq!(container["readinessProbe"]["httpGet"]["scheme"], "HTTP");
+    assert_eq!(container["readinessProbe"]["periodSeconds"], 10);
+    assert_eq!(container["readinessProbe"]["failureThreshold"], 3);
+    // An Update (kubectl create) owns what it sent as stored, defaults included.
+    let entry = &live["metadata"]["managedFields"][0];
+    assert_eq!((entry["manager"].as_str(), entry["operation"].as_str()), (Some("kubectl-create"), Some("Update")));
+    assert!(entry["fieldsV1"]["f:spec"]["f:progressDeadlineSeconds"].is_object(), "{entry}");
+}
+
+#[test]
+fn a_server_side_dry_run_answers_exactly_what_the_apply_stores() {
+    let cluster = Cluster::start_with(&["--no-controllers"]);
+    let path = cluster.write("web.yaml", MINIMAL_DEPLOYMENT);
+    let dry: serde_json::Value =
+        serde_json::from_str(&cluster.ok(&["apply", "--server-side", "--dry-run=server", "-o", "json", "-f", &path]))
+            .expect("JSON");
+    assert!(cluster.kubectl(&["get", "deployment", "web"]).stderr.starts_with(b"Error from server (NotFound)"));
+    let stored: serde_json::Value =
+        serde_json::from_str(&cluster.ok(&["apply", "--server-side", "-o", "json", "-f", &path])).expect("JSON");
+    assert_eq!(dry["spec"], stored["spec"]);
+    assert_eq!(dry["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"], "IfNotPresent");
+    // An Apply owns only what it applied: the defaults are nobody's.
+    let applied = cluster.json(&["get", "deployment", "web", "-o", "json", "--show-managed-fields"]);
+    let entry = &applied["metadata"]["managedFields"][0];
+    assert_eq!(entry["operation"], "Apply");
+    assert!(entry["fieldsV1"]["f:spec"].get("f:progressDeadlineSeconds").is_none(), "{entry}");
+}
+
+#[test]
+fn invalid_objects_and_changes_to_immutable_fields_are_refused_with_their_fields() {
+    let cluster = Cluster::start_with(&["--no-controllers"]);
+    let no_image = cluster.write("no-image.yaml", &MINIMAL_DEPLOYMENT.replace("        image: nginx:1.27\n", ""));
+    let text = cluster.fails(&["create", "-f", &no_image]);
+    assert!(
+        text.contains("is invalid") && text.contains("spec.template.spec.containers[0].image: Required value"),
+        "{text}"
+    );
+
+    let job = cluster.write(
+        "job.yaml",
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: once}\nspec:\n  template:\n    spec:\n      containers: [{name: run, image: busybox}]\n",
+    );
+    let text = cluster.fails(&["create", "-f", &job]);
+    assert!(text.contains(r#"spec.template.spec.restartPolicy: Unsupported value: "Always""#), "{text}");
+
+    let path = cluster.write("web.yaml", MINIMAL_DEPLOYMENT);
+    cluster.ok(&["apply", "--server-side", "-f", &path]);
+    let moved = cluster.write("moved.yaml", &MINIMAL_DEPLOYMENT.replace("{app: web}", "{app: web2}"));
+    let text = cluster.fails(&["apply", "--server-side", "-f", &moved]);
+    assert!(text.contains("spec.selector: Invalid value") && text.contains("field is immutable"), "{text}");
+
+    let frozen = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: frozen}\nimmutable: true\ndata: {a: \"1\"}\n";
+    cluster.ok(&["apply", "--server-side", "-f", &cluster.write("frozen.yaml", frozen)]);
+    let text = cluster.fails(&[
+        "apply",
+        "--server-side",
+        "-f",
+        &cluster.write("thawed.yaml", &frozen.replace("\"1\"", "\"2\"")),
+    ]);
+    assert!(text.contains("data: Forbidden: field is immutable when `immutable` is set"), "{text}");
+    assert_eq!(cluster.ok(&["get", "configmap", "frozen", "-o", "jsonpath={.data.a}"]), "1");
+
+    let service =
+        "apiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec:\n  clusterIP: 10.96.7.7\n  ports: [{port: 80}]\n";
+    cluster.ok(&["apply", "--server-side", "-f", &cluster.write("svc.yaml", service)]);
+    let text = cluster.fails(&[
+        "apply",
+        "--server-side",
+        "-f",
+        &cluster.write("svc2.yaml", &service.replace("10.96.7.7", "10.96.7.8")),
+    ]);
+    assert!(text.contains("may not change once set"), "{text}");
+}
+
+const WIDGET_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Gadget, plural: gadgets, singular: gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            required: [size]
+            properties:
+              size: {type: integer, minimum: 1}
+              colour: {type: string, enum: [red, blue], default: red}
+              extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
+          status:
+            type: object
+            properties:
+              ready: {type: boolean}
+"#;
+
+/// Structural schemas: pruning (refused by kubectl's default `--validate=strict`, dropped
+/// with a warning otherwise), defaults, validation, and the status subresource.
+#[test]
+fn a_custom_resource_is_pruned_defaulted_and_validated_by_its_schema() {
+    let cluster = Cluster::start_with(&["--controller-delay-ms", "0"]);
+    cluster.ok(&["apply", "--server-side", "-f", &cluster.write("crd.yaml", WIDGET_CRD)]);
+    cluster.ok(&["wait", "--for=condition=Established", "crd/gadgets.example.com", "--timeout=10s"]);
+    let gadget = "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\nspec:\n  size: 2\n  shape: round\n  extra: {anything: [1]}\n";
+    let path = cluster.write("gadget.yaml", gadget);
+    let text = cluster.fails(&["apply", "--server-side", "-f", &path]);
+    assert!(text.contains(".spec.shape: field not declared in schema"), "{text}");
+
+    let output = cluster.kubectl(&["apply", "--server-side", "--validate=warn", "-f", &path]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("unknown field \"spec.shape\""),
+        "kubectl prints the warning"
+    );
+    let live = cluster.json(&["get", "gadget", "g", "-o", "json"]);
+    assert!(live["spec"].get("shape").is_none(), "pruned: {live}");
+    assert_eq!(live["spec"]["extra"], serde_json::json!({"anything": [1]}), "preserved");
+    assert_eq!(live["spec"]["colour"], "red", "defaulted");
+    let generation = live["metadata"]["generation"].as_i64();
+
+    let bad = cluster.write(
+        "bad.yaml",
+        "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: h}\nspec: {size: 0, colour: green}\n",
+    );
+    let text = cluster.fails(&["create", "-f", &bad]);
+    assert!(text.contains("spec.colour: Unsupported value: \"green\""), "{text}");
+    assert!(
+        text.contains("spec.size: Invalid value: 0: spec.size in body should be greater than or equal to 1"),
+        "{text}"
+    );
+
+    // Status only through /status, and without a new generation.
+    cluster.ok(&["patch", "gadget", "g", "--subresource=status", "--type=merge", "-p", r#"{"status":{"ready":true}}"#]);
+    cluster.ok(&["patch", "gadget", "g", "--type=merge", "-p", r#"{"status":{"ready":false}}"#]);
+    let live = cluster.json(&["get", "gadget", "g", "-o", "json"]);
+    assert_eq!(live["status"]["ready"], true);
+    assert_eq!(live["metadata"]["generation"].as_i64(), generation);
+    cluster.ok(&["patch", "gadget", "g", "--type=merge", "-p", r#"{"spec":{"size":3}}"#]);
+    let live = cluster.json(&["get", "gadget", "g", "-o", "json"]);
+    assert_eq!(live["metadata"]["generation"].as_i64(), generation.map(|g| g + 1));
+}
+
+/// `kubectl scale` writes `/scale`: an Update of `.spec.replicas` recorded with subresource
+/// `scale`, taking the field from the applier (as an autoscaler does).
+#[test]
+fn scaling_through_the_scale_subresource_takes_replicas() {
+    let cluster = Cluster::start_with(&["--no-controllers"]);
+    let path =
+        cluster.write("web.yaml", &MINIMAL_DEPLOYMENT.replace("spec:\n  selector", "spec:\n  replicas: 2\n  selector"));
+    cluster.ok(&["apply", "--server-side", "-f", &path]);
+    cluster.ok(&["scale", "deployment", "web", "--replicas=5"]);
+    let live = cluster.json(&["get", "deployment", "web", "-o", "json", "--show-managed-fields"]);
+    assert_eq!(live["spec"]["replicas"], 5);
+    let entries = live["metadata"]["managedFields"].as_array().cloned().unwrap_or_default();
+    let scaler = entries.iter().find(|e| e["subresource"] == "scale").expect("a scale entry");
+    assert_eq!(scaler["operation"], "Update");
+    assert_eq!(scaler["fieldsV1"], serde_json::json!({"f:spec": {"f:replicas": {}}}));
+    let applier = entries.iter().find(|e| e["operation"] == "Apply").expect("the apply entry");
+    assert!(applier["fieldsV1"]["f:spec"].get("f:replicas").is_none(), "{applier}");
+    // Applying replicas again conflicts with the scaler.
+    let text = cluster.fails(&["apply", "--server-side", "--field-manager=deployer", "-f", &path]);
+    assert!(text.contains("conflict") && text.contains(".spec.replicas"), "{text}");
+}
+
+const RACK_CRD: &str = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: racks.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Rack, plural: racks, singular: rack}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              servers:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name]
+                items:
+                  type: object
+                  required: [name]
+                  properties:
+                    name: {type: string}
+                    cpu: {type: integer}
+              tags:
+                type: array
+                x-kubernetes-list-type: set
+                items: {type: string}
+              args:
+                type: array
+                items: {type: string}
+              owner:
+                type: object
+                x-kubernetes-map-type: atomic
+                properties:
+                  team: {type: string}
+                  contact: {type: string}
+"#;
+
+/// The merge strategy markers of the server-side apply documentation: a `map` list merges by
+/// its keys, a `set` by value, an `atomic` list or map belongs whole to one manager.
+#[test]
+fn list_and_map_types_of_a_schema_decide_how_two_appliers_merge() {
+    let cluster = Cluster::start_with(&["--controller-delay-ms", "0"]);
+    cluster.ok(&["apply", "--server-side", "-f", &cluster.write("crd.yaml", RACK_CRD)]);
+    cluster.ok(&["wait", "--for=condition=Established", "crd/racks.example.com", "--timeout=10s"]);
+    let rack = |spec: &str| format!("apiVersion: example.com/v1\nkind: Rack\nmetadata: {{name: r}}\nspec:\n{spec}");
+    let a = cluster.write(
+        "a.yaml",
+        &rack("  servers: [{name: a, cpu: 1}]\n  tags: [left]\n  args: [--a]\n  owner: {team: a, contact: a@example.com}\n"),
+    );
+    cluster.ok(&["apply", "--server-side", "--field-manager=alice", "-f", &a]);
+    let b = cluster.write("b.yaml", &rack("  servers: [{name: b, cpu: 2}]\n  tags: [right]\n"));
+    cluster.ok(&["apply", "--server-side", "--field-manager=bob", "-f", &b]);
+    let live = cluster.json(&["get", "rack", "r", "-o", "json", "--show-managed-fields"]);
+    assert_eq!(live["spec"]["servers"], serde_json::json!([{"name": "a", "cpu": 1}, {"name": "b", "cpu": 2}]));
+    assert_eq!(live["spec"]["tags"], serde_json::json!(["left", "right"]));
+    let alice = live["metadata"]["managedFields"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["manager"] == "alice").cloned())
+        .expect("alice's entry");
+    let spec = &alice["fieldsV1"]["f:spec"];
+    assert!(spec["f:servers"]["k:{\"name\":\"a\"}"]["f:cpu"].is_object(), "{spec}");
+    assert!(spec["f:tags"]["v:\"left\""].is_object(), "{spec}");
+    assert_eq!(spec["f:owner"], serde_json::json!({}), "an atomic map is owned whole");
+    assert_eq!(spec["f:args"], serde_json::json!({}), "a list without a type is atomic");
+
+    // Bob changing one field of Alice's atomic map conflicts on the whole map.
+    let team = cluster.write("team.yaml", &rack("  owner: {team: b}\n"));
+    let text = cluster.fails(&["apply", "--server-side", "--field-manager=bob", "-f", &team]);
+    assert!(text.contains("conflict with \"alice\"") && text.contains(".spec.owner"), "{text}");
+
+    // Alice stops applying her tag and server: hers go, Bob's stay.
+    let fewer = cluster.write("fewer.yaml", &rack("  args: [--a]\n  owner: {team: a, contact: a@example.com}\n"));
+    cluster.ok(&["apply", "--server-side", "--field-manager=alice", "-f", &fewer]);
+    let live = cluster.json(&["get", "rack", "r", "-o", "json"]);
+    assert_eq!(live["spec"]["servers"], serde_json::json!([{"name": "b", "cpu": 2}]));
+    assert_eq!(live["spec"]["tags"], serde_json::json!(["right"]));
+}
+
+/// Built-in kinds decode into their types: a misspelt field is unknown (refused by kubectl's
+/// strict validation, pruned otherwise) and quantities are stored in canonical form.
+#[test]
+fn a_built_in_object_loses_its_unknown_fields_and_keeps_canonical_quantities() {
+    let cluster = Cluster::start_with(&["--no-controllers"]);
+    let typo = MINIMAL_DEPLOYMENT.replace("spec:\n  selector", "spec:\n  replica: 3\n  selector").replace(
+        "        readinessProbe:",
+        "        resources: {requests: {cpu: 0.5, memory: 1024Mi}, limits: {cpu: 1000m}}\n        readinessProbe:",
+    );
+    let path = cluster.write("typo.yaml", &typo);
+    let text = cluster.fails(&["apply", "--server-side", "-f", &path]);
+    assert!(text.contains(".spec.replica: field not declared in schema"), "{text}");
+    let output = cluster.kubectl(&["create", "--validate=warn", "-f", &path]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown field \"spec.replica\""));
+    let live = cluster.json(&["get", "deployment", "web", "-o", "json"]);
+    assert!(live["spec"].get("replica").is_none() && live["spec"]["replicas"] == 1, "{}", live["spec"]);
+    assert_eq!(
+        live["spec"]["template"]["spec"]["containers"][0]["resources"],
+        serde_json::json!({"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1"}})
+    );
+    let wrong = cluster
+        .write("wrong.yaml", &MINIMAL_DEPLOYMENT.replace("spec:\n  selector", "spec:\n  replicas: two\n  selector"));
+    let text = cluster.fails(&["create", "--validate=false", "-f", &wrong]);
+    assert!(text.contains("cannot be handled as a Deployment"), "{text}");
+}
