@@ -466,7 +466,6 @@ fn every_kind_applied_with_only_user_fields_reads_back_defaulted_and_plans_clean
     assert_eq!(get("hpa", "web", ".spec.behavior.scaleUp.selectPolicy"), "Max");
     assert_eq!(get("job", "migrate", ".spec.backoffLimit"), "6");
     assert_eq!(get("cronjob", "nightly", ".spec.concurrencyPolicy"), "Allow");
-    assert_eq!(get("rolebinding", "web-reads", ".subjects[0].apiGroup"), "");
     let (code, text) = stack.plan();
     assert_eq!(code, 0, "defaults are not drift:\n{text}");
     assert!(!text.contains("Warning"), "{text}");
@@ -572,4 +571,26 @@ fn a_misspelt_field_of_a_built_in_kind_is_a_plan_warning_naming_it() {
     let (code, text) = stack.plan();
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("apps/v1/Deployment/shop/api: the API server prunes `.spec.replica`"), "{text}");
+}
+
+#[test]
+fn a_manifest_without_a_namespace_lands_in_the_default_one_and_plans_clean() {
+    let cluster = Cluster::start();
+    let mut stack = Stack::new_without_moto();
+    stack.set_env("KUBECONFIG", &cluster.kubeconfig());
+    stack.write("provider \"kubernetes\" {}\n");
+    std::fs::write(
+        stack.path().join("app.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {MODE: production}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: app}\nspec:\n  selector: {app: app}\n  ports: [{port: 80, name: web}]\n",
+    )
+    .expect("write app.yaml");
+    let applied = stack.apply();
+    assert!(applied.contains("Apply complete! Resources: 2 added"), "{applied}");
+    assert_eq!(
+        cluster.kubectl(&["get", "configmap", "settings", "-n", "default", "-o", "jsonpath={.data.MODE}"]),
+        "production"
+    );
+    assert_eq!(stack.attribute("kubernetes_manifest.yaml[\"v1/ConfigMap/settings\"]", "id"), "v1/ConfigMap/settings");
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "{text}");
 }

@@ -243,8 +243,11 @@ impl Kubernetes {
     /// the manifest infra applies.
     fn state(planned: &Value, live: &serde_json::Value) -> Value {
         let mut map = planned.as_map().cloned().unwrap_or_default();
-        let identity = Identity::of(live);
-        let applied = manifest::applied(&attr(planned, "manifest").to_json().unwrap_or_default());
+        let manifest = attr(planned, "manifest").to_json().unwrap_or_default();
+        // The id is the manifest's (as planned): a manifest without a namespace keeps an id
+        // without one, though the object lives in the client's default namespace.
+        let identity = Identity::of(&manifest).or_else(|| Identity::of(live));
+        let applied = manifest::applied(&manifest);
         map.insert("id".into(), identity.map_or(Value::Null, |i| Value::string(i.id())));
         map.insert("object".into(), manifest::to_value(&fields::project(live, &applied)));
         Value::Map(map)
@@ -348,7 +351,14 @@ impl Provider for Kubernetes {
         // a no-change plan of many objects costs no call per object.
         let applied = manifest::applied(&manifest);
         if let Some(prior) = &request.prior
-            && attr(prior, "object").to_json().is_some_and(|live| live == fields::project(&applied, &applied))
+            && attr(prior, "object").to_json().is_some_and(|live| {
+                let mut expected = fields::project(&applied, &applied);
+                // The namespace the object was given when the manifest names none.
+                if applied["metadata"]["namespace"].is_null() && live["metadata"]["namespace"].is_string() {
+                    expected["metadata"]["namespace"] = live["metadata"]["namespace"].clone();
+                }
+                live == expected
+            })
         {
             if let Value::Map(map) = &mut response.planned {
                 map.insert("object".into(), attr(prior, "object").clone());

@@ -131,13 +131,11 @@ pub fn builtin(group: &str, kind: &str, object: &mut Value) {
             }
         }
         ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
+            // A ServiceAccount's group is "" — which `omitempty` never shows.
             for subject in each(object, "subjects") {
-                let group = match subject["kind"].as_str() {
-                    Some("ServiceAccount") => "",
-                    Some("User" | "Group") => "rbac.authorization.k8s.io",
-                    _ => continue,
-                };
-                or_default(subject, "apiGroup", json!(group));
+                if matches!(subject["kind"].as_str(), Some("User" | "Group")) {
+                    or_default(subject, "apiGroup", json!("rbac.authorization.k8s.io"));
+                }
             }
         }
         _ => {}

@@ -19,64 +19,51 @@ fn join(at: &str, field: &str) -> String {
 
 /// Drops what the schema does not declare; returns the dropped paths (`.spec.colour`).
 pub fn prune(object: &mut Value, schema: &Value) -> Vec<String> {
-    let mut pruned = Vec::new();
-    if let Some(map) = object.as_object_mut() {
-        let properties = schema["properties"].as_object();
-        let keep = |key: &str| matches!(key, "apiVersion" | "kind" | "metadata");
-        if schema["x-kubernetes-preserve-unknown-fields"] != true {
-            let unknown: Vec<String> = map
-                .keys()
-                .filter(|k| !keep(k) && !properties.is_some_and(|p| p.contains_key(k.as_str())))
-                .cloned()
-                .collect();
-            for key in unknown {
-                map.remove(&key);
-                pruned.push(format!(".{key}"));
-            }
-        }
-        for (key, value) in map.iter_mut().filter(|(k, _)| !keep(k)) {
-            if let Some(property) = properties.and_then(|p| p.get(key)) {
-                pruned.extend(node(value, property).into_iter().map(|p| format!(".{key}{p}")));
-            }
-        }
-    }
-    pruned
+    node(object, schema, true)
 }
 
-/// Prunes below one node.
-fn node(value: &mut Value, schema: &Value) -> Vec<String> {
+/// Prunes below one node. An embedded resource (the root, or a node marked
+/// `x-kubernetes-embedded-resource`) keeps its `apiVersion`, `kind` and `metadata`.
+fn node(value: &mut Value, schema: &Value, embedded: bool) -> Vec<String> {
     let mut pruned = Vec::new();
+    let identity = |key: &str| embedded && matches!(key, "apiVersion" | "kind" | "metadata");
     match value {
         Value::Object(map) => {
+            let preserve = schema["x-kubernetes-preserve-unknown-fields"] == true;
             if let Some(properties) = schema["properties"].as_object() {
-                if schema["x-kubernetes-preserve-unknown-fields"] != true {
-                    let unknown: Vec<String> = map.keys().filter(|k| !properties.contains_key(*k)).cloned().collect();
+                if !preserve {
+                    let unknown: Vec<String> =
+                        map.keys().filter(|k| !identity(k) && !properties.contains_key(*k)).cloned().collect();
                     for key in unknown {
                         map.remove(&key);
                         pruned.push(format!(".{key}"));
                     }
                 }
-                for (key, child) in map.iter_mut() {
+                for (key, child) in map.iter_mut().filter(|(k, _)| !identity(k)) {
                     if let Some(property) = properties.get(key) {
-                        pruned.extend(node(child, property).into_iter().map(|p| format!(".{key}{p}")));
+                        let inner = property["x-kubernetes-embedded-resource"] == true;
+                        pruned.extend(node(child, property, inner).into_iter().map(|p| format!(".{key}{p}")));
                     }
                 }
             } else if schema["additionalProperties"].is_object() {
+                let values = &schema["additionalProperties"];
                 for (key, child) in map.iter_mut() {
-                    pruned
-                        .extend(node(child, &schema["additionalProperties"]).into_iter().map(|p| format!(".{key}{p}")));
+                    pruned.extend(node(child, values, false).into_iter().map(|p| format!(".{key}{p}")));
                 }
-            } else if schema["x-kubernetes-preserve-unknown-fields"] != true && schema["additionalProperties"] != true {
-                // An object node with neither properties nor additionalProperties keeps nothing.
-                if schema["type"] == "object" {
-                    pruned.extend(map.keys().map(|k| format!(".{k}")));
-                    map.clear();
+            } else if !preserve && schema["additionalProperties"] != true && schema["type"] == "object" {
+                // An object node with neither properties nor additionalProperties keeps nothing
+                // (but an embedded resource's identity).
+                let unknown: Vec<String> = map.keys().filter(|k| !identity(k)).cloned().collect();
+                for key in unknown {
+                    map.remove(&key);
+                    pruned.push(format!(".{key}"));
                 }
             }
         }
         Value::Array(items) if schema["items"].is_object() => {
+            let inner = schema["items"]["x-kubernetes-embedded-resource"] == true;
             for (index, item) in items.iter_mut().enumerate() {
-                pruned.extend(node(item, &schema["items"]).into_iter().map(|p| format!("[{index}]{p}")));
+                pruned.extend(node(item, &schema["items"], inner).into_iter().map(|p| format!("[{index}]{p}")));
             }
         }
         _ => {}
@@ -90,6 +77,10 @@ pub fn default(value: &mut Value, schema: &Value) {
         Value::Object(map) => {
             if let Some(properties) = schema["properties"].as_object() {
                 for (key, property) in properties {
+                    // A null where the schema does not allow one is dropped (then defaulted).
+                    if map.get(key).is_some_and(Value::is_null) && property["nullable"] != true {
+                        map.remove(key);
+                    }
                     if !map.contains_key(key)
                         && let Some(default) = property.get("default")
                     {
@@ -137,7 +128,8 @@ fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        // A whole number written as a float (`2.0`) reads as an integer, as Go's decoder does.
+        Value::Number(n) if n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0) => "integer",
         Value::Number(_) => "number",
         Value::String(_) => "string",
         Value::Array(_) => "array",
@@ -298,7 +290,20 @@ mod tests {
     }
 
     #[test]
+    fn an_embedded_resource_keeps_its_identity() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "template": {"type": "object", "x-kubernetes-embedded-resource": true, "properties": {"spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}
+        }}}});
+        let mut object = json!({"spec": {"template": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"x": 1}, "junk": 1}}});
+        assert_eq!(prune(&mut object, &schema), [".spec.template.junk"]);
+        assert_eq!(object["spec"]["template"]["kind"], "Pod");
+    }
+
+    #[test]
     fn defaults_fill_absent_fields_of_present_objects() {
+        let mut nulled = json!({"spec": {"size": 2, "colour": null}});
+        default(&mut nulled, &widget_schema());
+        assert_eq!(nulled["spec"]["colour"], "red", "a null that is not nullable is dropped, then defaulted");
         let mut object = json!({"spec": {"size": 2}});
         default(&mut object, &widget_schema());
         assert_eq!(object["spec"]["colour"], "red");

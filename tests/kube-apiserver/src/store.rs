@@ -217,7 +217,8 @@ impl Store {
         }
         self.admit(rtype, None, &mut object)?;
         // Kinds without a status subresource keep what was sent.
-        if rtype.status && object.get("status").is_none() {
+        // (A built-in type's status always serializes; a custom resource has none until set.)
+        if rtype.status && rtype.crd.is_none() && object.get("status").is_none() {
             object["status"] = json!({});
         }
         let schema = self.crd_schema(rtype);

@@ -4,7 +4,10 @@
 //! value of the wrong type is a 400 `BadRequest`, as `json: cannot unmarshal …` is on a real
 //! server.
 
-use k8s_openapi::api::{apps, autoscaling, batch, core, networking, policy, rbac};
+use k8s_openapi::api::{
+    admissionregistration, apps, autoscaling, batch, coordination, core, discovery, networking, policy, rbac,
+    scheduling, storage,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -51,6 +54,22 @@ fn decoded(group: &str, kind: &str, object: &Value) -> Option<Result<Value, Stri
         ("rbac.authorization.k8s.io", "ClusterRoleBinding") => round_trip::<rbac::v1::ClusterRoleBinding>(object),
         ("policy", "PodDisruptionBudget") => round_trip::<policy::v1::PodDisruptionBudget>(object),
         ("autoscaling", "HorizontalPodAutoscaler") => round_trip::<autoscaling::v2::HorizontalPodAutoscaler>(object),
+        ("", "PersistentVolume") => round_trip::<core::v1::PersistentVolume>(object),
+        ("", "ResourceQuota") => round_trip::<core::v1::ResourceQuota>(object),
+        ("", "LimitRange") => round_trip::<core::v1::LimitRange>(object),
+        ("", "Endpoints") => round_trip::<core::v1::Endpoints>(object),
+        ("", "Event") => round_trip::<core::v1::Event>(object),
+        ("discovery.k8s.io", "EndpointSlice") => round_trip::<discovery::v1::EndpointSlice>(object),
+        ("networking.k8s.io", "IngressClass") => round_trip::<networking::v1::IngressClass>(object),
+        ("storage.k8s.io", "StorageClass") => round_trip::<storage::v1::StorageClass>(object),
+        ("scheduling.k8s.io", "PriorityClass") => round_trip::<scheduling::v1::PriorityClass>(object),
+        ("coordination.k8s.io", "Lease") => round_trip::<coordination::v1::Lease>(object),
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => {
+            round_trip::<admissionregistration::v1::ValidatingWebhookConfiguration>(object)
+        }
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => {
+            round_trip::<admissionregistration::v1::MutatingWebhookConfiguration>(object)
+        }
         _ => return None,
     })
 }
