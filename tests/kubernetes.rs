@@ -514,6 +514,10 @@ fn a_custom_resource_field_its_schema_lacks_is_a_plan_warning_and_never_a_diff()
     stack.set_env("KUBECONFIG", &cluster.kubeconfig());
     stack.write("provider \"kubernetes\" {}\n");
     std::fs::write(stack.path().join("gadgets.yaml"), GADGET_CRD).expect("write gadgets.yaml");
+    // The CRD is in the same plan: its schema names the field before anything exists.
+    let (code, text) = stack.plan();
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("v1/Gadget/default/g: the API server prunes `.spec.shape`"), "{text}");
     stack.apply();
     let live = cluster.kubectl(&["get", "gadget", "g", "-o", "jsonpath={.spec}"]);
     assert!(!live.contains("shape") && live.contains("\"colour\":\"red\""), "pruned and defaulted: {live}");

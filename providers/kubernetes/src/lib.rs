@@ -5,6 +5,7 @@
 //! - [`manifest`]: `kubernetes_manifest` (Terraform's name), identities, immutable fields.
 //! - [`fields`]: what infra manages of an object (its Apply entry in managedFields).
 //! - [`health`]: waiting for rollouts, jobs, CRDs and Ready conditions.
+//! - [`structural`]: the fields a CRD's schema keeps, for custom resources planned with it.
 //!
 //! Plans are server-side dry-run applies with field manager `infra`, so defaults, admission and
 //! other managers are accounted for; `object` holds only the fields infra manages, so a field an
@@ -15,6 +16,7 @@ pub mod client;
 pub mod fields;
 pub mod health;
 pub mod manifest;
+pub mod structural;
 
 use async_trait::async_trait;
 use futures::future::join_all;
@@ -43,7 +45,8 @@ pub struct Kubernetes {
     calls: Arc<AtomicU64>,
     /// `apiVersion/kind` of the kinds CRDs planned in this run define (planned before the
     /// custom resources, by phase): such a kind is not an error while the cluster lacks it.
-    planned_kinds: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// Each with the version's schema, to name the fields the server will prune.
+    planned_kinds: std::sync::Mutex<BTreeMap<String, serde_json::Value>>,
 }
 
 impl Default for Kubernetes {
@@ -77,6 +80,20 @@ fn api_error(what: &str, error: &kube::Error) -> Diagnostic {
         other => Diagnostic::error("Kubernetes API error", format!("{what}: {other}"))
             .with_hint("check that the cluster is reachable and the provider's credentials"),
     }
+}
+
+/// The warning for a field the API server prunes (it is not in the kind's schema).
+fn pruned_field(identity: &Identity, path: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "Field not in the kind's schema",
+        format!(
+            "{}: the API server prunes `{path}`: {} {} does not declare it, so it is never stored.",
+            identity.id(),
+            identity.api_version,
+            identity.kind
+        ),
+    )
+    .with_hint("remove the field, or correct its name or place in the manifest")
 }
 
 fn is_code(error: &kube::Error, code: u16) -> bool {
@@ -122,7 +139,7 @@ impl Kubernetes {
             client: tokio::sync::OnceCell::new(),
             kinds: client::Kinds::default(),
             calls: Arc::new(AtomicU64::new(0)),
-            planned_kinds: std::sync::Mutex::new(std::collections::BTreeSet::new()),
+            planned_kinds: std::sync::Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -369,24 +386,25 @@ impl Provider for Kubernetes {
         let manager = Kubernetes::manager(&request.config);
         let force = attr(&request.config, "force_conflicts").as_bool().unwrap_or(false);
         if identity.kind == "CustomResourceDefinition"
-            && let (Some(group), Some(kind)) =
-                (manifest["spec"]["group"].as_str(), manifest["spec"]["names"]["kind"].as_str())
             && let Ok(mut planned) = self.planned_kinds.lock()
         {
-            for version in manifest["spec"]["versions"].as_array().map_or(&[][..], Vec::as_slice) {
-                if let Some(version) = version["name"].as_str() {
-                    planned.insert(format!("{group}/{version}/{kind}"));
-                }
-            }
+            planned.extend(structural::schemas(&manifest));
         }
         let object = match self.api(&identity).await {
-            // A kind a CRD of this plan defines: known once that CRD is applied.
+            // A kind a CRD of this plan defines: known once that CRD is applied; the fields
+            // its schema will prune are named now.
             Err(_)
-                if self
+                if let Some(schema) = self
                     .planned_kinds
                     .lock()
-                    .is_ok_and(|p| p.contains(&format!("{}/{}", identity.api_version, identity.kind))) =>
+                    .ok()
+                    .and_then(|p| p.get(&format!("{}/{}", identity.api_version, identity.kind)).cloned()) =>
             {
+                if schema.is_object() {
+                    for path in structural::unknown_fields(&manifest, &schema) {
+                        response.warnings.push(pruned_field(&identity, &path));
+                    }
+                }
                 Value::Unknown
             }
             Err(client::Unresolved::Failed(message)) => {
@@ -403,18 +421,7 @@ impl Provider for Kubernetes {
                     Ok(result) => {
                         let applied = manifest::applied(&manifest);
                         for path in fields::dropped(&applied, &result) {
-                            response.warnings.push(
-                                Diagnostic::warning(
-                                    "Field not in the kind's schema",
-                                    format!(
-                                        "{}: the API server prunes `{path}`: {} {} does not declare it, so it is never stored.",
-                                        identity.id(),
-                                        identity.api_version,
-                                        identity.kind
-                                    ),
-                                )
-                                .with_hint("remove the field, or correct its name or place in the manifest"),
-                            );
+                            response.warnings.push(pruned_field(&identity, &path));
                         }
                         manifest::to_value(&fields::project(&result, &applied))
                     }

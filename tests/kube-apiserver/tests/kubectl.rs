@@ -738,3 +738,62 @@ fn a_built_in_object_loses_its_unknown_fields_and_keeps_canonical_quantities() {
     let text = cluster.fails(&["create", "--validate=false", "-f", &wrong]);
     assert!(text.contains("cannot be handled as a Deployment"), "{text}");
 }
+
+/// The server-side apply documentation's ConfigMap: an Apply owns exactly the fields it
+/// applied, written as the documentation shows them.
+#[test]
+fn the_documentations_config_map_is_owned_as_documented() {
+    let cluster = Cluster::start();
+    let path = cluster.write(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: test-cm\n  namespace: default\n  labels:\n    test-label: test\ndata:\n  key: some value\n",
+    );
+    cluster.ok(&["apply", "--server-side", "-f", &path]);
+    let live = cluster.json(&["get", "configmap", "test-cm", "-o", "json", "--show-managed-fields"]);
+    let entries = live["metadata"]["managedFields"].as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let entry = &entries[0];
+    for (field, value) in
+        [("manager", "kubectl"), ("operation", "Apply"), ("apiVersion", "v1"), ("fieldsType", "FieldsV1")]
+    {
+        assert_eq!(entry[field], value, "{field}");
+    }
+    assert_eq!(
+        entry["fieldsV1"],
+        serde_json::json!({"f:data": {"f:key": {}}, "f:metadata": {"f:labels": {"f:test-label": {}}}})
+    );
+}
+
+/// The documentation's hand-over of `replicas` to an autoscaler: a temporary manager applies
+/// only `replicas`, the user's configuration drops it (the value stays, co-owned before), and
+/// once the autoscaler scales, the temporary manager owns nothing and its entry goes.
+#[test]
+fn replicas_are_handed_over_to_an_autoscaler_as_documented() {
+    let cluster = Cluster::start_with(&["--no-controllers"]);
+    let with_replicas = MINIMAL_DEPLOYMENT.replace("spec:\n  selector", "spec:\n  replicas: 3\n  selector");
+    cluster.ok(&["apply", "--server-side", "-f", &cluster.write("web.yaml", &with_replicas)]);
+    let only = cluster.write(
+        "replicas-only.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n",
+    );
+    cluster.ok(&["apply", "--server-side", "--field-manager=handover-to-hpa", "--validate=false", "-f", &only]);
+    cluster.ok(&["apply", "--server-side", "-f", &cluster.write("web2.yaml", MINIMAL_DEPLOYMENT)]);
+    let live = cluster.json(&["get", "deployment", "web", "-o", "json", "--show-managed-fields"]);
+    assert_eq!(live["spec"]["replicas"], 3, "still owned by the temporary manager");
+    let entries = live["metadata"]["managedFields"].as_array().cloned().unwrap_or_default();
+    let owner = |name: &str| {
+        entries.iter().find(|e| e["manager"] == name).map(|e| e["fieldsV1"]["f:spec"]["f:replicas"].is_object())
+    };
+    assert_eq!(owner("kubectl"), Some(false));
+    assert_eq!(owner("handover-to-hpa"), Some(true));
+    cluster.ok(&["scale", "deployment", "web", "--replicas=4"]);
+    let live = cluster.json(&["get", "deployment", "web", "-o", "json", "--show-managed-fields"]);
+    let managers: Vec<String> = live["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["manager"].as_str().map(str::to_string))
+        .collect();
+    assert!(!managers.contains(&"handover-to-hpa".to_string()), "{managers:?}");
+    assert_eq!(live["spec"]["replicas"], 4);
+}
