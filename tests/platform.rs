@@ -190,7 +190,10 @@ service "web" {
 "#,
     );
     let applied = stack.apply();
-    assert!(applied.contains("Apply complete! Resources: 4 added"), "{applied}");
+    assert!(
+        applied.contains("Apply complete! Resources: 5 added"),
+        "Deployment, Service, autoscaler, disruption budget, dashboard: {applied}"
+    );
     let (code, text) = stack.plan();
     assert_eq!(code, 0, "{text}");
     cluster.kubectl(&["scale", "deployment", "web", "--replicas=5"]);

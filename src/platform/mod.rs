@@ -12,7 +12,8 @@ use std::path::PathBuf;
 
 /// The block types, and their modules' text.
 pub const KINDS: &[(&str, &str)] = &[
-    ("cluster", include_str!("modules/cluster.tf")),
+    // The cluster's nodes, then its observability stack (one module, two files here).
+    ("cluster", concat!(include_str!("modules/cluster.tf"), include_str!("modules/observability.tf"))),
     ("database", include_str!("modules/database.tf")),
     ("queue", include_str!("modules/queue.tf")),
     ("service", include_str!("modules/service.tf")),

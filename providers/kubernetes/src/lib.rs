@@ -160,7 +160,10 @@ impl Kubernetes {
 
     /// The API for an object (discovery resolves its kind and scope).
     async fn api(&self, identity: &Identity) -> Result<(Api<DynamicObject>, ApiResource), client::Unresolved> {
-        let client = self.client().await.map_err(|_| client::Unresolved::Failed("no client".to_string()))?;
+        let client = self.client().await.map_err(|errors| {
+            let why: Vec<String> = errors.iter().map(|d| format!("{}: {}", d.summary, d.detail)).collect();
+            client::Unresolved::Failed(format!("no client ({})", why.join("; ")))
+        })?;
         let (resource, namespaced) = self.kinds.resolve(client, &identity.api_version, &identity.kind).await?;
         let api = match (&identity.namespace, namespaced) {
             (Some(ns), true) => Api::namespaced_with(client.clone(), ns, &resource),
