@@ -13,7 +13,7 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// The block types: cluster, database, queue, service.
+    /// The block types: cluster, database, function, queue, service.
     List,
     /// Print a block type's module (to read, or to fork into ./modules/).
     Show {

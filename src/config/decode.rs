@@ -787,9 +787,22 @@ impl Decoder<'_> {
             "name".into(),
             Attribute { name: "name".into(), expr: self.expr(&label), name_span: self.header_span(block) },
         );
+        // An engine that lowers to another provider's resources has a module of its own
+        // (`queue` with `engine = "sqs"`), so the others never name resource types it serves.
+        let engine = block.body.iter().find_map(|structure| match structure {
+            Structure::Attribute(attribute) if attribute.key.value().as_str() == "engine" => match &attribute.value {
+                hcl_edit::expr::Expression::String(text) => Some(text.value().to_string()),
+                _ => None,
+            },
+            _ => None,
+        });
         let call = ModuleCall {
             name: crate::platform::call_name(kind, &name),
-            source: format!("{}{kind}", crate::platform::SOURCE_PREFIX),
+            source: format!(
+                "{}{}",
+                crate::platform::SOURCE_PREFIX,
+                crate::platform::module_of(kind, engine.as_deref())
+            ),
             source_span: self.header_span(block),
             inputs,
             count,

@@ -24,7 +24,13 @@ fn binary_bare(operator: BinaryOperator, left: Value, right: Value, marked: bool
     use BinaryOperator as Op;
     let result = match operator {
         Op::Eq | Op::NotEq => {
-            if !left.is_wholly_known() || !right.is_wholly_known() {
+            // A comparison with null is known once the other side is known at its top level
+            // (an object with unknown attributes is not null), as in Terraform:
+            // `var.queue == null` with `queue = queue.uploads` (whose ARN is unknown) is false.
+            if (left.is_null() || right.is_null()) && left.is_known() && right.is_known() {
+                let equal = left.is_null() && right.is_null();
+                Value::Bool(if operator == Op::Eq { equal } else { !equal })
+            } else if !left.is_wholly_known() || !right.is_wholly_known() {
                 Value::Unknown
             } else {
                 let equal = equals(&left, &right);
@@ -94,5 +100,21 @@ pub fn equals(left: &Value, right: &Value) -> bool {
             a.len() == b.len() && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka == kb && equals(va, vb))
         }
         (a, b) => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn null_comparisons_are_known_when_the_other_side_is_known_at_its_top() {
+        let partly = Value::Map(BTreeMap::from([("arn".to_string(), Value::Unknown)]));
+        let eq = |l: &Value, r: &Value| binary(BinaryOperator::Eq, l.clone(), r.clone()).expect("compares");
+        assert_eq!(eq(&partly, &Value::Null), Value::Bool(false));
+        assert_eq!(eq(&Value::Null, &Value::Null), Value::Bool(true));
+        assert_eq!(eq(&Value::Unknown, &Value::Null), Value::Unknown, "an unknown value may be null");
+        assert_eq!(eq(&partly, &partly), Value::Unknown, "equal only if the unknown parts are");
     }
 }

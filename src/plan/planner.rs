@@ -712,18 +712,24 @@ impl ResourceHandler for Planner<'_> {
                 diagnostics.extend(errors.into_iter().map(|d| d.or_at(resource.span.clone())));
                 return Work::Done(unknowns());
             }
-            diagnostics.push(
-                Diagnostic::error(
-                    "Invalid resource type",
-                    format!(
-                        "The provider `{}` has no {} type `{}`.",
-                        provider.name(),
-                        if resource.mode == Mode::Data { "data source" } else { "resource" },
-                        resource.kind
-                    ),
-                )
-                .at(resource.span.clone()),
-            );
+            let mut diagnostic = Diagnostic::error(
+                "Invalid resource type",
+                format!(
+                    "The provider `{}` has no {} type `{}`.",
+                    provider.name(),
+                    if resource.mode == Mode::Data { "data source" } else { "resource" },
+                    resource.kind
+                ),
+            )
+            .at(resource.span.clone());
+            // The native provider of that prefix lacks the type: its plugin serves them all.
+            if provider.plugin().is_none() {
+                diagnostic = diagnostic.with_hint(format!(
+                    "infra's native `{}` provider does not have it; `infra init` installs the provider's plugin (from a plugin mirror or registry, see docs/providers/plugins.md), which serves every type it has",
+                    provider.name()
+                ));
+            }
+            diagnostics.push(diagnostic);
             return Work::Done(unknowns());
         };
         let mut jobs = Vec::new();

@@ -1,4 +1,4 @@
-//! The platform vocabulary: `cluster`, `service`, `queue` and `database` blocks, written as
+//! The platform vocabulary: `cluster`, `service`, `queue`, `database` and `function` blocks, written as
 //! ordinary modules in infra's own language and shipped inside the binary
 //! (`src/platform/modules/*.tf`; `infra platform show service` prints one).
 //!
@@ -16,8 +16,21 @@ pub const KINDS: &[(&str, &str)] = &[
     ("cluster", concat!(include_str!("modules/cluster.tf"), include_str!("modules/observability.tf"))),
     ("database", include_str!("modules/database.tf")),
     ("queue", include_str!("modules/queue.tf")),
+    ("function", include_str!("modules/function.tf")),
     ("service", include_str!("modules/service.tf")),
 ];
+
+/// Engines of a block type that have a module of their own: (kind, engine, module). The
+/// engine must be written as a literal (`engine = "sqs"`).
+pub const ENGINE_MODULES: &[(&str, &str, &str)] = &[("queue", "sqs", "queue-sqs")];
+
+/// Every embedded module by name: the block types' and the engines'.
+const MODULES: &[(&str, &str)] = &[("queue-sqs", include_str!("modules/queue_sqs.tf"))];
+
+/// The module a `kind` block with this `engine` is lowered to.
+pub fn module_of<'a>(kind: &'a str, engine: Option<&str>) -> &'a str {
+    ENGINE_MODULES.iter().find(|(k, e, _)| *k == kind && Some(*e) == engine).map_or(kind, |(_, _, module)| module)
+}
 
 /// The prefix of an embedded module's source.
 pub const SOURCE_PREFIX: &str = "infra:platform/";
@@ -27,9 +40,9 @@ pub fn is_kind(kind: &str) -> bool {
     KINDS.iter().any(|(k, _)| *k == kind)
 }
 
-/// The module text of a kind.
+/// The module text of a kind (or of an engine's module, `queue-sqs`).
 pub fn module_text(kind: &str) -> Option<&'static str> {
-    KINDS.iter().find(|(k, _)| *k == kind).map(|(_, text)| *text)
+    KINDS.iter().chain(MODULES).find(|(k, _)| *k == kind).map(|(_, text)| *text)
 }
 
 /// The module call a `KIND "NAME"` block becomes.

@@ -99,15 +99,24 @@ pub struct Requirement {
     pub version: Option<String>,
 }
 
-/// The root module's `required_providers`.
+/// The `required_providers` of the configuration: the root module's, then those of its
+/// modules (a platform block's included) that the root does not name — a module that needs
+/// `hashicorp/aws` makes `infra init` install it, as in Terraform.
 ///
 /// # Errors
 ///
 /// Entries that are not constant objects or strings with a valid source.
 pub fn requirements(config: &LoadedConfig) -> Result<Vec<Requirement>, Diagnostics> {
-    let mut out = Vec::new();
+    let mut out: Vec<Requirement> = Vec::new();
     let mut diagnostics = Diagnostics::new();
-    for (name, expr) in &config.root.settings.required_providers {
+    let mut modules = vec![&config.root];
+    let mut entries = Vec::new();
+    while let Some(module) = modules.pop() {
+        entries.extend(module.settings.required_providers.iter());
+        modules.extend(module.children.values().rev());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, expr) in entries.into_iter().filter(|(name, _)| seen.insert(name.as_str())) {
         let value = match crate::eval::constant(&expr.ast, expr.file) {
             Ok(value) => value,
             Err(diagnostic) => {

@@ -194,7 +194,7 @@ locals {
   EOT
 
   otel_config = yamlencode({
-    receivers = { otlp = { protocols = { grpc = { endpoint = "0.0.0.0:4317" }, http = { endpoint = "0.0.0.0:4318" } } } }
+    receivers  = { otlp = { protocols = { grpc = { endpoint = "0.0.0.0:4317" }, http = { endpoint = "0.0.0.0:4318" } } } }
     processors = { batch = {} }
     exporters = merge(
       { debug = { verbosity = "basic" } },

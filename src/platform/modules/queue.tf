@@ -1,8 +1,8 @@
-# The `queue` block: a durable queue on RabbitMQ or a stream on NATS JetStream, with a TTL and
-# a dead-letter destination.
+# The `queue` block: a durable queue on RabbitMQ, a stream on NATS JetStream or an SQS queue,
+# with a TTL and a dead-letter destination.
 #
 #   queue "events" {
-#     engine      = "rabbitmq"   # or "nats"
+#     engine      = "rabbitmq"   # or "nats", or "sqs"
 #     durable     = true
 #     ttl         = 3600         # seconds
 #     dead_letter = true
@@ -17,7 +17,7 @@ variable "engine" {
   default = "rabbitmq"
   validation {
     condition     = contains(["rabbitmq", "nats"], var.engine)
-    error_message = "The queue engine is \"rabbitmq\" or \"nats\"."
+    error_message = "The queue engine is \"rabbitmq\" or \"nats\", or \"sqs\" written as a literal string (`engine = \"sqs\"`)."
   }
 }
 
@@ -108,6 +108,10 @@ output "env" {
     "${upper(replace(var.name, "-", "_"))}_QUEUE"        = var.engine == "nats" ? "${var.name}.>" : var.name
     "${upper(replace(var.name, "-", "_"))}_QUEUE_ENGINE" = var.engine
   }
+}
+
+output "arn" {
+  value = null
 }
 
 output "secret" {

@@ -105,7 +105,7 @@ locals {
     OTEL_SERVICE_NAME           = var.name
   } : {}
   wired_env = merge(local.telemetry_env, var.env, [for used in var.uses : used.env]...)
-  secrets     = concat(var.secrets, compact([for used in var.uses : used.secret]))
+  secrets   = concat(var.secrets, compact([for used in var.uses : used.secret]))
 }
 
 resource "kubernetes_manifest" "deployment" {
@@ -214,9 +214,9 @@ locals {
   }
   availability_rules = local.slo_budget == null ? [] : [
     for w in local.burn_windows : {
-      alert = "ErrorBudgetBurn"
-      expr  = "${local.error_ratio[w.long]} > (${w.factor} * ${local.slo_budget})\nand\n${local.error_ratio[w.short]} > (${w.factor} * ${local.slo_budget})"
-      for   = w.for
+      alert  = "ErrorBudgetBurn"
+      expr   = "${local.error_ratio[w.long]} > (${w.factor} * ${local.slo_budget})\nand\n${local.error_ratio[w.short]} > (${w.factor} * ${local.slo_budget})"
+      for    = w.for
       labels = merge(local.slo_labels, { severity = w.severity, slo = "availability", long_window = w.long })
       annotations = {
         summary     = "${var.name} is burning its error budget ${w.factor}x too fast"
@@ -250,13 +250,13 @@ locals {
         { title = "Latency p50 / p99", expr = "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{${local.slo_selector}}[5m])))", unit = "s" },
         { title = "CPU (saturation)", expr = "sum(rate(container_cpu_usage_seconds_total{namespace=\"${var.namespace}\",pod=~\"${var.name}-.*\"}[5m]))", unit = "short" },
         ] : {
-        id         = index + 1
-        type       = "timeseries"
-        title      = panel.title
-        datasource = { type = "prometheus", uid = "prometheus" }
-        gridPos    = { x = (index % 2) * 12, y = floor(index / 2) * 8, w = 12, h = 8 }
+        id          = index + 1
+        type        = "timeseries"
+        title       = panel.title
+        datasource  = { type = "prometheus", uid = "prometheus" }
+        gridPos     = { x = (index % 2) * 12, y = floor(index / 2) * 8, w = 12, h = 8 }
         fieldConfig = { defaults = { unit = panel.unit }, overrides = [] }
-        targets    = [{ refId = "A", expr = panel.expr, datasource = { type = "prometheus", uid = "prometheus" } }]
+        targets     = [{ refId = "A", expr = panel.expr, datasource = { type = "prometheus", uid = "prometheus" } }]
       }
     ]
   })
