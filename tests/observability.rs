@@ -62,6 +62,8 @@ fn objectives_become_burn_rate_alerts_that_fire_on_a_spike_and_stay_silent_at_th
     let parsed: serde_json::Value = serde_saphyr::from_str(&rules).expect("the rules are YAML");
     let page_1h = expected(&parsed, "ErrorBudgetBurn", ("long_window", "1h"));
     let page_6h = expected(&parsed, "ErrorBudgetBurn", ("long_window", "6h"));
+    let ticket_1d = expected(&parsed, "ErrorBudgetBurn", ("long_window", "1d"));
+    let ticket_3d = expected(&parsed, "ErrorBudgetBurn", ("long_window", "3d"));
     let latency = expected(&parsed, "LatencyObjectiveMissed", ("slo", "latency"));
     let bucket = |le: &str, per_minute: u32| serde_json::json!({"series": format!("http_request_duration_seconds_bucket{{service=\"orders\",le=\"{le}\"}}"), "values": format!("0+{per_minute}x60")});
     let tests = serde_json::json!({
@@ -69,17 +71,19 @@ fn objectives_become_burn_rate_alerts_that_fire_on_a_spike_and_stay_silent_at_th
         "evaluation_interval": "1m",
         "tests": [
             // A spike: half the requests fail from minute 60. Silent before; both paging
-            // windows fire once their `for` has passed; the ticket windows not yet.
+            // windows fire once their `for` has passed (the ticket windows not yet), and after
+            // four hours every window fires.
             {
                 "interval": "1m",
                 "input_series": [
-                    {"series": "http_requests_total{service=\"orders\",code=\"200\"}", "values": "0+1000x120"},
-                    {"series": "http_requests_total{service=\"orders\",code=\"500\"}", "values": "0+0x60 0+1000x60"},
+                    {"series": "http_requests_total{service=\"orders\",code=\"200\"}", "values": "0+1000x300"},
+                    {"series": "http_requests_total{service=\"orders\",code=\"500\"}", "values": "0+0x60 0+1000x240"},
                 ],
                 "alert_rule_test": [
                     {"eval_time": "59m", "alertname": "ErrorBudgetBurn", "exp_alerts": []},
                     {"eval_time": "62m", "alertname": "ErrorBudgetBurn", "exp_alerts": []},
-                    {"eval_time": "90m", "alertname": "ErrorBudgetBurn", "exp_alerts": [page_1h, page_6h]},
+                    {"eval_time": "90m", "alertname": "ErrorBudgetBurn", "exp_alerts": [page_1h.clone(), page_6h.clone()]},
+                    {"eval_time": "5h", "alertname": "ErrorBudgetBurn", "exp_alerts": [page_1h, page_6h, ticket_1d, ticket_3d]},
                 ],
             },
             // Exactly at the objective (0.1 % of requests fail) for more than three days: the
@@ -288,4 +292,36 @@ fn a_real_prometheus_scrapes_the_controllers_reconcile_counter() {
     assert_eq!(series["metric"]["job"], "infra-controller");
     assert_eq!(series["metric"]["result"], "applied");
     assert!(series["value"][1].as_str().and_then(|v| v.parse::<f64>().ok()).is_some_and(|v| v >= 1.0), "{answer}");
+}
+
+/// With the Prometheus operator's CRD in the cluster, a service can be scraped through a
+/// ServiceMonitor on its Service's `http` port.
+#[test]
+fn a_service_is_scraped_through_a_service_monitor_when_asked() {
+    let cluster = Cluster::start();
+    let mut stack = Stack::new_without_moto();
+    stack.set_env("KUBECONFIG", &cluster.kubeconfig());
+    // The operator's CRD, reduced to what the test needs (its schema keeps every field).
+    std::fs::write(
+        stack.path().join("crd.yaml"),
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: servicemonitors.monitoring.coreos.com}\nspec:\n  group: monitoring.coreos.com\n  scope: Namespaced\n  names: {kind: ServiceMonitor, plural: servicemonitors, singular: servicemonitor}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}\n",
+    )
+    .expect("write the CRD");
+    stack.write(
+        "provider \"kubernetes\" {}\n\nservice \"orders\" {\n  image     = \"ghcr.io/acme/orders:1.4.2\"\n  telemetry = { service_monitor = true }\n}\n",
+    );
+    let applied = stack.apply();
+    assert!(applied.contains("Apply complete!"), "{applied}");
+    let endpoint = cluster.kubectl(&[
+        "get",
+        "servicemonitor",
+        "orders",
+        "-o",
+        "jsonpath={.spec.endpoints[0].port} {.spec.endpoints[0].path}",
+    ]);
+    assert_eq!(endpoint, "http /metrics");
+    let ports = cluster.kubectl(&["get", "service", "orders", "-o", "jsonpath={.spec.ports[0].name}"]);
+    assert_eq!(ports, "http", "the ServiceMonitor's port is the Service's");
+    let (code, text) = stack.plan();
+    assert_eq!(code, 0, "{text}");
 }

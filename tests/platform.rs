@@ -97,6 +97,30 @@ fn platform_modules_are_shown_and_bad_blocks_explained() {
     let stack = Stack::new_without_moto();
     let shown = stack.ok(&["platform", "show", "service"]);
     assert!(shown.contains("resource \"kubernetes_manifest\" \"deployment\""), "{shown}");
+    assert!(
+        shown.contains("variable \"slo\"") && shown.contains("resource \"kubernetes_manifest\" \"alerts\""),
+        "{shown}"
+    );
+    let cluster = stack.ok(&["platform", "show", "cluster"]);
+    for part in [
+        "\"prometheus\"",
+        "\"alertmanager\"",
+        "\"grafana\"",
+        "\"loki\"",
+        "\"log_collector\"",
+        "\"otel_collector\"",
+        "variable \"observability\"",
+        "variable \"alert_receivers\"",
+    ] {
+        assert!(cluster.contains(part), "{part} in the cluster block");
+    }
+    let function = stack.ok(&["platform", "show", "function"]);
+    assert!(
+        function.contains("resource \"aws_lambda_function\" \"this\"") && function.contains("variable \"schedule\""),
+        "{function}"
+    );
+    assert!(stack.ok(&["platform", "show", "queue-sqs"]).contains("resource \"aws_sqs_queue\" \"this\""));
+    assert!(stack.ok(&["platform", "list"]).contains("function"));
     assert!(stack.run(&["platform", "show", "nope"]).status.code() == Some(1));
     stack.write("queue \"q\" {\n  engine = \"kafka\"\n}\n");
     let output = stack.run(&["validate", "-no-color"]);

@@ -89,12 +89,14 @@ variable "slo" {
 
 variable "telemetry" {
   type = object({
-    enabled       = optional(bool, true)
-    otlp_endpoint = optional(string, "http://otel-collector.monitoring.svc:4318")
-    dashboard     = optional(bool, true)
+    enabled         = optional(bool, true)
+    otlp_endpoint   = optional(string, "http://otel-collector.monitoring.svc:4318")
+    dashboard       = optional(bool, true)
+    service_monitor = optional(bool, false)
+    metrics_path    = optional(string, "/metrics")
   })
   default     = {}
-  description = "OpenTelemetry settings in the environment (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`) and a generated Grafana dashboard."
+  description = "OpenTelemetry settings in the environment (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`), a generated Grafana dashboard, and a `ServiceMonitor` (for clusters running the Prometheus operator; pods are annotated for scraping either way)."
 }
 
 locals {
@@ -123,6 +125,7 @@ resource "kubernetes_manifest" "deployment" {
           annotations = {
             "prometheus.io/scrape" = "true"
             "prometheus.io/port"   = tostring(var.port)
+            "prometheus.io/path"   = var.telemetry.metrics_path
           }
         }
         spec = {
@@ -287,6 +290,20 @@ resource "kubernetes_manifest" "dashboard" {
       labels    = merge(local.labels, { grafana_dashboard = "1" })
     }
     data = { "${var.namespace}-${var.name}.json" = local.dashboard }
+  }
+}
+
+# For a cluster whose Prometheus is the operator's: a ServiceMonitor on the Service's port.
+resource "kubernetes_manifest" "service_monitor" {
+  count = var.telemetry.service_monitor && var.expose ? 1 : 0
+  manifest = {
+    apiVersion = "monitoring.coreos.com/v1"
+    kind       = "ServiceMonitor"
+    metadata   = { name = var.name, namespace = var.namespace, labels = local.labels }
+    spec = {
+      selector  = { matchLabels = { "app.kubernetes.io/name" = var.name } }
+      endpoints = [{ port = "http", path = var.telemetry.metrics_path, interval = "30s" }]
+    }
   }
 }
 
