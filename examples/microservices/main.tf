@@ -16,6 +16,12 @@ variable "nats_servers" {
   default = "nats://127.0.0.1:4222"
 }
 
+variable "oncall_webhook" {
+  type      = string
+  sensitive = true
+  default   = "https://oncall.example/hooks/infra"
+}
+
 provider "postgresql" {
   host     = "127.0.0.1"
   port     = var.postgres_port
@@ -38,6 +44,9 @@ cluster "main" {
   nodes         = 3
   instance_type = "t3.medium"
   cidr          = "10.40.0.0/16"
+  # Prometheus (20 days), Alertmanager, Grafana, Loki and an OpenTelemetry collector come with
+  # it; alerts go where `alert_receivers` says.
+  alert_receivers = [{ name = "oncall", severity = "page", webhook_url = var.oncall_webhook }]
 }
 
 database "orders" {
@@ -68,6 +77,7 @@ service "orders" {
   health    = { path = "/healthz" }
   autoscale = { min = 2, max = 10, cpu = 70 }
   uses      = [database.orders, queue.order-events, queue.audit]
+  slo       = { availability = 99.9, latency_p99_ms = 300, team = "orders" }
 }
 
 service "catalog" {
