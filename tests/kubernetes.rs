@@ -518,6 +518,7 @@ fn a_custom_resource_field_its_schema_lacks_is_a_plan_warning_and_never_a_diff()
     let (code, text) = stack.plan();
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("v1/Gadget/default/g: the API server prunes `.spec.shape`"), "{text}");
+    assert!(text.contains("--> gadgets.yaml:22:1"), "the warning points at the document:\n{text}");
     stack.apply();
     let live = cluster.kubectl(&["get", "gadget", "g", "-o", "jsonpath={.spec}"]);
     assert!(!live.contains("shape") && live.contains("\"colour\":\"red\""), "pruned and defaulted: {live}");

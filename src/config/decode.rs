@@ -595,6 +595,7 @@ impl Decoder<'_> {
             provider,
             lifecycle,
             span: self.header_span(block),
+            instance_spans: BTreeMap::new(),
         };
         let address = resource.address();
         if let Some(previous) = module.resources.get(&address) {

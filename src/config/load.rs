@@ -304,6 +304,11 @@ pub fn load_module(dir: &Path, sources: &mut SourceMap, diagnostics: &mut Diagno
             Ok(body) => decode_file(&body, file, &mut module, diagnostics),
             Err(error) => diagnostics.push(parse_error(&error, file, text)),
         }
+        let spans: std::collections::BTreeMap<String, infra_provider::Span> =
+            module.manifests.iter().filter_map(|(key, m)| Some((key.clone(), m.span.clone()?))).collect();
+        if let Some(resource) = module.resources.get_mut("kubernetes_manifest.yaml") {
+            resource.instance_spans = spans;
+        }
     }
     module
 }

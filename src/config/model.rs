@@ -218,6 +218,10 @@ pub struct Resource {
     pub lifecycle: Lifecycle,
     /// The block header.
     pub span: Option<Span>,
+    /// Where each instance was written, when instances come from elsewhere than the block
+    /// (the YAML documents of `kubernetes_manifest.yaml`, by key): diagnostics about an
+    /// instance point there.
+    pub instance_spans: BTreeMap<String, Span>,
 }
 
 impl Resource {

@@ -637,6 +637,16 @@ struct Job {
     binding: Option<(&'static str, Value)>,
 }
 
+/// Where an instance was written: its own place (a YAML document) or its block's header.
+fn job_span(resource: &Resource, job: &Job) -> Option<infra_provider::Span> {
+    match &job.addr.key {
+        Some(crate::addr::InstanceKey::Str(key)) => {
+            resource.instance_spans.get(key).cloned().or_else(|| resource.span.clone())
+        }
+        _ => resource.span.clone(),
+    }
+}
+
 impl Planner<'_> {
     /// Whether a `replace_triggered_by` reference changes in this plan.
     fn triggered(&self, resource: &Resource, path: &[crate::addr::ModuleStep]) -> Option<String> {
@@ -865,7 +875,9 @@ impl ResourceHandler for Planner<'_> {
                     Some(Ok(response)) => response,
                     Some(Err(errors)) => {
                         diagnostics.extend(
-                            errors.into_iter().map(|d| d.for_address(job.address.clone()).or_at(resource.span.clone())),
+                            errors
+                                .into_iter()
+                                .map(|d| d.for_address(job.address.clone()).or_at(job_span(resource, &job))),
                         );
                         continue;
                     }
@@ -874,7 +886,7 @@ impl ResourceHandler for Planner<'_> {
                     response
                         .warnings
                         .into_iter()
-                        .map(|d| d.for_address(job.address.clone()).or_at(resource.span.clone())),
+                        .map(|d| d.for_address(job.address.clone()).or_at(job_span(resource, &job))),
                 );
                 if resource.mode == Mode::Data {
                     let value = mark_schema_sensitive(copy_marks(&job.config, response.planned), &schema.block);
