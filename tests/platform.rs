@@ -121,6 +121,13 @@ fn platform_modules_are_shown_and_bad_blocks_explained() {
     );
     assert!(stack.ok(&["platform", "show", "queue-sqs"]).contains("resource \"aws_sqs_queue\" \"this\""));
     assert!(stack.ok(&["platform", "list"]).contains("function"));
+    // A label that is no Lambda name (it also names the archive's path) is refused: path-like
+    // labels by the loader, and one over Lambda's 64 characters by the block.
+    stack.write(&format!("function \"{}\" {{\n  code = \"./src\"\n}}\n", "f".repeat(70)));
+    let output = stack.run(&["validate", "-no-color"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("A function's name is 1 to 64 letters"), "{text}");
     assert!(stack.run(&["platform", "show", "nope"]).status.code() == Some(1));
     stack.write("queue \"q\" {\n  engine = \"kafka\"\n}\n");
     let output = stack.run(&["validate", "-no-color"]);

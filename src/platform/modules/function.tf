@@ -23,6 +23,10 @@ terraform {
 
 variable "name" {
   type = string
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.name))
+    error_message = "A function's name is 1 to 64 letters, digits, hyphens or underscores (Lambda's rule)."
+  }
 }
 
 variable "runtime" {

@@ -16,6 +16,10 @@ terraform {
 
 variable "name" {
   type = string
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,80}$", var.name))
+    error_message = "An SQS queue's name is 1 to 80 letters, digits, hyphens or underscores."
+  }
 }
 
 variable "engine" {
