@@ -419,10 +419,8 @@ impl Provider for Kubernetes {
                     .into());
             }
             Ok((api, _)) => {
-                match self.apply_with_rules(&api, &identity, &manifest::applied(&manifest), &manager, force, true).await
-                {
+                match self.apply_with_rules(&api, &identity, &applied, &manager, force, true).await {
                     Ok(result) => {
-                        let applied = manifest::applied(&manifest);
                         for path in fields::dropped(&applied, &result) {
                             response.warnings.push(pruned_field(&identity, &path));
                         }

@@ -208,13 +208,39 @@ locals {
   })
 }
 
+# One Service per running part, named after it and selecting its pods.
+locals {
+  obs_services = {
+    for part in [
+      { name = "prometheus", enabled = local.prometheus, ports = [{ name = "web", port = 9090 }] },
+      { name = "alertmanager", enabled = local.alertmanager, ports = [{ name = "web", port = 9093 }] },
+      { name = "grafana", enabled = local.grafana, ports = [{ name = "web", port = 3000 }] },
+      { name = "loki", enabled = local.logs, ports = [{ name = "http", port = 3100 }] },
+      { name = "otel-collector", enabled = local.tracing, ports = [{ name = "otlp-grpc", port = 4317 }, { name = "otlp-http", port = 4318 }] },
+    ] : part.name => part.ports if part.enabled
+  }
+}
+
+resource "kubernetes_manifest" "observability_service" {
+  for_each = local.obs_services
+  manifest = {
+    apiVersion = "v1"
+    kind       = "Service"
+    metadata   = { name = each.key, namespace = local.obs_ns, labels = local.obs_labels }
+    spec = {
+      selector = { "app.kubernetes.io/name" = each.key }
+      ports    = [for port in each.value : { name = port.name, port = port.port, targetPort = port.port }]
+    }
+  }
+}
+
 resource "kubernetes_manifest" "observability_namespace" {
   count    = local.obs.enabled ? 1 : 0
   manifest = { apiVersion = "v1", kind = "Namespace", metadata = { name = local.obs_ns, labels = local.obs_labels } }
 }
 
 # Prometheus: configuration, the rules sidecar's and its own permissions, a StatefulSet with a
-# volume per replica and the retention, a Service.
+# volume per replica and the retention.
 resource "kubernetes_manifest" "prometheus_config" {
   count = local.prometheus ? 1 : 0
   manifest = {
@@ -320,16 +346,6 @@ resource "kubernetes_manifest" "prometheus" {
   }
 }
 
-resource "kubernetes_manifest" "prometheus_service" {
-  count = local.prometheus ? 1 : 0
-  manifest = {
-    apiVersion = "v1"
-    kind       = "Service"
-    metadata   = { name = "prometheus", namespace = local.obs_ns, labels = local.obs_labels }
-    spec       = { selector = { "app.kubernetes.io/name" = "prometheus" }, ports = [{ name = "web", port = 9090, targetPort = 9090 }] }
-  }
-}
-
 # Alertmanager: its configuration is a Secret (receiver URLs are credentials).
 resource "kubernetes_manifest" "alertmanager_config" {
   count = local.alertmanager ? 1 : 0
@@ -367,16 +383,6 @@ resource "kubernetes_manifest" "alertmanager" {
         }
       }
     }
-  }
-}
-
-resource "kubernetes_manifest" "alertmanager_service" {
-  count = local.alertmanager ? 1 : 0
-  manifest = {
-    apiVersion = "v1"
-    kind       = "Service"
-    metadata   = { name = "alertmanager", namespace = local.obs_ns, labels = local.obs_labels }
-    spec       = { selector = { "app.kubernetes.io/name" = "alertmanager" }, ports = [{ name = "web", port = 9093, targetPort = 9093 }] }
   }
 }
 
@@ -452,16 +458,6 @@ resource "kubernetes_manifest" "grafana" {
   }
 }
 
-resource "kubernetes_manifest" "grafana_service" {
-  count = local.grafana ? 1 : 0
-  manifest = {
-    apiVersion = "v1"
-    kind       = "Service"
-    metadata   = { name = "grafana", namespace = local.obs_ns, labels = local.obs_labels }
-    spec       = { selector = { "app.kubernetes.io/name" = "grafana" }, ports = [{ name = "web", port = 3000, targetPort = 3000 }] }
-  }
-}
-
 # Logs: Loki (single binary, filesystem storage, retention) and Fluent Bit on every node.
 resource "kubernetes_manifest" "loki_config" {
   count = local.logs ? 1 : 0
@@ -505,16 +501,6 @@ resource "kubernetes_manifest" "loki" {
         spec     = { accessModes = ["ReadWriteOnce"], resources = { requests = { storage = local.obs.logs.storage } } }
       }]
     }
-  }
-}
-
-resource "kubernetes_manifest" "loki_service" {
-  count = local.logs ? 1 : 0
-  manifest = {
-    apiVersion = "v1"
-    kind       = "Service"
-    metadata   = { name = "loki", namespace = local.obs_ns, labels = local.obs_labels }
-    spec       = { selector = { "app.kubernetes.io/name" = "loki" }, ports = [{ name = "http", port = 3100, targetPort = 3100 }] }
   }
 }
 
@@ -602,19 +588,6 @@ resource "kubernetes_manifest" "otel_collector" {
           volumes = [{ name = "config", configMap = { name = "otel-collector-config" } }]
         }
       }
-    }
-  }
-}
-
-resource "kubernetes_manifest" "otel_collector_service" {
-  count = local.tracing ? 1 : 0
-  manifest = {
-    apiVersion = "v1"
-    kind       = "Service"
-    metadata   = { name = "otel-collector", namespace = local.obs_ns, labels = local.obs_labels }
-    spec = {
-      selector = { "app.kubernetes.io/name" = "otel-collector" }
-      ports    = [{ name = "otlp-grpc", port = 4317, targetPort = 4317 }, { name = "otlp-http", port = 4318, targetPort = 4318 }]
     }
   }
 }

@@ -268,8 +268,8 @@ impl Store {
             namespace: String::new(),
             name: crd.clone(),
         };
-        let versions = self.objects.get(&key)?["spec"]["versions"].as_array()?.clone();
-        let version = versions.into_iter().find(|v| v["name"] == rtype.version.as_str())?;
+        let versions = self.objects.get(&key)?["spec"]["versions"].as_array()?;
+        let version = versions.iter().find(|v| v["name"] == rtype.version.as_str())?;
         let schema = version["schema"]["openAPIV3Schema"].clone();
         schema.is_object().then_some(schema)
     }
@@ -321,19 +321,18 @@ impl Store {
         }
     }
 
-    /// What every write goes through before it is stored (or answered, in a dry run):
-    /// defaulting, allocation and validation of built-in kinds; pruning, schema defaults and
-    /// schema validation of custom resources. `old` is the stored object on updates.
+    /// What every write goes through, once decoded and pruned ([`Store::prune`]), before it is
+    /// stored (or answered, in a dry run): defaulting, allocation and validation of built-in
+    /// kinds; schema defaults and schema validation of custom resources. `old` is the stored
+    /// object on updates.
     fn admit(&mut self, rtype: &ResourceType, old: Option<&Value>, object: &mut Value) -> Result<(), ApiError> {
         let name = object["metadata"]["name"].as_str().unwrap_or_default().to_string();
         if rtype.crd.is_some() {
-            self.prune(rtype, object, false)?;
             let Some(schema) = self.crd_schema(rtype) else { return Ok(()) };
             schema::default(object, &schema);
             let causes = schema::validate(object, &schema);
             return if causes.is_empty() { Ok(()) } else { Err(ApiError::invalid(&rtype.kind, &name, causes)) };
         }
-        self.prune(rtype, object, false)?;
         if rtype.kind == "Secret" {
             fold_string_data(object);
         }
@@ -453,6 +452,7 @@ impl Store {
             }
         }
         if subresource != Some("status") {
+            self.prune(rtype, &mut object, false)?;
             self.admit(rtype, Some(&old), &mut object)?;
         }
         if spec_of(&object) != spec_of(&old) {
